@@ -1,0 +1,813 @@
+#include "runtime/executor.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/op.h"
+#include "runtime/plan.h"
+
+/* Outputs of constant subgraphs at most this many elements are evaluated
+ * during prepare, so that shape computations (Shape -> Gather -> Concat ->
+ * Reshape) give static shapes. */
+#define FOLD_MAX_ELEMENTS 65536
+
+const char *sc_node_describe(const struct sc_node *node, char *buf, size_t size)
+{
+  snprintf(buf, size, "%s%s%s '%s'", node->domain[0] ? node->domain : "",
+           node->domain[0] ? "." : "", node->op_type, node->name);
+  return buf;
+}
+
+void sc_plan_free(struct sc_graph *g)
+{
+  struct sc_plan *plan = g->plan;
+  if (!plan)
+    return;
+  free(plan->nodes);
+  free(plan);
+  g->plan = NULL;
+}
+
+/* Checks that every node input is produced somewhere, that no value has two
+ * producers, and orders the nodes topologically (stable: among ready nodes
+ * the earliest in the file first). */
+static sc_status sort_nodes(struct sc_graph *g, struct sc_error *err)
+{
+  int n = g->n_nodes;
+  int *pending = NULL, *order = NULL, *ready = NULL;
+  int *consumer_start = NULL, *consumer_list = NULL;
+  int i, j, n_ready = 0, n_done = 0, n_edges = 0;
+  struct sc_node *sorted = NULL;
+  sc_status st = SC_OK;
+
+  for (i = 0; i < g->n_values; i++) {
+    g->values[i].producer = -1;
+    g->values[i].n_consumers = 0;
+  }
+  for (i = 0; i < n; i++) {
+    struct sc_node *node = &g->nodes[i];
+    for (j = 0; j < node->n_outputs; j++) {
+      int v = node->outputs[j];
+      if (v < 0)
+        continue;
+      if (g->values[v].producer >= 0)
+        return sc_fail(err, SC_ERR_FORMAT,
+                       "tensor '%s' is produced by two nodes ('%s' and '%s')",
+                       g->values[v].name, g->nodes[g->values[v].producer].name,
+                       node->name);
+      if (g->values[v].initializer || g->values[v].is_input)
+        return sc_fail(err, SC_ERR_FORMAT,
+                       "node '%s' writes tensor '%s', which is a graph input "
+                       "or initializer",
+                       node->name, g->values[v].name);
+      g->values[v].producer = i;
+    }
+  }
+  for (i = 0; i < n; i++) {
+    struct sc_node *node = &g->nodes[i];
+    for (j = 0; j < node->n_inputs; j++) {
+      int v = node->inputs[j];
+      if (v < 0)
+        continue;
+      if (g->values[v].producer < 0 && !g->values[v].initializer &&
+          !g->values[v].is_input)
+        return sc_fail(err, SC_ERR_FORMAT,
+                       "node '%s' (%s) reads tensor '%s', which no node "
+                       "produces and is neither a graph input nor an "
+                       "initializer",
+                       node->name, node->op_type, g->values[v].name);
+      g->values[v].n_consumers++;
+      if (g->values[v].producer >= 0)
+        n_edges++;
+    }
+  }
+  for (i = 0; i < g->n_outputs; i++) {
+    struct sc_value *v = &g->values[g->outputs[i]];
+    if (v->producer < 0 && !v->initializer && !v->is_input)
+      return sc_fail(err, SC_ERR_FORMAT,
+                     "graph output '%s' is produced by no node", v->name);
+  }
+
+  pending = calloc((size_t)n + 1, sizeof *pending);
+  order = calloc((size_t)n + 1, sizeof *order);
+  ready = calloc((size_t)n + 1, sizeof *ready);
+  consumer_start = calloc((size_t)n + 2, sizeof *consumer_start);
+  consumer_list = calloc((size_t)n_edges + 1, sizeof *consumer_list);
+  if (!pending || !order || !ready || !consumer_start || !consumer_list) {
+    st = sc_fail_nomem(err, "topological sort");
+    goto cleanup;
+  }
+  /* edges producer -> consumer, in CSR form */
+  for (i = 0; i < n; i++)
+    for (j = 0; j < g->nodes[i].n_inputs; j++) {
+      int v = g->nodes[i].inputs[j];
+      if (v >= 0 && g->values[v].producer >= 0) {
+        consumer_start[g->values[v].producer + 1]++;
+        pending[i]++;
+      }
+    }
+  for (i = 0; i < n; i++)
+    consumer_start[i + 1] += consumer_start[i];
+  {
+    int *fill = calloc((size_t)n + 1, sizeof *fill);
+    if (!fill) {
+      st = sc_fail_nomem(err, "topological sort");
+      goto cleanup;
+    }
+    for (i = 0; i < n; i++)
+      for (j = 0; j < g->nodes[i].n_inputs; j++) {
+        int v = g->nodes[i].inputs[j];
+        if (v >= 0 && g->values[v].producer >= 0) {
+          int p = g->values[v].producer;
+          consumer_list[consumer_start[p] + fill[p]++] = i;
+        }
+      }
+    free(fill);
+  }
+  /* Kahn's algorithm with a min-heap on the original index */
+  for (i = 0; i < n; i++)
+    if (pending[i] == 0) {
+      int k = n_ready++;
+      ready[k] = i;
+      while (k > 0 && ready[(k - 1) / 2] > ready[k]) {
+        int t = ready[k];
+        ready[k] = ready[(k - 1) / 2];
+        ready[(k - 1) / 2] = t;
+        k = (k - 1) / 2;
+      }
+    }
+  while (n_ready > 0) {
+    int top = ready[0], k = 0;
+    ready[0] = ready[--n_ready];
+    for (;;) { /* sift down */
+      int l = 2 * k + 1, r = l + 1, m = k;
+      if (l < n_ready && ready[l] < ready[m])
+        m = l;
+      if (r < n_ready && ready[r] < ready[m])
+        m = r;
+      if (m == k)
+        break;
+      int t = ready[k];
+      ready[k] = ready[m];
+      ready[m] = t;
+      k = m;
+    }
+    order[n_done++] = top;
+    for (j = consumer_start[top]; j < consumer_start[top + 1]; j++) {
+      int c = consumer_list[j];
+      if (--pending[c] == 0) {
+        k = n_ready++;
+        ready[k] = c;
+        while (k > 0 && ready[(k - 1) / 2] > ready[k]) {
+          int t = ready[k];
+          ready[k] = ready[(k - 1) / 2];
+          ready[(k - 1) / 2] = t;
+          k = (k - 1) / 2;
+        }
+      }
+    }
+  }
+  if (n_done < n) {
+    for (i = 0; i < n; i++)
+      if (pending[i] > 0)
+        break;
+    st = sc_fail(err, SC_ERR_FORMAT,
+                 "the graph has a cycle through node '%s' (%s)",
+                 g->nodes[i].name, g->nodes[i].op_type);
+    goto cleanup;
+  }
+  sorted = malloc((size_t)n * sizeof *sorted + 1);
+  if (!sorted) {
+    st = sc_fail_nomem(err, "topological sort");
+    goto cleanup;
+  }
+  for (i = 0; i < n; i++)
+    sorted[i] = g->nodes[order[i]];
+  memcpy(g->nodes, sorted, (size_t)n * sizeof *sorted);
+  free(sorted);
+  for (i = 0; i < n; i++)
+    for (j = 0; j < g->nodes[i].n_outputs; j++)
+      if (g->nodes[i].outputs[j] >= 0)
+        g->values[g->nodes[i].outputs[j]].producer = i;
+
+cleanup:
+  free(pending);
+  free(order);
+  free(ready);
+  free(consumer_start);
+  free(consumer_list);
+  return st;
+}
+
+static int is_reduced_float(enum sc_dtype d)
+{
+  return d == SC_DTYPE_FLOAT16 || d == SC_DTYPE_BFLOAT16;
+}
+
+/* Binds node->in/out to the per-value headers in `vt`. For a node run via
+ * float, reduced-precision inputs are presented to the kernel as float
+ * headers from `scratch` (2 * (n_in + n_out) headers). */
+static void bind_node(struct sc_node *node, struct sc_tensor *vt)
+{
+  int i;
+  for (i = 0; i < node->n_inputs; i++)
+    node->in[i] = node->inputs[i] >= 0 ? &vt[node->inputs[i]] : NULL;
+  for (i = 0; i < node->n_outputs; i++)
+    node->out[i] = node->outputs[i] >= 0 ? &vt[node->outputs[i]] : NULL;
+}
+
+static int append_text(char *buf, size_t size, size_t *used, const char *text)
+{
+  size_t len = strlen(text);
+  if (*used + len + 1 >= size)
+    return -1;
+  memcpy(buf + *used, text, len + 1);
+  *used += len;
+  return 0;
+}
+
+/* Converts a reduced-float tensor into a float tensor (same shape). */
+static sc_status widen(const struct sc_tensor *src, struct sc_tensor *dst,
+                       struct sc_pool *pool, struct sc_error *err)
+{
+  int64_t i;
+  const uint16_t *s = src->data;
+  float *d;
+  sc_status st;
+
+  dst->dtype = SC_DTYPE_FLOAT;
+  st = sc_tensor_set_shape(dst, src->rank, src->dims, err);
+  if (st)
+    return st;
+  if (!src->data) { /* static inference: shape only */
+    dst->data = NULL;
+    return SC_OK;
+  }
+  st = sc_tensor_alloc(dst, pool, err);
+  if (st)
+    return st;
+  d = dst->data;
+  if (src->dtype == SC_DTYPE_FLOAT16)
+    for (i = 0; i < src->n_elements; i++)
+      d[i] = sc_half_to_float(s[i]);
+  else
+    for (i = 0; i < src->n_elements; i++)
+      d[i] = sc_bfloat16_to_float(s[i]);
+  return SC_OK;
+}
+
+static void narrow(const struct sc_tensor *src, struct sc_tensor *dst)
+{
+  const float *s = src->data;
+  uint16_t *d = dst->data;
+  int64_t i;
+  if (dst->dtype == SC_DTYPE_FLOAT16)
+    for (i = 0; i < src->n_elements; i++)
+      d[i] = sc_float_to_half(s[i]);
+  else
+    for (i = 0; i < src->n_elements; i++)
+      d[i] = sc_float_to_bfloat16(s[i]);
+}
+
+/* Runs one phase (prepare / reshape / run) of a node whose kernel computes
+ * in float on reduced-precision tensors: the kernel sees float headers in
+ * `shadow` (n_inputs + n_outputs of them) for every reduced input/output. */
+enum phase { PHASE_PREPARE, PHASE_RESHAPE, PHASE_RUN };
+
+static sc_status call_via_float(struct sc_node *node, struct sc_node_plan *np,
+                                enum phase phase, struct sc_pool *pool,
+                                struct sc_error *err)
+{
+  struct sc_tensor *real_in[64], *real_out[64];
+  struct sc_tensor shadow[128];
+  int i;
+  sc_status st = SC_OK;
+
+  if (node->n_inputs > 64 || node->n_outputs > 64)
+    return sc_node_fail(node, err, SC_ERR_UNSUPPORTED,
+                        "too many inputs or outputs for float16 execution");
+  memset(shadow, 0, sizeof shadow);
+  for (i = 0; i < node->n_inputs; i++) {
+    real_in[i] = node->in[i];
+    if (node->in[i] && is_reduced_float(node->in[i]->dtype)) {
+      struct sc_tensor *s = &shadow[i];
+      if (phase != PHASE_RUN) { /* shapes only */
+        s->dtype = SC_DTYPE_FLOAT;
+        s->rank = node->in[i]->rank;
+        memcpy(s->dims, node->in[i]->dims, sizeof s->dims);
+        s->n_elements = node->in[i]->n_elements;
+      } else {
+        st = widen(node->in[i], s, pool, err);
+        if (st)
+          goto cleanup;
+      }
+      node->in[i] = s;
+    }
+  }
+  for (i = 0; i < node->n_outputs; i++) {
+    real_out[i] = node->out[i];
+    if (node->out[i] && phase != PHASE_PREPARE &&
+        (np->narrow_outputs >> i & 1)) {
+      struct sc_tensor *s = &shadow[64 + i];
+      s->dtype = SC_DTYPE_FLOAT;
+      s->rank = node->out[i]->rank;
+      memcpy(s->dims, node->out[i]->dims, sizeof s->dims);
+      s->n_elements = node->out[i]->n_elements;
+      node->out[i] = s;
+    }
+  }
+
+  if (phase == PHASE_PREPARE) {
+    st = node->op->prepare ? node->op->prepare(node, err) : SC_OK;
+    if (!st)
+      for (i = 0; i < node->n_outputs && i < 64; i++)
+        if (node->out[i] && node->out[i]->dtype == SC_DTYPE_FLOAT) {
+          node->out[i]->dtype = np->reduced;
+          np->narrow_outputs |= 1ull << i;
+        }
+  } else if (phase == PHASE_RESHAPE) {
+    st = node->op->reshape ? node->op->reshape(node, err) : SC_OK;
+    for (i = 0; i < node->n_outputs; i++)
+      if (node->out[i] != real_out[i]) {
+        real_out[i]->rank = node->out[i]->rank;
+        memcpy(real_out[i]->dims, node->out[i]->dims, sizeof real_out[i]->dims);
+        real_out[i]->n_elements = node->out[i]->n_elements;
+      }
+  } else {
+    for (i = 0; i < node->n_outputs && !st; i++)
+      if (node->out[i] && node->out[i]->rank >= 0)
+        st = sc_tensor_alloc(node->out[i], pool, err);
+    if (!st)
+      st = node->op->run(node, err);
+    for (i = 0; i < node->n_outputs && !st; i++)
+      if (node->out[i] != real_out[i]) {
+        if (real_out[i]->rank < 0 || !real_out[i]->data) {
+          /* data-dependent shape: allocated by the kernel on the shadow */
+          st = sc_tensor_set_shape(real_out[i], node->out[i]->rank,
+                                   node->out[i]->dims, err);
+          if (!st)
+            st = sc_tensor_alloc(real_out[i], pool, err);
+        }
+        if (!st)
+          narrow(node->out[i], real_out[i]);
+      }
+  }
+
+cleanup:
+  for (i = 0; i < node->n_inputs; i++)
+    node->in[i] = real_in[i];
+  for (i = 0; i < node->n_outputs; i++)
+    node->out[i] = real_out[i];
+  for (i = 0; i < 128; i++)
+    sc_tensor_release_data(&shadow[i]);
+  return st;
+}
+
+static sc_status node_phase(struct sc_node *node, struct sc_node_plan *np,
+                            enum phase phase, struct sc_pool *pool,
+                            struct sc_error *err)
+{
+  if (np->via_float)
+    return call_via_float(node, np, phase, pool, err);
+  switch (phase) {
+  case PHASE_PREPARE:
+    return node->op->prepare ? node->op->prepare(node, err) : SC_OK;
+  case PHASE_RESHAPE:
+    return node->op->reshape ? node->op->reshape(node, err) : SC_OK;
+  case PHASE_RUN: {
+    int i;
+    for (i = 0; i < node->n_outputs; i++)
+      if (node->out[i] && node->out[i]->rank >= 0) {
+        sc_status st = sc_tensor_alloc(node->out[i], pool, err);
+        if (st)
+          return st;
+      }
+    return node->op->run(node, err);
+  }
+  }
+  return SC_OK;
+}
+
+static int inputs_known(const struct sc_node *node, int need_data)
+{
+  int i;
+  for (i = 0; i < node->n_inputs; i++)
+    if (node->in[i]) {
+      if (node->in[i]->rank < 0)
+        return 0;
+      if (need_data && !node->in[i]->data)
+        return 0;
+    }
+  return 1;
+}
+
+/* Static pass: kernel prepare and shape inference for every node, small
+ * constant subgraphs evaluated. `vt` holds one header per value. */
+static sc_status static_pass(struct sc_graph *g, struct sc_tensor *vt,
+                             struct sc_error *err)
+{
+  struct sc_plan *plan = g->plan;
+  char unsupported[SC_ERROR_MESSAGE_SIZE - 256];
+  size_t used = 0;
+  int n_unsupported = 0, truncated = 0;
+  int i, j;
+  sc_status st;
+
+  unsupported[0] = '\0';
+  for (i = 0; i < g->n_nodes; i++) {
+    struct sc_node *node = &g->nodes[i];
+    struct sc_node_plan *np = &plan->nodes[i];
+    int blocked = 0;
+    struct sc_error node_err;
+
+    bind_node(node, vt);
+    node->shape_deferred = 0;
+    for (j = 0; j < node->n_inputs; j++)
+      if (node->in[j] && node->in[j]->dtype == SC_DTYPE_UNDEFINED)
+        blocked = 1; /* an upstream node is unsupported */
+
+    sc_error_clear(&node_err);
+    if (!node->op) {
+      char item[512];
+      int64_t version = sc_graph_opset(g, node->domain);
+      snprintf(item, sizeof item, "%s%s%s%s '%s' (opset %lld)",
+               n_unsupported ? "; " : "", node->domain[0] ? node->domain : "",
+               node->domain[0] ? "." : "", node->op_type, node->name,
+               (long long)version);
+      n_unsupported++;
+      if (!truncated &&
+          append_text(unsupported, sizeof unsupported, &used, item) != 0)
+        truncated = 1;
+      continue;
+    }
+    if (blocked)
+      continue;
+    np->via_float = 0;
+    if (node->op->flags & SC_OP_F16_VIA_FLOAT)
+      for (j = 0; j < node->n_inputs; j++)
+        if (node->in[j] && is_reduced_float(node->in[j]->dtype)) {
+          np->via_float = 1;
+          np->reduced = node->in[j]->dtype;
+          break;
+        }
+    st = node_phase(node, np, PHASE_PREPARE, NULL, &node_err);
+    if (st == SC_ERR_UNSUPPORTED) {
+      char item[768];
+      snprintf(item, sizeof item, "%s%s", n_unsupported ? "; " : "",
+               node_err.message);
+      n_unsupported++;
+      if (!truncated &&
+          append_text(unsupported, sizeof unsupported, &used, item) != 0)
+        truncated = 1;
+      for (j = 0; j < node->n_outputs; j++)
+        if (node->out[j])
+          node->out[j]->dtype = SC_DTYPE_UNDEFINED;
+      continue;
+    }
+    if (st) {
+      *err = node_err;
+      return st;
+    }
+    np->prepared = 1;
+    for (j = 0; j < node->n_outputs; j++)
+      if (node->out[j] && node->out[j]->dtype == SC_DTYPE_UNDEFINED)
+        return sc_node_fail(node, err, SC_ERR_INTERNAL,
+                            "kernel did not set the dtype of output %d", j);
+    if (n_unsupported)
+      continue; /* keep listing; no shapes needed any more */
+
+    for (j = 0; j < node->n_outputs; j++)
+      if (node->out[j])
+        node->out[j]->rank = -1;
+    if (inputs_known(node, 0)) {
+      st = node_phase(node, np, PHASE_RESHAPE, NULL, err);
+      if (st)
+        return st;
+      if (node->shape_deferred)
+        for (j = 0; j < node->n_outputs; j++)
+          if (node->out[j])
+            node->out[j]->rank = -1;
+    }
+    /* evaluate small constant subgraphs */
+    if (inputs_known(node, 1) && !node->shape_deferred) {
+      int64_t total = 0;
+      int foldable = 1;
+      for (j = 0; j < node->n_outputs; j++)
+        if (node->out[j]) {
+          if (node->out[j]->rank < 0)
+            foldable = 0;
+          else
+            total += node->out[j]->n_elements;
+        }
+      if (foldable && total <= FOLD_MAX_ELEMENTS) {
+        st = node_phase(node, np, PHASE_RUN, NULL, err);
+        if (st)
+          return st;
+      }
+    }
+    for (j = 0; j < node->n_outputs; j++)
+      if (node->out[j]) {
+        struct sc_value *v = &g->values[node->outputs[j]];
+        v->dtype = node->out[j]->dtype;
+        v->rank = node->out[j]->rank;
+        if (v->rank >= 0)
+          memcpy(v->dims, node->out[j]->dims, sizeof v->dims);
+      }
+  }
+  if (n_unsupported)
+    return sc_fail(err, SC_ERR_UNSUPPORTED, "%d unsupported node%s: %s%s",
+                   n_unsupported, n_unsupported == 1 ? "" : "s", unsupported,
+                   truncated ? "; ..." : "");
+  return SC_OK;
+}
+
+/* Initialises the header of value v for a pass: initializers are borrowed,
+ * everything else starts with its static dtype and unknown shape. */
+static void init_value_header(const struct sc_graph *g, int v,
+                              struct sc_tensor *t)
+{
+  const struct sc_value *val = &g->values[v];
+  memset(t, 0, sizeof *t);
+  if (val->initializer) {
+    *t = *val->initializer;
+    t->buffer = NULL; /* borrowed */
+    return;
+  }
+  t->dtype = val->dtype;
+  t->rank = -1;
+}
+
+sc_status sc_graph_prepare(struct sc_graph *g, struct sc_error *err)
+{
+  struct sc_tensor *vt = NULL;
+  struct sc_plan *plan;
+  int i, j;
+  sc_status st;
+
+  if (g->prepared)
+    return SC_OK;
+  st = sort_nodes(g, err);
+  if (st)
+    return st;
+  if (!g->pool) {
+    st = sc_pool_create(&g->pool, err);
+    if (st)
+      return st;
+  }
+  sc_plan_free(g);
+  plan = calloc(1, sizeof *plan);
+  if (!plan)
+    return sc_fail_nomem(err, "execution plan");
+  g->plan = plan;
+  plan->nodes = calloc((size_t)g->n_nodes + 1, sizeof *plan->nodes);
+  vt = calloc((size_t)g->n_values + 1, sizeof *vt);
+  if (!plan->nodes || !vt) {
+    free(vt);
+    return sc_fail_nomem(err, "execution plan");
+  }
+  for (i = 0; i < g->n_nodes; i++) {
+    struct sc_node *node = &g->nodes[i];
+    int64_t version = sc_graph_opset(g, node->domain);
+    if (version < 0)
+      version = node->domain[0] ? 1 : 1; /* not imported: oldest */
+    node->opset = version;
+    node->graph = g;
+    node->op = sc_op_lookup(node->domain, node->op_type, version);
+    free(node->in);
+    free(node->out);
+    node->in = calloc((size_t)node->n_inputs + 1, sizeof *node->in);
+    node->out = calloc((size_t)node->n_outputs + 1, sizeof *node->out);
+    if (!node->in || !node->out) {
+      free(vt);
+      return sc_fail_nomem(err, "node bindings");
+    }
+  }
+  for (i = 0; i < g->n_values; i++) {
+    init_value_header(g, i, &vt[i]);
+    if (g->values[i].is_input && !g->values[i].initializer) {
+      int known = g->values[i].rank >= 0;
+      for (j = 0; j < g->values[i].rank; j++)
+        if (g->values[i].dims[j] < 0)
+          known = 0;
+      if (known) {
+        st = sc_tensor_set_shape(&vt[i], g->values[i].rank, g->values[i].dims,
+                                 err);
+        if (st) {
+          sc_error_prefix(err, "graph input '%s': ", g->values[i].name);
+          free(vt);
+          return st;
+        }
+      }
+    }
+  }
+  st = static_pass(g, vt, err);
+  for (i = 0; i < g->n_values; i++)
+    if (!g->values[i].initializer)
+      sc_tensor_release_data(&vt[i]);
+  free(vt);
+  for (i = 0; i < g->n_nodes; i++) {
+    for (j = 0; j < g->nodes[i].n_inputs; j++)
+      g->nodes[i].in[j] = NULL;
+    for (j = 0; j < g->nodes[i].n_outputs; j++)
+      g->nodes[i].out[j] = NULL;
+  }
+  if (st) {
+    if (g->source && g->source[0])
+      sc_error_prefix(err, "%s: ", g->source);
+    return st;
+  }
+  g->prepared = 1;
+  return SC_OK;
+}
+
+static int shape_matches(const struct sc_value *v, const struct sc_tensor *t)
+{
+  int i;
+  if (v->rank < 0)
+    return 1;
+  if (v->rank != t->rank)
+    return 0;
+  for (i = 0; i < t->rank; i++)
+    if (v->dims[i] >= 0 && v->dims[i] != t->dims[i])
+      return 0;
+  return 1;
+}
+
+sc_status sc_graph_run(struct sc_graph *g, int n_feeds,
+                       const struct sc_feed *feeds, struct sc_tensor **outputs,
+                       const struct sc_run_options *options,
+                       struct sc_error *err)
+{
+  static const struct sc_run_options no_options;
+  const struct sc_run_options *opt = options ? options : &no_options;
+  struct sc_plan *plan;
+  struct sc_tensor *vt = NULL;
+  int *remaining = NULL;
+  uint8_t *borrowed = NULL, *keep = NULL;
+  int i, j;
+  sc_status st;
+
+  if (outputs)
+    for (i = 0; i < g->n_outputs; i++)
+      outputs[i] = NULL;
+  st = sc_graph_prepare(g, err);
+  if (st)
+    return st;
+  plan = g->plan;
+
+  vt = calloc((size_t)g->n_values + 1, sizeof *vt);
+  remaining = calloc((size_t)g->n_values + 1, sizeof *remaining);
+  borrowed = calloc((size_t)g->n_values + 1, 1);
+  keep = calloc((size_t)g->n_values + 1, 1);
+  if (!vt || !remaining || !borrowed || !keep) {
+    st = sc_fail_nomem(err, "run state");
+    goto cleanup;
+  }
+  for (i = 0; i < g->n_values; i++) {
+    init_value_header(g, i, &vt[i]);
+    if (g->values[i].initializer)
+      borrowed[i] = 1;
+    else
+      vt[i].rank = -2; /* not available yet */
+  }
+  for (i = 0; i < g->n_outputs; i++)
+    keep[g->outputs[i]] = 1;
+
+  for (i = 0; i < n_feeds; i++) {
+    int v = sc_graph_find_value(g, feeds[i].name);
+    const struct sc_tensor *t = feeds[i].tensor;
+    char want[128], got[128];
+    if (v < 0) {
+      st = sc_fail(err, SC_ERR_CONFIG, "the model has no tensor named '%s'",
+                   feeds[i].name);
+      goto cleanup;
+    }
+    if (g->values[v].dtype != SC_DTYPE_UNDEFINED &&
+        g->values[v].dtype != t->dtype) {
+      st = sc_fail(err, SC_ERR_CONFIG,
+                   "input '%s': the model expects %s, the input is %s",
+                   feeds[i].name, sc_dtype_name(g->values[v].dtype),
+                   sc_dtype_name(t->dtype));
+      goto cleanup;
+    }
+    if (!shape_matches(&g->values[v], t)) {
+      st = sc_fail(err, SC_ERR_CONFIG,
+                   "input '%s': the model expects shape %s, the input has %s",
+                   feeds[i].name,
+                   sc_shape_format(g->values[v].rank, g->values[v].dims, want,
+                                   sizeof want),
+                   sc_shape_format(t->rank, t->dims, got, sizeof got));
+      goto cleanup;
+    }
+    vt[v] = *t;
+    vt[v].buffer = NULL;
+    borrowed[v] = 1;
+  }
+  if (!opt->node_mask)
+    for (i = 0; i < g->n_inputs; i++)
+      if (vt[g->inputs[i]].rank == -2) {
+        st = sc_fail(err, SC_ERR_CONFIG, "no tensor given for input '%s'",
+                     g->values[g->inputs[i]].name);
+        goto cleanup;
+      }
+
+  for (i = 0; i < g->n_nodes; i++) {
+    if (opt->node_mask && !opt->node_mask[i])
+      continue;
+    for (j = 0; j < g->nodes[i].n_inputs; j++)
+      if (g->nodes[i].inputs[j] >= 0)
+        remaining[g->nodes[i].inputs[j]]++;
+  }
+
+  g->threads = opt->threads;
+  for (i = 0; i < g->n_nodes; i++) {
+    struct sc_node *node = &g->nodes[i];
+    struct sc_node_plan *np = &plan->nodes[i];
+    if (opt->node_mask && !opt->node_mask[i])
+      continue;
+    bind_node(node, vt);
+    for (j = 0; j < node->n_inputs; j++)
+      if (node->in[j] && node->in[j]->rank == -2) {
+        st = sc_node_fail(node, err, SC_ERR_CONFIG,
+                          "input '%s' has no value in this run",
+                          g->values[node->inputs[j]].name);
+        goto cleanup;
+      }
+    for (j = 0; j < node->n_outputs; j++)
+      if (node->out[j]) {
+        sc_tensor_release_data(node->out[j]);
+        node->out[j]->dtype = g->values[node->outputs[j]].dtype;
+        node->out[j]->rank = -1;
+      }
+    node->shape_deferred = 0;
+    st = node_phase(node, np, PHASE_RESHAPE, g->pool, err);
+    if (!st && node->shape_deferred)
+      st = sc_node_fail(node, err, SC_ERR_INTERNAL,
+                        "shape still unknown with all inputs computed");
+    if (!st)
+      st = node_phase(node, np, PHASE_RUN, g->pool, err);
+    if (st)
+      goto cleanup;
+    for (j = 0; j < node->n_outputs; j++)
+      if (node->out[j] && !node->out[j]->data) {
+        st = sc_node_fail(node, err, SC_ERR_INTERNAL,
+                          "output %d was not produced", j);
+        goto cleanup;
+      }
+    if (opt->observer) {
+      st = opt->observer(opt->observer_user, g, i, node->out, err);
+      if (st)
+        goto cleanup;
+    }
+    /* recycle what nobody needs any more */
+    for (j = 0; j < node->n_inputs; j++) {
+      int v = node->inputs[j];
+      if (v >= 0 && --remaining[v] == 0 && !keep[v] && !borrowed[v])
+        sc_tensor_release_data(&vt[v]);
+    }
+    for (j = 0; j < node->n_outputs; j++) {
+      int v = node->outputs[j];
+      if (v >= 0 && remaining[v] == 0 && !keep[v])
+        sc_tensor_release_data(&vt[v]);
+    }
+  }
+
+  if (outputs)
+    for (i = 0; i < g->n_outputs; i++) {
+      int v = g->outputs[i];
+      if (vt[v].rank == -2) {
+        if (opt->node_mask)
+          continue; /* not computed by this subset */
+        st = sc_fail(err, SC_ERR_INTERNAL, "graph output '%s' not computed",
+                     g->values[v].name);
+        goto cleanup;
+      }
+      st = sc_tensor_ref(&vt[v], &outputs[i], err);
+      if (st)
+        goto cleanup;
+    }
+
+cleanup:
+  g->threads = NULL;
+  if (st && outputs)
+    for (i = 0; i < g->n_outputs; i++) {
+      sc_tensor_free(outputs[i]);
+      outputs[i] = NULL;
+    }
+  if (vt && borrowed)
+    for (i = 0; i < g->n_values; i++)
+      if (!borrowed[i])
+        sc_tensor_release_data(&vt[i]);
+  for (i = 0; i < g->n_nodes; i++) {
+    for (j = 0; j < g->nodes[i].n_inputs; j++)
+      g->nodes[i].in[j] = NULL;
+    for (j = 0; j < g->nodes[i].n_outputs; j++)
+      g->nodes[i].out[j] = NULL;
+  }
+  free(vt);
+  free(remaining);
+  free(borrowed);
+  free(keep);
+  return st;
+}

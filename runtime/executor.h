@@ -1,0 +1,63 @@
+/* The graph executor: prepare once, run many times, observe every node.
+ *
+ * sc_graph_prepare sorts the nodes topologically (failing on cycles and on
+ * inputs nobody produces), looks up a kernel for every node and prepares it
+ * (listing every unsupported node in one SC_ERR_UNSUPPORTED message before
+ * anything runs), and infers static shapes, evaluating small constant
+ * subgraphs (Shape -> Gather -> Concat ...) so that Reshape targets are
+ * known.
+ *
+ * sc_graph_run executes the nodes in order. After each node the observer
+ * (if any) is called with the node's output tensors; it may keep any of them
+ * with sc_tensor_ref(). A tensor is recycled as soon as its last consumer
+ * has run, unless it is a graph output or the observer kept it. */
+#ifndef SC_RUNTIME_EXECUTOR_H
+#define SC_RUNTIME_EXECUTOR_H
+
+#include <stdint.h>
+
+#include "runtime/graph.h"
+
+/* Called after node `node_index` has run. Returning non-OK aborts the run
+ * with that status (the observer records the reason in err). */
+typedef sc_status (*sc_observer_fn)(void *user, const struct sc_graph *g,
+                                    int node_index,
+                                    struct sc_tensor *const *outputs,
+                                    struct sc_error *err);
+
+struct sc_run_options {
+  struct sc_threadpool *threads; /* NULL: single-threaded */
+  sc_observer_fn observer;
+  void *observer_user;
+  /* Optional subset of nodes to execute (1 = run), indexed like
+   * g->nodes. NULL runs every node. Used for isolated re-runs. */
+  const uint8_t *node_mask;
+};
+
+/* A tensor bound to a value by name, for feeding inputs of a run: graph
+ * inputs, or any intermediate value when running a node subset. */
+struct sc_feed {
+  const char *name;
+  const struct sc_tensor *tensor;
+};
+
+/* Prepares g for running. Idempotent. On failure the graph cannot run. */
+sc_status sc_graph_prepare(struct sc_graph *g, struct sc_error *err);
+
+/* Runs g. `feeds` must cover every graph input (g->inputs) unless a node
+ * mask is given, in which case it must cover every value the selected nodes
+ * read that no selected node produces and that is not an initializer.
+ * On success outputs[i] (caller-allocated array of g->n_outputs pointers)
+ * receives a tensor the caller frees; outputs may be NULL to discard them.
+ * Input dtypes and shapes are checked against the graph's declarations. */
+sc_status sc_graph_run(struct sc_graph *g, int n_feeds,
+                       const struct sc_feed *feeds, struct sc_tensor **outputs,
+                       const struct sc_run_options *options,
+                       struct sc_error *err);
+
+/* Human-readable one-line description of a node for messages:
+ * "Conv 'conv1'". Written into buf. */
+const char *sc_node_describe(const struct sc_node *node, char *buf,
+                             size_t size);
+
+#endif

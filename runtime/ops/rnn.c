@@ -1,0 +1,6 @@
+/* Operator family: rnn (to be implemented). */
+#include "runtime/ops/families.h"
+
+const struct sc_op sc_ops_rnn[] = {
+    {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};

@@ -1,0 +1,6 @@
+/* Operator family: shape (to be implemented). */
+#include "runtime/ops/families.h"
+
+const struct sc_op sc_ops_shape[] = {
+    {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
+};

@@ -1,0 +1,22 @@
+/* Executor bookkeeping per node, private to runtime/. */
+#ifndef SC_RUNTIME_PLAN_H
+#define SC_RUNTIME_PLAN_H
+
+#include <stdint.h>
+
+#include "runtime/graph.h"
+
+struct sc_node_plan {
+  int prepared;            /* kernel prepare succeeded */
+  int via_float;           /* float16/bfloat16 inputs computed in float */
+  enum sc_dtype reduced;   /* the reduced type when via_float */
+  uint64_t narrow_outputs; /* outputs rounded back to `reduced` */
+};
+
+struct sc_plan {
+  struct sc_node_plan *nodes; /* indexed like graph->nodes */
+};
+
+void sc_plan_free(struct sc_graph *g);
+
+#endif

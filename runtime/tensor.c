@@ -1,0 +1,383 @@
+#include "runtime/tensor.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sc_buffer {
+  int refs; /* guarded by atomics */
+  size_t capacity;
+  void *data;
+  struct sc_pool *pool; /* holds a pool reference while set */
+};
+
+/* Cached buffers are kept sorted by capacity in `free_list`. */
+struct sc_pool {
+  pthread_mutex_t lock;
+  int refs; /* 1 for the owner + 1 per live buffer */
+  struct sc_buffer **free_list;
+  size_t n_free;
+  size_t free_capacity;
+  size_t bytes_in_use;
+  size_t peak_bytes;
+};
+
+static void pool_unref(struct sc_pool *pool);
+
+sc_status sc_shape_count(int rank, const int64_t *dims, size_t element_size,
+                         int64_t *n_elements, const char *what,
+                         struct sc_error *err)
+{
+  int64_t n = 1;
+  int i;
+
+  if (rank < 0 || rank > SC_MAX_RANK)
+    return sc_fail(err, SC_ERR_UNSUPPORTED,
+                   "%s: rank %d is outside the supported range 0..%d",
+                   what ? what : "tensor", rank, SC_MAX_RANK);
+  for (i = 0; i < rank; i++) {
+    if (dims[i] < 0)
+      return sc_fail(err, SC_ERR_FORMAT, "%s: negative dimension %lld",
+                     what ? what : "tensor", (long long)dims[i]);
+    if (dims[i] != 0 && n > (int64_t)(SC_MAX_TENSOR_SIZE / (size_t)dims[i]))
+      return sc_fail(err, SC_ERR_NOMEM, "%s: shape is too large (hostile size)",
+                     what ? what : "tensor");
+    n *= dims[i];
+  }
+  if (element_size > 0 && (size_t)n > SC_MAX_TENSOR_SIZE / element_size)
+    return sc_fail(err, SC_ERR_NOMEM, "%s: %lld elements is too large",
+                   what ? what : "tensor", (long long)n);
+  *n_elements = n;
+  return SC_OK;
+}
+
+static size_t round_capacity(size_t size)
+{
+  /* at least one alignment unit, so that data is never NULL */
+  size_t unit = SC_TENSOR_ALIGN;
+  if (size == 0)
+    return unit;
+  return (size + unit - 1) / unit * unit;
+}
+
+/* Takes a cached buffer of capacity in [size, 2*size] (smallest first), or
+ * allocates a new one. Returns NULL when out of memory. */
+static struct sc_buffer *buffer_acquire(struct sc_pool *pool, size_t size)
+{
+  size_t capacity = round_capacity(size);
+  struct sc_buffer *b = NULL;
+
+  if (pool) {
+    size_t lo = 0, hi, i;
+    pthread_mutex_lock(&pool->lock);
+    hi = pool->n_free;
+    while (lo < hi) { /* first with capacity >= wanted */
+      size_t mid = (lo + hi) / 2;
+      if (pool->free_list[mid]->capacity < capacity)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (lo < pool->n_free && pool->free_list[lo]->capacity / 2 <= capacity) {
+      b = pool->free_list[lo];
+      for (i = lo; i + 1 < pool->n_free; i++)
+        pool->free_list[i] = pool->free_list[i + 1];
+      pool->n_free--;
+      pool->free_capacity -= b->capacity;
+    }
+    if (b) {
+      pool->bytes_in_use += b->capacity;
+      if (pool->bytes_in_use > pool->peak_bytes)
+        pool->peak_bytes = pool->bytes_in_use;
+      pool->refs++;
+    }
+    pthread_mutex_unlock(&pool->lock);
+    if (b) {
+      b->refs = 1;
+      b->pool = pool;
+      return b;
+    }
+  }
+
+  b = malloc(sizeof *b);
+  if (!b)
+    return NULL;
+  if (posix_memalign(&b->data, SC_TENSOR_ALIGN, capacity) != 0) {
+    free(b);
+    return NULL;
+  }
+  b->capacity = capacity;
+  b->refs = 1;
+  b->pool = pool;
+  if (pool) {
+    pthread_mutex_lock(&pool->lock);
+    pool->bytes_in_use += capacity;
+    if (pool->bytes_in_use > pool->peak_bytes)
+      pool->peak_bytes = pool->bytes_in_use;
+    pool->refs++;
+    pthread_mutex_unlock(&pool->lock);
+  }
+  return b;
+}
+
+static void buffer_unref(struct sc_buffer *b)
+{
+  struct sc_pool *pool;
+
+  if (!b || __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) != 0)
+    return;
+  pool = b->pool;
+  if (pool) {
+    int cached = 0;
+    pthread_mutex_lock(&pool->lock);
+    pool->bytes_in_use -= b->capacity;
+    if (pool->refs > 1) { /* owner still alive: keep the storage */
+      struct sc_buffer **grown =
+          realloc(pool->free_list, (pool->n_free + 1) * sizeof *grown);
+      if (grown) {
+        size_t i = pool->n_free;
+        pool->free_list = grown;
+        while (i > 0 && pool->free_list[i - 1]->capacity > b->capacity) {
+          pool->free_list[i] = pool->free_list[i - 1];
+          i--;
+        }
+        pool->free_list[i] = b;
+        pool->n_free++;
+        pool->free_capacity += b->capacity;
+        cached = 1;
+      }
+    }
+    pthread_mutex_unlock(&pool->lock);
+    pool_unref(pool);
+    if (cached)
+      return;
+  }
+  free(b->data);
+  free(b);
+}
+
+sc_status sc_pool_create(struct sc_pool **out, struct sc_error *err)
+{
+  struct sc_pool *pool;
+
+  *out = NULL;
+  pool = calloc(1, sizeof *pool);
+  if (!pool)
+    return sc_fail_nomem(err, "buffer pool");
+  pthread_mutex_init(&pool->lock, NULL);
+  pool->refs = 1;
+  *out = pool;
+  return SC_OK;
+}
+
+void sc_pool_trim(struct sc_pool *pool)
+{
+  size_t i;
+  if (!pool)
+    return;
+  pthread_mutex_lock(&pool->lock);
+  for (i = 0; i < pool->n_free; i++) {
+    free(pool->free_list[i]->data);
+    free(pool->free_list[i]);
+  }
+  pool->n_free = 0;
+  pool->free_capacity = 0;
+  pthread_mutex_unlock(&pool->lock);
+}
+
+static void pool_unref(struct sc_pool *pool)
+{
+  int last;
+  pthread_mutex_lock(&pool->lock);
+  last = --pool->refs == 0;
+  pthread_mutex_unlock(&pool->lock);
+  if (!last)
+    return;
+  sc_pool_trim(pool);
+  free(pool->free_list);
+  pthread_mutex_destroy(&pool->lock);
+  free(pool);
+}
+
+void sc_pool_free(struct sc_pool *pool)
+{
+  if (!pool)
+    return;
+  sc_pool_trim(pool);
+  pool_unref(pool);
+}
+
+size_t sc_pool_bytes_in_use(const struct sc_pool *pool)
+{
+  return pool ? __atomic_load_n(&pool->bytes_in_use, __ATOMIC_RELAXED) : 0;
+}
+
+size_t sc_pool_peak_bytes(const struct sc_pool *pool)
+{
+  return pool ? __atomic_load_n(&pool->peak_bytes, __ATOMIC_RELAXED) : 0;
+}
+
+sc_status sc_tensor_set_shape(struct sc_tensor *t, int rank,
+                              const int64_t *dims, struct sc_error *err)
+{
+  int64_t n;
+  sc_status st =
+      sc_shape_count(rank, dims, sc_dtype_size(t->dtype), &n, "tensor", err);
+  if (st)
+    return st;
+  t->rank = rank;
+  if (rank > 0)
+    memcpy(t->dims, dims, (size_t)rank * sizeof *dims);
+  t->n_elements = n;
+  return SC_OK;
+}
+
+size_t sc_tensor_size(const struct sc_tensor *t)
+{
+  return (size_t)t->n_elements * sc_dtype_size(t->dtype);
+}
+
+void sc_tensor_release_data(struct sc_tensor *t)
+{
+  buffer_unref(t->buffer);
+  t->buffer = NULL;
+  t->data = NULL;
+}
+
+sc_status sc_tensor_alloc(struct sc_tensor *t, struct sc_pool *pool,
+                          struct sc_error *err)
+{
+  struct sc_buffer *b;
+
+  if (sc_dtype_size(t->dtype) == 0)
+    return sc_fail(err, SC_ERR_UNSUPPORTED, "dtype %s cannot be stored",
+                   sc_dtype_name(t->dtype));
+  sc_tensor_release_data(t);
+  b = buffer_acquire(pool, sc_tensor_size(t));
+  if (!b)
+    return sc_fail(err, SC_ERR_NOMEM, "out of memory allocating %zu bytes",
+                   sc_tensor_size(t));
+  t->buffer = b;
+  t->data = b->data;
+  return SC_OK;
+}
+
+sc_status sc_tensor_create_pooled(struct sc_pool *pool, enum sc_dtype dtype,
+                                  int rank, const int64_t *dims,
+                                  struct sc_tensor **out, struct sc_error *err)
+{
+  struct sc_tensor *t;
+  sc_status st;
+
+  *out = NULL;
+  t = calloc(1, sizeof *t);
+  if (!t)
+    return sc_fail_nomem(err, "tensor header");
+  t->dtype = dtype;
+  st = sc_tensor_set_shape(t, rank, dims, err);
+  if (!st)
+    st = sc_tensor_alloc(t, pool, err);
+  if (st) {
+    free(t);
+    return st;
+  }
+  *out = t;
+  return SC_OK;
+}
+
+sc_status sc_tensor_create(enum sc_dtype dtype, int rank, const int64_t *dims,
+                           struct sc_tensor **out, struct sc_error *err)
+{
+  sc_status st = sc_tensor_create_pooled(NULL, dtype, rank, dims, out, err);
+  if (!st)
+    memset((*out)->data, 0, sc_tensor_size(*out));
+  return st;
+}
+
+sc_status sc_tensor_wrap(enum sc_dtype dtype, int rank, const int64_t *dims,
+                         void *data, struct sc_tensor **out,
+                         struct sc_error *err)
+{
+  struct sc_tensor *t;
+  sc_status st;
+
+  *out = NULL;
+  t = calloc(1, sizeof *t);
+  if (!t)
+    return sc_fail_nomem(err, "tensor header");
+  t->dtype = dtype;
+  st = sc_tensor_set_shape(t, rank, dims, err);
+  if (st) {
+    free(t);
+    return st;
+  }
+  t->data = data;
+  *out = t;
+  return SC_OK;
+}
+
+sc_status sc_tensor_clone(const struct sc_tensor *src, struct sc_tensor **out,
+                          struct sc_error *err)
+{
+  sc_status st =
+      sc_tensor_create_pooled(NULL, src->dtype, src->rank, src->dims, out, err);
+  if (st)
+    return st;
+  if (sc_tensor_size(src) > 0)
+    memcpy((*out)->data, src->data, sc_tensor_size(src));
+  return SC_OK;
+}
+
+sc_status sc_tensor_ref(const struct sc_tensor *src, struct sc_tensor **out,
+                        struct sc_error *err)
+{
+  struct sc_tensor *t;
+
+  *out = NULL;
+  if (!src->buffer)
+    return sc_tensor_clone(src, out, err);
+  t = malloc(sizeof *t);
+  if (!t)
+    return sc_fail_nomem(err, "tensor header");
+  *t = *src;
+  __atomic_add_fetch(&src->buffer->refs, 1, __ATOMIC_ACQ_REL);
+  *out = t;
+  return SC_OK;
+}
+
+void sc_tensor_free(struct sc_tensor *t)
+{
+  if (!t)
+    return;
+  buffer_unref(t->buffer);
+  free(t);
+}
+
+int sc_tensor_same_shape(const struct sc_tensor *a, const struct sc_tensor *b)
+{
+  int i;
+  if (a->rank != b->rank)
+    return 0;
+  for (i = 0; i < a->rank; i++)
+    if (a->dims[i] != b->dims[i])
+      return 0;
+  return 1;
+}
+
+char *sc_shape_format(int rank, const int64_t *dims, char *buf, size_t size)
+{
+  size_t used = 0;
+  int i;
+
+  if (size == 0)
+    return buf;
+  buf[0] = '\0';
+  used += (size_t)snprintf(buf, size, "[");
+  for (i = 0; i < rank && used < size; i++)
+    used += (size_t)snprintf(buf + used, size - used, "%s%lld", i ? "," : "",
+                             (long long)dims[i]);
+  if (used < size)
+    snprintf(buf + used, size - used, "]");
+  return buf;
+}

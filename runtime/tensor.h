@@ -1,0 +1,108 @@
+/* Tensors: a dtype, int64 dims and a contiguous row-major data block.
+ *
+ * Ownership: the element storage lives in a reference-counted struct
+ * sc_buffer. A tensor header holds one reference to its buffer (or none,
+ * when it borrows memory it does not own). sc_tensor_ref() makes a second
+ * header sharing the same storage, which is how an observer keeps a tensor
+ * the executor would otherwise recycle. Buffers that came from a pool go
+ * back to it when their last reference is dropped.
+ *
+ * Sizes are hostile until checked: every constructor checks rank, negative
+ * dims and the products for overflow before allocating. */
+#ifndef SC_RUNTIME_TENSOR_H
+#define SC_RUNTIME_TENSOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/dtype.h"
+#include "runtime/error.h"
+
+#define SC_MAX_RANK 8
+
+/* Largest tensor the runtime accepts, in bytes (and elements). Larger
+ * requests fail with SC_ERR_NOMEM ("hostile size") before any allocation. */
+#define SC_MAX_TENSOR_SIZE ((size_t)1 << 38)
+
+/* Alignment of every buffer the runtime allocates. */
+#define SC_TENSOR_ALIGN 64
+
+struct sc_pool;
+struct sc_buffer;
+
+struct sc_tensor {
+  enum sc_dtype dtype;
+  int rank;
+  int64_t dims[SC_MAX_RANK];
+  int64_t n_elements;
+  void *data; /* element 0; NULL for an empty or unallocated tensor */
+  struct sc_buffer
+      *buffer; /* owning reference, or NULL when data is borrowed */
+};
+
+/* Element count of a shape, checked: rank within [0, SC_MAX_RANK], no
+ * negative dim, no overflow, and elements * element_size within
+ * SC_MAX_TENSOR_SIZE. `what` names the tensor in the message. */
+sc_status sc_shape_count(int rank, const int64_t *dims, size_t element_size,
+                         int64_t *n_elements, const char *what,
+                         struct sc_error *err);
+
+/* A new tensor with zeroed storage. Owns one buffer reference. */
+sc_status sc_tensor_create(enum sc_dtype dtype, int rank, const int64_t *dims,
+                           struct sc_tensor **out, struct sc_error *err);
+
+/* A new tensor whose storage comes from `pool` (may be NULL: plain malloc).
+ * Storage is not zeroed. */
+sc_status sc_tensor_create_pooled(struct sc_pool *pool, enum sc_dtype dtype,
+                                  int rank, const int64_t *dims,
+                                  struct sc_tensor **out, struct sc_error *err);
+
+/* A new header borrowing `data` (not freed by sc_tensor_free). */
+sc_status sc_tensor_wrap(enum sc_dtype dtype, int rank, const int64_t *dims,
+                         void *data, struct sc_tensor **out,
+                         struct sc_error *err);
+
+/* A deep copy with its own storage. */
+sc_status sc_tensor_clone(const struct sc_tensor *src, struct sc_tensor **out,
+                          struct sc_error *err);
+
+/* A new header sharing src's storage (one more buffer reference). A
+ * borrowed src is deep-copied instead, since its memory may vanish. */
+sc_status sc_tensor_ref(const struct sc_tensor *src, struct sc_tensor **out,
+                        struct sc_error *err);
+
+/* Releases the header and its buffer reference. NULL is a no-op. */
+void sc_tensor_free(struct sc_tensor *t);
+
+/* Initialises an embedded header (no storage) to the given dtype/shape
+ * after checking it. Used by the executor and kernels for output headers. */
+sc_status sc_tensor_set_shape(struct sc_tensor *t, int rank,
+                              const int64_t *dims, struct sc_error *err);
+
+/* Gives an embedded header (shape already set) storage from pool;
+ * releases any storage it had. */
+sc_status sc_tensor_alloc(struct sc_tensor *t, struct sc_pool *pool,
+                          struct sc_error *err);
+
+/* Drops the storage of an embedded header (keeps dtype and shape). */
+void sc_tensor_release_data(struct sc_tensor *t);
+
+size_t sc_tensor_size(const struct sc_tensor *t); /* bytes of data */
+
+/* 1 if both have the same rank and dims. */
+int sc_tensor_same_shape(const struct sc_tensor *a, const struct sc_tensor *b);
+
+/* "[1,3,224,224]" into buf (always terminated). Returns buf. */
+char *sc_shape_format(int rank, const int64_t *dims, char *buf, size_t size);
+
+/* Buffer pool: recycles storage of released tensors by size. Thread-safe.
+ * The pool is reference counted: each live buffer holds a reference, so
+ * sc_pool_free() may be called while observers still hold tensors. */
+sc_status sc_pool_create(struct sc_pool **out, struct sc_error *err);
+void sc_pool_free(struct sc_pool *pool);
+size_t sc_pool_bytes_in_use(const struct sc_pool *pool);
+size_t sc_pool_peak_bytes(const struct sc_pool *pool);
+/* Frees all cached (unused) storage. */
+void sc_pool_trim(struct sc_pool *pool);
+
+#endif

@@ -1,0 +1,90 @@
+#include "verifier/cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Sorted by name. */
+static const struct sc_command commands[] = {
+    {"inspect", sc_cmd_inspect,
+     "inputs, outputs, operators and quantization of a model",
+     "stagecheck inspect MODEL.onnx"},
+    {"run", sc_cmd_run, "run one model and print or dump its tensors",
+     "stagecheck run MODEL.onnx --input [NAME=]FILE... [--dump DIR] "
+     "[--threads N]"},
+};
+
+static void print_help(FILE *out)
+{
+  size_t i;
+  fprintf(out,
+          "stagecheck %s: accuracy consistency of a network across its "
+          "deployment stages\n\nUsage:\n",
+          SC_VERSION);
+  for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(out, "  %s\n", commands[i].usage);
+  fprintf(out, "  stagecheck --version | --help | COMMAND --help\n\n"
+               "Commands:\n");
+  for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "\nExit status: 0 pass, 1 gate failed, 2 usage or "
+               "configuration error,\n3 malformed input, 4 unsupported "
+               "operator or type, 5 resource or internal failure.\n");
+}
+
+int sc_cli_fail(const struct sc_error *err)
+{
+  char line[SC_ERROR_MESSAGE_SIZE];
+  size_t i;
+  snprintf(line, sizeof line, "%s",
+           err->message[0] ? err->message : sc_status_name(err->status));
+  for (i = 0; line[i]; i++) /* one line, whatever the message holds */
+    if (line[i] == '\n' || line[i] == '\r')
+      line[i] = ' ';
+  fprintf(stderr, "stagecheck: %s\n", line);
+  return sc_status_exit_code(err->status ? err->status : SC_ERR_INTERNAL);
+}
+
+int sc_cli_usage_error(const char *command, const char *fmt, ...)
+{
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "stagecheck%s%s: %s (see 'stagecheck %s%s--help')\n",
+          command ? " " : "", command ? command : "", msg,
+          command ? command : "", command ? " " : "");
+  return SC_EXIT_USAGE;
+}
+
+int sc_cli_parse_threads(const char *text)
+{
+  char *end;
+  long v = strtol(text, &end, 10);
+  if (!*text || *end || v < 1 || v > 1024)
+    return 0;
+  return (int)v;
+}
+
+int sc_cli_main(int argc, char **argv)
+{
+  size_t i;
+  if (argc < 2) {
+    print_help(stderr);
+    return SC_EXIT_USAGE;
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+      strcmp(argv[1], "help") == 0) {
+    print_help(stdout);
+    return SC_EXIT_OK;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("stagecheck %s\n", SC_VERSION);
+    return SC_EXIT_OK;
+  }
+  for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(argv[1], commands[i].name) == 0)
+      return commands[i].run(argc - 1, argv + 1);
+  return sc_cli_usage_error(NULL, "unknown command '%s'", argv[1]);
+}

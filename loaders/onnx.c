@@ -718,8 +718,15 @@ sc_status sc_onnx_load_buffer(const void *data, size_t size,
       goto done;
   }
   if (sc_graph_opset(g, "") < 0) {
-    if (mp->n_opset_import == 0) /* IR v1/v2 models: opset 1 */
-      st = sc_graph_set_opset(g, "", 1, err);
+    /* IR v3 made opset_import mandatory; older models mean opset 1 */
+    if (mp->n_opset_import == 0 && g->ir_version >= 3) {
+      st = sc_fail(err, SC_ERR_FORMAT,
+                   "%s: the model imports no opset (IR version %lld "
+                   "requires opset_import)",
+                   ctx.name, (long long)g->ir_version);
+      goto done;
+    }
+    st = sc_graph_set_opset(g, "", 1, err);
     if (st)
       goto done;
   }

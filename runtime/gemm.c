@@ -26,8 +26,6 @@ typedef char *(*openblas_get_string_fn)(void);
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
 static cblas_sgemm_fn blas_sgemm;
 static openblas_set_num_threads_fn blas_set_threads;
-static int blas_threads_set = -1;
-static pthread_mutex_t blas_threads_lock = PTHREAD_MUTEX_INITIALIZER;
 static char blas_name[256] = "reference";
 static int blas_disabled;
 
@@ -68,13 +66,16 @@ const char *sc_blas_pick_coretype(void)
 static void blas_load(void)
 {
   void *lib;
-  const char *core = getenv("OPENBLAS_CORETYPE");
+  const char *core = getenv("STAGECHECK_OPENBLAS_CORETYPE");
 
-  if (!core || !*core) {
+  /* OpenBLAS reads OPENBLAS_CORETYPE once, when it is loaded. We set it to
+   * the best kernels this CPU runs, overriding an inherited value (machine
+   * images often pin a conservative one); STAGECHECK_OPENBLAS_CORETYPE is
+   * the user's explicit override. */
+  if (!core || !*core)
     core = sc_blas_pick_coretype();
-    if (core)
-      setenv("OPENBLAS_CORETYPE", core, 0);
-  }
+  if (core)
+    setenv("OPENBLAS_CORETYPE", core, 1);
   lib = dlopen(SC_OPENBLAS_SONAME, RTLD_NOW | RTLD_LOCAL);
   if (!lib)
     return;
@@ -83,6 +84,8 @@ static void blas_load(void)
       lib, "openblas_set_num_threads");
   if (!blas_sgemm)
     return;
+  if (blas_set_threads)
+    blas_set_threads(1); /* we thread over tiles ourselves */
   {
     openblas_get_string_fn config =
         (openblas_get_string_fn)(uintptr_t)dlsym(lib, "openblas_get_config");
@@ -126,11 +129,67 @@ void sc_sgemm_reference(int trans_a, int trans_b, int64_t m, int64_t n,
   }
 }
 
+struct gemm_tiles {
+  int trans_a, trans_b;
+  int64_t m, n, k, lda, ldb, ldc;
+  float alpha, beta;
+  const float *a, *b;
+  float *c;
+  int split_n; /* tiles are column blocks of C (else row blocks) */
+  int64_t tile;
+};
+
+/* C tile t = op(A) tile * op(B) tile, one single-threaded BLAS call. */
+static void gemm_tile_range(void *ctx, int64_t begin, int64_t end)
+{
+  const struct gemm_tiles *g = ctx;
+  int64_t t;
+  for (t = begin; t < end; t++) {
+    int64_t lo = t * g->tile;
+    if (g->split_n) {
+      int64_t cols = g->n - lo < g->tile ? g->n - lo : g->tile;
+      const float *b = g->trans_b ? g->b + lo * g->ldb : g->b + lo;
+      blas_sgemm(CBLAS_ROW_MAJOR, g->trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS,
+                 g->trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS, (int)g->m,
+                 (int)cols, (int)g->k, g->alpha, g->a, (int)g->lda, b,
+                 (int)g->ldb, g->beta, g->c + lo, (int)g->ldc);
+    } else {
+      int64_t rows = g->m - lo < g->tile ? g->m - lo : g->tile;
+      const float *a = g->trans_a ? g->a + lo : g->a + lo * g->lda;
+      blas_sgemm(CBLAS_ROW_MAJOR, g->trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS,
+                 g->trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS, (int)rows,
+                 (int)g->n, (int)g->k, g->alpha, a, (int)g->lda, g->b,
+                 (int)g->ldb, g->beta, g->c + lo * g->ldc, (int)g->ldc);
+    }
+  }
+}
+
+/* Tile sizes depend only on the matrix shape, never on the thread count:
+ * each element of C is computed by the same BLAS call whether one thread or
+ * many run the tiles, so results are bit-identical across thread counts
+ * (OpenBLAS's own threading is not: it is kept at one thread). */
+#define GEMM_MAX_TILES 16 /* enough for balance on 16 threads */
+#define GEMM_MIN_TILE_N 256
+#define GEMM_MIN_TILE_M 64
+#define GEMM_SPLIT_MIN_MACS (INT64_C(1) << 21)
+
+/* ceil(extent / GEMM_MAX_TILES) rounded up to a multiple of align, at least
+ * minimum. */
+static int64_t tile_size(int64_t extent, int64_t minimum, int64_t align)
+{
+  int64_t t = (extent + GEMM_MAX_TILES - 1) / GEMM_MAX_TILES;
+  t = (t + align - 1) / align * align;
+  return t < minimum ? minimum : t;
+}
+
 void sc_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
               float alpha, const float *a, int64_t lda, const float *b,
               int64_t ldb, float beta, float *c, int64_t ldc,
               struct sc_threadpool *threads)
 {
+  struct gemm_tiles g;
+  int64_t n_tiles;
+
   if (m <= 0 || n <= 0)
     return;
   pthread_once(&blas_once, blas_load);
@@ -148,16 +207,24 @@ void sc_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
         c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
     return;
   }
-  if (blas_set_threads) {
-    int want = sc_threadpool_size(threads);
-    pthread_mutex_lock(&blas_threads_lock);
-    if (want != blas_threads_set) {
-      blas_set_threads(want);
-      blas_threads_set = want;
-    }
-    pthread_mutex_unlock(&blas_threads_lock);
-  }
-  blas_sgemm(CBLAS_ROW_MAJOR, trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS,
-             trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS, (int)m, (int)n, (int)k,
-             alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+  g.trans_a = trans_a;
+  g.trans_b = trans_b;
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.lda = lda;
+  g.ldb = ldb;
+  g.ldc = ldc;
+  g.alpha = alpha;
+  g.beta = beta;
+  g.a = a;
+  g.b = b;
+  g.c = c;
+  g.split_n = n >= m;
+  g.tile = g.split_n ? tile_size(n, GEMM_MIN_TILE_N, 64)
+                     : tile_size(m, GEMM_MIN_TILE_M, 16);
+  if (m * n * k < GEMM_SPLIT_MIN_MACS)
+    g.tile = g.split_n ? n : m; /* small: one call */
+  n_tiles = ((g.split_n ? n : m) + g.tile - 1) / g.tile;
+  sc_parallel_for(threads, n_tiles, 1, gemm_tile_range, &g);
 }

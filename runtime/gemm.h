@@ -4,9 +4,14 @@
  * sc_sgemm uses OpenBLAS, loaded on first use with dlopen after choosing
  * its CPU kernels ourselves: Debian's OpenBLAS 0.3.21 does not recognise
  * recent Xeons and falls back to slower generic kernels, and it reads its
- * override (OPENBLAS_CORETYPE) only when the library is loaded. A user's
- * own OPENBLAS_CORETYPE is respected. When OpenBLAS cannot be loaded the
- * portable reference kernel below is used. */
+ * override (OPENBLAS_CORETYPE) only when the library is loaded. We set
+ * OPENBLAS_CORETYPE to the best core this CPU runs (an inherited value is
+ * overridden); STAGECHECK_OPENBLAS_CORETYPE forces a core explicitly. When
+ * OpenBLAS cannot be loaded the portable reference kernel below is used.
+ *
+ * Threads: C is split into tiles whose size depends only on the matrix
+ * shape, and each tile is one single-threaded BLAS call run on `threads`,
+ * so results are bit-identical for any thread count. */
 #ifndef SC_RUNTIME_GEMM_H
 #define SC_RUNTIME_GEMM_H
 

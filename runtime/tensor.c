@@ -41,13 +41,15 @@ sc_status sc_shape_count(int rank, const int64_t *dims, size_t element_size,
       return sc_fail(err, SC_ERR_FORMAT, "%s: negative dimension %lld",
                      what ? what : "tensor", (long long)dims[i]);
     if (dims[i] != 0 && n > (int64_t)(SC_MAX_TENSOR_SIZE / (size_t)dims[i]))
-      return sc_fail(err, SC_ERR_NOMEM, "%s: shape is too large (hostile size)",
-                     what ? what : "tensor");
+      return sc_fail(err, SC_ERR_FORMAT,
+                     "%s: shape overflows (more than %zu elements)",
+                     what ? what : "tensor", SC_MAX_TENSOR_SIZE);
     n *= dims[i];
   }
   if (element_size > 0 && (size_t)n > SC_MAX_TENSOR_SIZE / element_size)
-    return sc_fail(err, SC_ERR_NOMEM, "%s: %lld elements is too large",
-                   what ? what : "tensor", (long long)n);
+    return sc_fail(err, SC_ERR_FORMAT,
+                   "%s: %lld elements exceed the %zu-byte tensor limit",
+                   what ? what : "tensor", (long long)n, SC_MAX_TENSOR_SIZE);
   *n_elements = n;
   return SC_OK;
 }

@@ -21,7 +21,8 @@
 #define SC_MAX_RANK 8
 
 /* Largest tensor the runtime accepts, in bytes (and elements). Larger
- * requests fail with SC_ERR_NOMEM ("hostile size") before any allocation. */
+ * shapes are malformed (SC_ERR_FORMAT) and refused before any allocation;
+ * an allocation that fails below this limit is SC_ERR_NOMEM. */
 #define SC_MAX_TENSOR_SIZE ((size_t)1 << 38)
 
 /* Alignment of every buffer the runtime allocates. */

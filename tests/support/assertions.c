@@ -1,4 +1,4 @@
-#include "tests/support/test_util.h"
+#include "tests/support/assertions.h"
 
 #include <ftw.h>
 #include <math.h>

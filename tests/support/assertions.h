@@ -1,6 +1,6 @@
 /* Shared helpers for the cmocka tests. */
-#ifndef SC_TESTS_SUPPORT_TEST_UTIL_H
-#define SC_TESTS_SUPPORT_TEST_UTIL_H
+#ifndef SC_TESTS_SUPPORT_ASSERTIONS_H
+#define SC_TESTS_SUPPORT_ASSERTIONS_H
 
 /* cmocka needs these before its header */
 #include <setjmp.h>

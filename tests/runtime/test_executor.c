@@ -1,0 +1,376 @@
+/* The executor: topological order, static shapes, the observer, memory
+ * recycling, node subsets, input checks and the float16-via-float path.
+ * Graphs are built by hand with the builder API from Add and Relu. */
+#include <stdio.h>
+#include <string.h>
+
+#include "runtime/executor.h"
+#include "runtime/graph.h"
+#include "runtime/threadpool.h"
+#include "tests/support/assertions.h"
+
+static struct sc_graph *new_graph(void)
+{
+  struct sc_graph *g = NULL;
+  assert_int_equal(sc_graph_create(&g, NULL), SC_OK);
+  assert_int_equal(sc_graph_set_opset(g, "", 13, NULL), SC_OK);
+  return g;
+}
+
+static void add_node(struct sc_graph *g, const char *name, const char *op,
+                     const char *in0, const char *in1, const char *out)
+{
+  const char *ins[2] = {in0, in1};
+  const char *outs[1] = {out};
+  assert_int_equal(
+      sc_graph_add_node(g, name, op, "", in1 ? 2 : 1, ins, 1, outs, NULL, NULL),
+      SC_OK);
+}
+
+/* relu chain x -> r0 -> r1 -> ... -> r{n-1}; nodes added in reverse */
+static struct sc_graph *relu_chain(int n, int64_t size)
+{
+  struct sc_graph *g = new_graph();
+  int64_t dims[1] = {size};
+  char in[32], out[32], name[32];
+  int i;
+  assert_int_equal(sc_graph_add_input(g, "x", SC_DTYPE_FLOAT, 1, dims, NULL),
+                   SC_OK);
+  for (i = n - 1; i >= 0; i--) {
+    snprintf(in, sizeof in, i ? "r%d" : "x", i - 1);
+    snprintf(out, sizeof out, "r%d", i);
+    snprintf(name, sizeof name, "relu%d", i);
+    add_node(g, name, "Relu", in, NULL, out);
+  }
+  snprintf(out, sizeof out, "r%d", n - 1);
+  assert_int_equal(sc_graph_add_output(g, out, NULL), SC_OK);
+  return g;
+}
+
+struct trace {
+  int order[64];
+  int n;
+  struct sc_tensor *kept;
+  int keep_index;
+  sc_status fail_with;
+};
+
+static sc_status record(void *user, const struct sc_graph *g, int node_index,
+                        struct sc_tensor *const *outputs, struct sc_error *err)
+{
+  struct trace *t = user;
+  assert_non_null(outputs[0]);
+  assert_non_null(outputs[0]->data);
+  t->order[t->n++] = node_index;
+  if (node_index == t->keep_index)
+    assert_int_equal(sc_tensor_ref(outputs[0], &t->kept, err), SC_OK);
+  if (t->fail_with)
+    return sc_fail(err, t->fail_with, "observer stops at %s",
+                   g->nodes[node_index].name);
+  return SC_OK;
+}
+
+static void test_nodes_run_in_topological_order(void **state)
+{
+  struct sc_graph *g = relu_chain(5, 4);
+  struct trace t;
+  struct sc_run_options opt;
+  struct sc_error err;
+  float xv[4] = {-1, 2, -3, 4};
+  int64_t dims[1] = {4};
+  struct sc_tensor *x = sc_test_tensor_f32(1, dims, xv);
+  struct sc_feed feed = {"x", x};
+  int i;
+  (void)state;
+
+  memset(&t, 0, sizeof t);
+  t.keep_index = -1;
+  memset(&opt, 0, sizeof opt);
+  opt.observer = record;
+  opt.observer_user = &t;
+  assert_int_equal(sc_graph_run(g, 1, &feed, NULL, &opt, &err), SC_OK);
+  assert_int_equal(t.n, 5);
+  for (i = 0; i < 5; i++) {
+    char want[16];
+    snprintf(want, sizeof want, "relu%d", i);
+    assert_string_equal(g->nodes[t.order[i]].name, want);
+    assert_int_equal(t.order[i], i);
+  }
+  sc_tensor_free(x);
+  sc_graph_free(g);
+}
+
+static void test_static_shapes_known_after_prepare(void **state)
+{
+  struct sc_graph *g = new_graph();
+  int64_t a[2] = {3, 1}, b[1] = {4};
+  int v;
+  (void)state;
+  assert_int_equal(sc_graph_add_input(g, "a", SC_DTYPE_FLOAT, 2, a, NULL),
+                   SC_OK);
+  assert_int_equal(sc_graph_add_input(g, "b", SC_DTYPE_FLOAT, 1, b, NULL),
+                   SC_OK);
+  add_node(g, "add", "Add", "a", "b", "c");
+  assert_int_equal(sc_graph_add_output(g, "c", NULL), SC_OK);
+  assert_int_equal(sc_graph_prepare(g, NULL), SC_OK);
+  v = sc_graph_find_value(g, "c");
+  assert_int_equal(g->values[v].dtype, SC_DTYPE_FLOAT);
+  assert_int_equal(g->values[v].rank, 2);
+  assert_int_equal(g->values[v].dims[0], 3);
+  assert_int_equal(g->values[v].dims[1], 4);
+  sc_graph_free(g);
+}
+
+static void test_broadcast_mismatch_fails_at_prepare_naming_node(void **state)
+{
+  struct sc_graph *g = new_graph();
+  int64_t a[1] = {3}, b[1] = {4};
+  struct sc_error err;
+  (void)state;
+  sc_graph_add_input(g, "a", SC_DTYPE_FLOAT, 1, a, NULL);
+  sc_graph_add_input(g, "b", SC_DTYPE_FLOAT, 1, b, NULL);
+  add_node(g, "bad_add", "Add", "a", "b", "c");
+  sc_graph_add_output(g, "c", NULL);
+  assert_int_equal(sc_graph_prepare(g, &err), SC_ERR_FORMAT);
+  assert_non_null(strstr(err.message, "bad_add"));
+  sc_graph_free(g);
+}
+
+static void test_intermediate_memory_is_recycled(void **state)
+{
+  const int64_t size = 1 << 16; /* 256 KiB per tensor */
+  struct sc_graph *g = relu_chain(12, size);
+  struct sc_tensor *x, *out[1] = {NULL};
+  struct sc_feed feed;
+  struct sc_error err;
+  int64_t dims[1] = {size};
+  size_t bytes = (size_t)size * sizeof(float);
+  (void)state;
+
+  assert_int_equal(sc_tensor_create(SC_DTYPE_FLOAT, 1, dims, &x, NULL), SC_OK);
+  feed.name = "x";
+  feed.tensor = x;
+  assert_int_equal(sc_graph_run(g, 1, &feed, out, NULL, &err), SC_OK);
+  /* a chain needs at most two live activations, not twelve */
+  assert_true(sc_pool_peak_bytes(g->pool) <= 2 * bytes + 4096);
+  sc_tensor_free(out[0]);
+  sc_tensor_free(x);
+  sc_graph_free(g);
+}
+
+static void test_observer_can_keep_a_tensor(void **state)
+{
+  struct sc_graph *g = relu_chain(4, 3);
+  struct trace t;
+  struct sc_run_options opt;
+  float xv[3] = {-1, 5, 7};
+  int64_t dims[1] = {3};
+  struct sc_tensor *x = sc_test_tensor_f32(1, dims, xv);
+  float want_v[3] = {0, 5, 7};
+  struct sc_tensor *want = sc_test_tensor_f32(1, dims, want_v);
+  struct sc_feed feed = {"x", x};
+  (void)state;
+
+  memset(&t, 0, sizeof t);
+  t.keep_index = 1;
+  memset(&opt, 0, sizeof opt);
+  opt.observer = record;
+  opt.observer_user = &t;
+  assert_int_equal(sc_graph_run(g, 1, &feed, NULL, &opt, NULL), SC_OK);
+  /* r1 was recycled by the executor, but the observer's reference holds */
+  assert_non_null(t.kept);
+  assert_tensor_close(t.kept, want, 0, 0);
+  sc_tensor_free(t.kept);
+  sc_tensor_free(want);
+  sc_tensor_free(x);
+  sc_graph_free(g);
+}
+
+static void test_observer_failure_aborts_run(void **state)
+{
+  struct sc_graph *g = relu_chain(3, 2);
+  struct trace t;
+  struct sc_run_options opt;
+  struct sc_error err;
+  float xv[2] = {1, 2};
+  int64_t dims[1] = {2};
+  struct sc_tensor *x = sc_test_tensor_f32(1, dims, xv);
+  struct sc_tensor *out[1] = {NULL};
+  struct sc_feed feed = {"x", x};
+  (void)state;
+
+  memset(&t, 0, sizeof t);
+  t.keep_index = -1;
+  t.fail_with = SC_ERR_IO;
+  memset(&opt, 0, sizeof opt);
+  opt.observer = record;
+  opt.observer_user = &t;
+  assert_int_equal(sc_graph_run(g, 1, &feed, out, &opt, &err), SC_ERR_IO);
+  assert_int_equal(t.n, 1);
+  assert_null(out[0]);
+  assert_non_null(strstr(err.message, "relu0"));
+  sc_tensor_free(x);
+  sc_graph_free(g);
+}
+
+static void test_node_mask_runs_a_segment_from_fed_values(void **state)
+{
+  struct sc_graph *g = relu_chain(4, 2);
+  struct sc_run_options opt;
+  struct sc_error err;
+  uint8_t mask[4] = {0, 0, 1, 1};
+  float v[2] = {-3, 9};
+  int64_t dims[1] = {2};
+  struct sc_tensor *r1 = sc_test_tensor_f32(1, dims, v);
+  float want_v[2] = {0, 9};
+  struct sc_tensor *want = sc_test_tensor_f32(1, dims, want_v);
+  struct sc_tensor *out[1] = {NULL};
+  struct sc_feed feed = {"r1", r1};
+  (void)state;
+
+  memset(&opt, 0, sizeof opt);
+  opt.node_mask = mask;
+  assert_int_equal(sc_graph_run(g, 1, &feed, out, &opt, &err), SC_OK);
+  assert_tensor_close(out[0], want, 0, 0);
+  sc_tensor_free(out[0]);
+  /* without the segment's input the run names what is missing */
+  assert_int_equal(sc_graph_run(g, 0, NULL, out, &opt, &err), SC_ERR_CONFIG);
+  assert_non_null(strstr(err.message, "r1"));
+  sc_tensor_free(r1);
+  sc_tensor_free(want);
+  sc_graph_free(g);
+}
+
+static void test_feed_checks_name_dtype_and_shape(void **state)
+{
+  struct sc_graph *g = relu_chain(1, 3);
+  struct sc_error err;
+  int64_t good[1] = {3}, bad[1] = {4};
+  struct sc_tensor *wrong_shape, *wrong_type;
+  struct sc_feed feed;
+  (void)state;
+
+  assert_int_equal(sc_tensor_create(SC_DTYPE_FLOAT, 1, bad, &wrong_shape, NULL),
+                   SC_OK);
+  assert_int_equal(sc_tensor_create(SC_DTYPE_INT32, 1, good, &wrong_type, NULL),
+                   SC_OK);
+  feed.name = "x";
+  feed.tensor = wrong_shape;
+  assert_int_equal(sc_graph_run(g, 1, &feed, NULL, NULL, &err), SC_ERR_CONFIG);
+  assert_non_null(strstr(err.message, "'x'"));
+  assert_non_null(strstr(err.message, "[3]"));
+  feed.tensor = wrong_type;
+  assert_int_equal(sc_graph_run(g, 1, &feed, NULL, NULL, &err), SC_ERR_CONFIG);
+  assert_non_null(strstr(err.message, "int32"));
+  feed.name = "nope";
+  assert_int_equal(sc_graph_run(g, 1, &feed, NULL, NULL, &err), SC_ERR_CONFIG);
+  assert_non_null(strstr(err.message, "nope"));
+  assert_int_equal(sc_graph_run(g, 0, NULL, NULL, NULL, &err), SC_ERR_CONFIG);
+  assert_non_null(strstr(err.message, "'x'"));
+  sc_tensor_free(wrong_shape);
+  sc_tensor_free(wrong_type);
+  sc_graph_free(g);
+}
+
+static void test_float16_runs_in_float_and_rounds_outputs(void **state)
+{
+  struct sc_graph *g = new_graph();
+  int64_t dims[1] = {3};
+  struct sc_tensor *a, *b, *out[1] = {NULL};
+  struct sc_feed feeds[2];
+  uint16_t *pa, *pb, *py;
+  int i;
+  (void)state;
+
+  sc_graph_add_input(g, "a", SC_DTYPE_FLOAT16, 1, dims, NULL);
+  sc_graph_add_input(g, "b", SC_DTYPE_FLOAT16, 1, dims, NULL);
+  add_node(g, "add", "Add", "a", "b", "y");
+  sc_graph_add_output(g, "y", NULL);
+  assert_int_equal(sc_tensor_create(SC_DTYPE_FLOAT16, 1, dims, &a, NULL),
+                   SC_OK);
+  assert_int_equal(sc_tensor_create(SC_DTYPE_FLOAT16, 1, dims, &b, NULL),
+                   SC_OK);
+  pa = a->data;
+  pb = b->data;
+  /* 2048 + 1 is not representable in float16: rounds to even (2048) */
+  pa[0] = sc_float_to_half(2048.0f);
+  pb[0] = sc_float_to_half(1.0f);
+  pa[1] = sc_float_to_half(2048.0f);
+  pb[1] = sc_float_to_half(3.0f); /* 2051 -> 2052 */
+  pa[2] = sc_float_to_half(0.5f);
+  pb[2] = sc_float_to_half(0.25f);
+  feeds[0].name = "a";
+  feeds[0].tensor = a;
+  feeds[1].name = "b";
+  feeds[1].tensor = b;
+  assert_int_equal(sc_graph_run(g, 2, feeds, out, NULL, NULL), SC_OK);
+  assert_int_equal(out[0]->dtype, SC_DTYPE_FLOAT16);
+  py = out[0]->data;
+  assert_true(sc_half_to_float(py[0]) == 2048.0f);
+  assert_true(sc_half_to_float(py[1]) == 2052.0f);
+  assert_true(sc_half_to_float(py[2]) == 0.75f);
+  for (i = 0; i < 1; i++)
+    sc_tensor_free(out[i]);
+  sc_tensor_free(a);
+  sc_tensor_free(b);
+  sc_graph_free(g);
+}
+
+static void test_results_identical_for_one_and_two_threads(void **state)
+{
+  struct sc_graph *g = new_graph();
+  int64_t da[2] = {257, 1031}, db[1] = {1031};
+  struct sc_tensor *a, *b, *out1[1] = {NULL}, *out2[1] = {NULL};
+  struct sc_threadpool *pool1, *pool2;
+  struct sc_run_options opt;
+  struct sc_feed feeds[2];
+  int64_t i;
+  (void)state;
+
+  sc_graph_add_input(g, "a", SC_DTYPE_FLOAT, 2, da, NULL);
+  sc_graph_add_input(g, "b", SC_DTYPE_FLOAT, 1, db, NULL);
+  add_node(g, "mul", "Mul", "a", "b", "y");
+  sc_graph_add_output(g, "y", NULL);
+  sc_tensor_create(SC_DTYPE_FLOAT, 2, da, &a, NULL);
+  sc_tensor_create(SC_DTYPE_FLOAT, 1, db, &b, NULL);
+  for (i = 0; i < a->n_elements; i++)
+    ((float *)a->data)[i] = (float)(i % 97) * 0.37f - 11.0f;
+  for (i = 0; i < b->n_elements; i++)
+    ((float *)b->data)[i] = (float)(i % 13) * 1.1f;
+  feeds[0].name = "a";
+  feeds[0].tensor = a;
+  feeds[1].name = "b";
+  feeds[1].tensor = b;
+  assert_int_equal(sc_threadpool_create(1, &pool1, NULL), SC_OK);
+  assert_int_equal(sc_threadpool_create(2, &pool2, NULL), SC_OK);
+  memset(&opt, 0, sizeof opt);
+  opt.threads = pool1;
+  assert_int_equal(sc_graph_run(g, 2, feeds, out1, &opt, NULL), SC_OK);
+  opt.threads = pool2;
+  assert_int_equal(sc_graph_run(g, 2, feeds, out2, &opt, NULL), SC_OK);
+  assert_memory_equal(out1[0]->data, out2[0]->data, sc_tensor_size(out1[0]));
+  sc_tensor_free(out1[0]);
+  sc_tensor_free(out2[0]);
+  sc_tensor_free(a);
+  sc_tensor_free(b);
+  sc_threadpool_free(pool1);
+  sc_threadpool_free(pool2);
+  sc_graph_free(g);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_nodes_run_in_topological_order),
+      cmocka_unit_test(test_static_shapes_known_after_prepare),
+      cmocka_unit_test(test_broadcast_mismatch_fails_at_prepare_naming_node),
+      cmocka_unit_test(test_intermediate_memory_is_recycled),
+      cmocka_unit_test(test_observer_can_keep_a_tensor),
+      cmocka_unit_test(test_observer_failure_aborts_run),
+      cmocka_unit_test(test_node_mask_runs_a_segment_from_fed_values),
+      cmocka_unit_test(test_feed_checks_name_dtype_and_shape),
+      cmocka_unit_test(test_float16_runs_in_float_and_rounds_outputs),
+      cmocka_unit_test(test_results_identical_for_one_and_two_threads),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

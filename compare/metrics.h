@@ -1,0 +1,91 @@
+/* Metrics of one matched tensor pair (spec/report.md, "Metrics").
+ *
+ * `reference` and `target` are converted to double element by element
+ * (integer tensors dequantized with their struct sc_quant), d = t - r, and
+ * every metric is accumulated in one pass in double precision over the
+ * pairs where both values are finite. Non-finite values are counted, never
+ * dropped silently.
+ *
+ * Conventions: cosine is 1 when both norms are 0 and 0 when exactly one is;
+ * sqnr_db is +inf when sum(d^2) = 0 (written as null in JSON); rel_l2 is
+ * +inf when |r| = 0 < |d|; an empty pair (no finite element) has cosine 1
+ * and zero errors. */
+#ifndef SC_COMPARE_METRICS_H
+#define SC_COMPARE_METRICS_H
+
+#include <stdint.h>
+
+#include "runtime/graph.h"
+#include "runtime/tensor.h"
+
+struct sc_metrics {
+  int64_t n_elements; /* compared (finite pairs) */
+  double cosine;
+  double max_abs;
+  double mean_abs;
+  double rmse;
+  double sqnr_db;
+  double rel_l2;
+  double max_rel;
+  double exact_ratio;
+  int64_t nan_ref, nan_tgt, inf_ref, inf_tgt;
+  int has_lsb; /* max_abs_lsb / saturation are meaningful */
+  double max_abs_lsb;
+  double saturation; /* share of target elements at qmin or qmax */
+  int has_top1;
+  double top1_agree; /* share of positions whose channel argmax agrees */
+};
+
+struct sc_metrics_options {
+  /* Quantization of each side: dequantizes integer tensors, and gives the
+   * grid for LSB errors (the target's, else the reference's). NULL: none. */
+  const struct sc_quant *reference_quant;
+  const struct sc_quant *target_quant;
+  /* Compute top1_agree over this axis (-1: not an output). */
+  int top1_axis;
+};
+
+/* Compares two tensors of the same shape (dtypes may differ). SC_ERR_CONFIG
+ * when the shapes differ or a dtype cannot be read as numbers. */
+sc_status sc_metrics_compute(const struct sc_tensor *reference,
+                             const struct sc_tensor *target,
+                             const struct sc_metrics_options *options,
+                             struct sc_metrics *out, struct sc_error *err);
+
+/* Per-channel metrics along `axis`: out[c] for c in [0, dims[axis]).
+ * `out` must hold that many entries. */
+sc_status sc_metrics_per_channel(const struct sc_tensor *reference,
+                                 const struct sc_tensor *target,
+                                 const struct sc_metrics_options *options,
+                                 int axis, struct sc_metrics *out,
+                                 struct sc_error *err);
+
+/* Names of the metrics usable in thresholds, and whether each is a lower
+ * bound (cosine, sqnr_db, exact_ratio, top1_agree) or an upper bound. */
+enum sc_metric_id {
+  SC_METRIC_COSINE,
+  SC_METRIC_MAX_ABS,
+  SC_METRIC_MEAN_ABS,
+  SC_METRIC_RMSE,
+  SC_METRIC_SQNR_DB,
+  SC_METRIC_REL_L2,
+  SC_METRIC_MAX_REL,
+  SC_METRIC_MAX_ABS_LSB,
+  SC_METRIC_EXACT_RATIO,
+  SC_METRIC_SATURATION,
+  SC_METRIC_TOP1_AGREE,
+  SC_N_METRICS
+};
+
+const char *sc_metric_name(enum sc_metric_id id);
+int sc_metric_from_name(const char *name, enum sc_metric_id *out);
+int sc_metric_is_lower_bound(enum sc_metric_id id);
+/* The value of a metric; NAN when it does not apply (LSB without
+ * quantization, top1 of a non-output). */
+double sc_metric_value(const struct sc_metrics *m, enum sc_metric_id id);
+
+/* 1 when `a` is worse than `b` for this metric (lower for lower bounds,
+ * higher for upper bounds; NAN is never worse). */
+int sc_metric_worse(enum sc_metric_id id, double a, double b);
+
+#endif

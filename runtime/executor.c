@@ -32,7 +32,7 @@ void sc_plan_free(struct sc_graph *g)
 /* Checks that every node input is produced somewhere, that no value has two
  * producers, and orders the nodes topologically (stable: among ready nodes
  * the earliest in the file first). */
-static sc_status sort_nodes(struct sc_graph *g, struct sc_error *err)
+sc_status sc_graph_sort(struct sc_graph *g, struct sc_error *err)
 {
   int n = g->n_nodes;
   int *pending = NULL, *order = NULL, *ready = NULL;
@@ -547,7 +547,7 @@ sc_status sc_graph_prepare(struct sc_graph *g, struct sc_error *err)
 
   if (g->prepared)
     return SC_OK;
-  st = sort_nodes(g, err);
+  st = sc_graph_sort(g, err);
   if (st)
     return st;
   if (!g->pool) {

@@ -41,6 +41,12 @@ struct sc_feed {
   const struct sc_tensor *tensor;
 };
 
+/* Structural checks and topological order only (no kernels): every input
+ * produced somewhere, no value produced twice, no cycle; sets each value's
+ * producer and consumer count. Part of sc_graph_prepare; usable alone on
+ * graphs that will not run. */
+sc_status sc_graph_sort(struct sc_graph *g, struct sc_error *err);
+
 /* Prepares g for running. Idempotent. On failure the graph cannot run. */
 sc_status sc_graph_prepare(struct sc_graph *g, struct sc_error *err);
 

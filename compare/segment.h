@@ -1,0 +1,41 @@
+/* Isolated re-runs: the minimal target segment that produces a row's
+ * tensor from matched inputs (spec/report.md, "Layer rows").
+ *
+ * Walking back from the row's tensor, the segment takes every producing
+ * node until it reaches tensors of another matched stage: those are fed
+ * with the reference stage's values. Before feeding, the walk continues
+ * through the target's own QuantizeLinear / DequantizeLinear / Cast steps of
+ * that stage, so a reference value enters the segment where the target
+ * quantizes it ("quantized first where the target segment starts with a
+ * quantize step"). Constant subgraphs (weights behind a DequantizeLinear)
+ * are part of the segment. */
+#ifndef SC_COMPARE_SEGMENT_H
+#define SC_COMPARE_SEGMENT_H
+
+#include <stdint.h>
+
+#include "compare/match.h"
+
+struct sc_segment_feed {
+  int value;     /* target graph value fed */
+  int reference; /* reference view tensor whose value is fed */
+  int row;       /* match row of that reference tensor */
+};
+
+struct sc_segment {
+  uint8_t *node_mask; /* indexed like target->graph->nodes */
+  int n_nodes;
+  struct sc_segment_feed *feeds;
+  int n_feeds;
+};
+
+/* Builds the segment of match row `row`. When the row cannot be isolated
+ * (target is a dump, the row is a graph input, or an input of the segment
+ * belongs to an unmatched stage) *out is NULL and *reason says why. */
+sc_status sc_segment_build(const struct sc_view *target,
+                           const struct sc_match *m, int row,
+                           struct sc_segment **out, const char **reason,
+                           struct sc_error *err);
+void sc_segment_free(struct sc_segment *s);
+
+#endif

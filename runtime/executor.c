@@ -320,7 +320,7 @@ static sc_status call_via_float(struct sc_node *node, struct sc_node_plan *np,
 
   if (phase == PHASE_PREPARE) {
     st = node->op->prepare ? node->op->prepare(node, err) : SC_OK;
-    if (!st)
+    if (!st && np->reduced != SC_DTYPE_UNDEFINED)
       for (i = 0; i < node->n_outputs && i < 64; i++)
         if (node->out[i] && node->out[i]->dtype == SC_DTYPE_FLOAT) {
           node->out[i]->dtype = np->reduced;
@@ -364,9 +364,33 @@ cleanup:
   return st;
 }
 
+/* Makes sure a failure message names the node. */
+static sc_status name_node(const struct sc_node *node, sc_status st,
+                           struct sc_error *err)
+{
+  char tag[512];
+  if (!st || !err)
+    return st;
+  snprintf(tag, sizeof tag, "'%s'", node->name);
+  if (!strstr(err->message, tag))
+    sc_error_prefix(err, "node '%s' (%s): ", node->name, node->op_type);
+  return st;
+}
+
+static sc_status node_phase_raw(struct sc_node *node, struct sc_node_plan *np,
+                                enum phase phase, struct sc_pool *pool,
+                                struct sc_error *err);
+
 static sc_status node_phase(struct sc_node *node, struct sc_node_plan *np,
                             enum phase phase, struct sc_pool *pool,
                             struct sc_error *err)
+{
+  return name_node(node, node_phase_raw(node, np, phase, pool, err), err);
+}
+
+static sc_status node_phase_raw(struct sc_node *node, struct sc_node_plan *np,
+                                enum phase phase, struct sc_pool *pool,
+                                struct sc_error *err)
 {
   if (np->via_float)
     return call_via_float(node, np, phase, pool, err);
@@ -443,14 +467,29 @@ static sc_status static_pass(struct sc_graph *g, struct sc_tensor *vt,
     }
     if (blocked)
       continue;
+    /* Reduced-precision inputs are widened for the kernel; its float
+     * outputs are rounded back to the data type, which is input 0's (a
+     * float16 roi or grid beside float data leaves the output float). When
+     * input 0 is not a float (Where's condition), the first reduced input
+     * gives the type. */
     np->via_float = 0;
+    np->reduced = SC_DTYPE_UNDEFINED;
     if (node->op->flags & SC_OP_F16_VIA_FLOAT)
       for (j = 0; j < node->n_inputs; j++)
         if (node->in[j] && is_reduced_float(node->in[j]->dtype)) {
           np->via_float = 1;
-          np->reduced = node->in[j]->dtype;
           break;
         }
+    if (np->via_float && node->n_inputs > 0 && node->in[0]) {
+      if (is_reduced_float(node->in[0]->dtype))
+        np->reduced = node->in[0]->dtype;
+      else if (!sc_dtype_is_float(node->in[0]->dtype))
+        for (j = 1; j < node->n_inputs; j++)
+          if (node->in[j] && is_reduced_float(node->in[j]->dtype)) {
+            np->reduced = node->in[j]->dtype;
+            break;
+          }
+    }
     st = node_phase(node, np, PHASE_PREPARE, NULL, &node_err);
     if (st == SC_ERR_UNSUPPORTED) {
       char item[768];
@@ -645,6 +684,7 @@ sc_status sc_graph_run(struct sc_graph *g, int n_feeds,
   struct sc_tensor *vt = NULL;
   int *remaining = NULL;
   uint8_t *borrowed = NULL, *keep = NULL;
+  struct sc_threadpool *outer_threads = g->threads;
   int i, j;
   sc_status st;
 
@@ -789,7 +829,7 @@ sc_status sc_graph_run(struct sc_graph *g, int n_feeds,
     }
 
 cleanup:
-  g->threads = NULL;
+  g->threads = outer_threads; /* a nested run restores the outer one's */
   if (st && outputs)
     for (i = 0; i < g->n_outputs; i++) {
       sc_tensor_free(outputs[i]);

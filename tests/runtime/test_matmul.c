@@ -1,0 +1,614 @@
+/* The matmul family (runtime/ops/matmul.c): MatMul, Gemm, Einsum and Det.
+ *
+ * The float fast paths (OpenBLAS through sc_sgemm, Einsum's batched matrix
+ * product) run against the plain reference paths on the same inputs:
+ * sc_blas_disable(1) makes the same kernels use the triple-loop
+ * sc_sgemm_reference, and an Einsum equation with an extra operand summed
+ * on its own ("bij,bjk,z->bik" with z = [1]) takes the generic path. Both
+ * are also checked against triple loops written here (double
+ * accumulation), and small cases against hand-computed values. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "runtime/executor.h"
+#include "runtime/gemm.h"
+#include "runtime/graph.h"
+#include "tests/support/assertions.h"
+
+#define NODE_NAME "node_under_test"
+
+/* A one-node graph whose inputs in0.. are graph inputs (NULL entries are
+ * omitted inputs) and whose outputs are out0... */
+struct one_node {
+  struct sc_graph *g;
+  struct sc_node *node; /* for setting attributes before running */
+  int n_inputs;
+  struct sc_tensor *inputs[4];
+};
+
+static void one_node_init(struct one_node *t, const char *op, int64_t opset,
+                          int n_inputs, struct sc_tensor *const *inputs)
+{
+  const char *in_names[4], *out_names[1] = {"out0"};
+  char in_buf[4][8];
+  int i;
+
+  memset(t, 0, sizeof *t);
+  assert_int_equal(sc_graph_create(&t->g, NULL), SC_OK);
+  assert_int_equal(sc_graph_set_opset(t->g, "", opset, NULL), SC_OK);
+  t->n_inputs = n_inputs;
+  for (i = 0; i < n_inputs; i++) {
+    t->inputs[i] = inputs[i];
+    snprintf(in_buf[i], sizeof in_buf[i], "in%d", i);
+    in_names[i] = inputs[i] ? in_buf[i] : "";
+    if (inputs[i])
+      assert_int_equal(sc_graph_add_input(t->g, in_buf[i], inputs[i]->dtype,
+                                          inputs[i]->rank, inputs[i]->dims,
+                                          NULL),
+                       SC_OK);
+  }
+  assert_int_equal(sc_graph_add_node(t->g, NODE_NAME, op, "", n_inputs,
+                                     in_names, 1, out_names, &t->node, NULL),
+                   SC_OK);
+  assert_int_equal(sc_graph_add_output(t->g, "out0", NULL), SC_OK);
+}
+
+/* Prepares and runs; *out belongs to the caller. */
+static sc_status one_node_run(struct one_node *t, struct sc_tensor **out,
+                              struct sc_error *err)
+{
+  struct sc_feed feeds[4];
+  int i, n = 0;
+  sc_status st = sc_graph_prepare(t->g, err);
+  if (st)
+    return st;
+  for (i = 0; i < t->n_inputs; i++)
+    if (t->inputs[i]) {
+      feeds[n].name = t->g->values[t->g->inputs[n]].name;
+      feeds[n].tensor = t->inputs[i];
+      n++;
+    }
+  return sc_graph_run(t->g, n, feeds, out, NULL, err);
+}
+
+/* Frees the graph; the input tensors stay the caller's. */
+static void one_node_free(struct one_node *t)
+{
+  sc_graph_free(t->g);
+}
+
+/* Runs the node once with BLAS and once with the reference kernel; both
+ * results are returned. */
+static void run_both_paths(struct one_node *t, struct sc_tensor **fast,
+                           struct sc_tensor **reference)
+{
+  struct sc_error err;
+  if (one_node_run(t, fast, &err) != SC_OK)
+    fail_msg("%s", err.message);
+  sc_blas_disable(1);
+  if (one_node_run(t, reference, &err) != SC_OK) {
+    sc_blas_disable(0);
+    fail_msg("%s", err.message);
+  }
+  sc_blas_disable(0);
+}
+
+/* A float tensor filled with a deterministic pattern in [-1, 1]. */
+static struct sc_tensor *pattern(int rank, const int64_t *dims, double seed)
+{
+  struct sc_tensor *t = NULL;
+  int64_t i;
+  assert_int_equal(sc_tensor_create(SC_DTYPE_FLOAT, rank, dims, &t, NULL),
+                   SC_OK);
+  for (i = 0; i < t->n_elements; i++)
+    ((float *)t->data)[i] = (float)sin(seed + 0.731 * (double)i);
+  return t;
+}
+
+static float at2(const struct sc_tensor *t, int64_t i, int64_t j)
+{
+  return ((const float *)t->data)[i * t->dims[t->rank - 1] + j];
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void test_matmul_2d_fast_path_matches_reference(void **state)
+{
+  int64_t da[2] = {37, 53}, db[2] = {53, 29};
+  struct sc_tensor *inputs[2], *fast = NULL, *ref = NULL, *want;
+  struct one_node t;
+  int64_t i, j, k;
+  (void)state;
+  inputs[0] = pattern(2, da, 0.1);
+  inputs[1] = pattern(2, db, 0.7);
+  one_node_init(&t, "MatMul", 13, 2, inputs);
+  run_both_paths(&t, &fast, &ref);
+
+  want = pattern(2, (int64_t[]){37, 29}, 0);
+  for (i = 0; i < 37; i++)
+    for (j = 0; j < 29; j++) {
+      double acc = 0;
+      for (k = 0; k < 53; k++)
+        acc += (double)at2(inputs[0], i, k) * at2(inputs[1], k, j);
+      ((float *)want->data)[i * 29 + j] = (float)acc;
+    }
+  assert_tensor_close(ref, want, 1e-5, 1e-5);
+  assert_tensor_close(fast, want, 1e-4, 1e-4);
+  sc_tensor_free(want);
+  sc_tensor_free(fast);
+  sc_tensor_free(ref);
+  sc_tensor_free(inputs[0]);
+  sc_tensor_free(inputs[1]);
+  one_node_free(&t);
+}
+
+/* Expected [batch..., M, N] of A [.., M, K] x B [.., K, N] with numpy
+ * broadcasting of the batch dims, for the shapes used below. */
+static void batched_product(const struct sc_tensor *a,
+                            const struct sc_tensor *b,
+                            const struct sc_tensor *out, float *want)
+{
+  int64_t m = a->dims[a->rank - 2], k = a->dims[a->rank - 1];
+  int64_t n = b->dims[b->rank - 1], batches = out->n_elements / (m * n);
+  int64_t batch, i, j, p;
+  for (batch = 0; batch < batches; batch++) {
+    /* out batch dims are right-aligned; index each input's own batch */
+    int64_t ia = 0, ib = 0, rem = batch, stride_a = 1, stride_b = 1;
+    int r;
+    for (r = out->rank - 3; r >= 0; r--) {
+      int ra = r - (out->rank - a->rank), rb = r - (out->rank - b->rank);
+      int64_t c = rem % out->dims[r];
+      rem /= out->dims[r];
+      if (ra >= 0) {
+        ia += (a->dims[ra] == 1 ? 0 : c) * stride_a;
+        stride_a *= a->dims[ra];
+      }
+      if (rb >= 0) {
+        ib += (b->dims[rb] == 1 ? 0 : c) * stride_b;
+        stride_b *= b->dims[rb];
+      }
+    }
+    for (i = 0; i < m; i++)
+      for (j = 0; j < n; j++) {
+        double acc = 0;
+        for (p = 0; p < k; p++)
+          acc += (double)((const float *)a->data)[ia * m * k + i * k + p] *
+                 ((const float *)b->data)[ib * k * n + p * n + j];
+        want[batch * m * n + i * n + j] = (float)acc;
+      }
+  }
+}
+
+static void check_batched(int rank_a, const int64_t *da, int rank_b,
+                          const int64_t *db, int rank_out, const int64_t *dout)
+{
+  struct sc_tensor *inputs[2], *fast = NULL, *ref = NULL, *want;
+  struct one_node t;
+  int r;
+  inputs[0] = pattern(rank_a, da, 0.3);
+  inputs[1] = pattern(rank_b, db, 1.9);
+  one_node_init(&t, "MatMul", 9, 2, inputs);
+  run_both_paths(&t, &fast, &ref);
+  assert_int_equal(fast->rank, rank_out);
+  for (r = 0; r < rank_out; r++)
+    assert_int_equal(fast->dims[r], dout[r]);
+  want = pattern(rank_out, dout, 0);
+  batched_product(inputs[0], inputs[1], fast, want->data);
+  assert_tensor_close(ref, want, 1e-5, 1e-5);
+  assert_tensor_close(fast, want, 1e-4, 1e-4);
+  sc_tensor_free(want);
+  sc_tensor_free(fast);
+  sc_tensor_free(ref);
+  sc_tensor_free(inputs[0]);
+  sc_tensor_free(inputs[1]);
+  one_node_free(&t);
+}
+
+static void test_matmul_broadcasts_batch_dims(void **state)
+{
+  (void)state;
+  check_batched(4, (int64_t[]){2, 1, 3, 4}, 3, (int64_t[]){3, 4, 5}, 4,
+                (int64_t[]){2, 3, 3, 5});
+  check_batched(3, (int64_t[]){1, 6, 7}, 3, (int64_t[]){4, 7, 2}, 3,
+                (int64_t[]){4, 6, 2});
+}
+
+static void test_matmul_shared_right_matrix_stacks_batches(void **state)
+{
+  (void)state;
+  check_batched(3, (int64_t[]){5, 3, 4}, 2, (int64_t[]){4, 6}, 3,
+                (int64_t[]){5, 3, 6});
+}
+
+static struct sc_tensor *matmul_of(struct sc_tensor *a, struct sc_tensor *b)
+{
+  struct sc_tensor *inputs[2] = {a, b}, *out = NULL;
+  struct one_node t;
+  struct sc_error err;
+  one_node_init(&t, "MatMul", 13, 2, inputs);
+  if (one_node_run(&t, &out, &err) != SC_OK)
+    fail_msg("%s", err.message);
+  one_node_free(&t);
+  sc_tensor_free(a);
+  sc_tensor_free(b);
+  return out;
+}
+
+static void test_matmul_promotes_vectors(void **state)
+{
+  float v[4] = {1, 2, 3, 4}, m43[12] = {1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1};
+  float m24[8] = {1, 1, 1, 1, 0, 1, 0, 1};
+  float want_row[3] = {5, 6, 7}, want_col[2] = {10, 6}, want_dot[1] = {30};
+  struct sc_tensor *out, *want;
+  (void)state;
+  /* [4] x [4,3]: v as a row: (1+4, 2+4, 3+4) */
+  out = matmul_of(sc_test_tensor_f32(1, (int64_t[]){4}, v),
+                  sc_test_tensor_f32(2, (int64_t[]){4, 3}, m43));
+  want = sc_test_tensor_f32(1, (int64_t[]){3}, want_row);
+  assert_tensor_close(out, want, 0, 0);
+  sc_tensor_free(out);
+  sc_tensor_free(want);
+  /* [2,4] x [4]: v as a column: (1+2+3+4, 2+4) */
+  out = matmul_of(sc_test_tensor_f32(2, (int64_t[]){2, 4}, m24),
+                  sc_test_tensor_f32(1, (int64_t[]){4}, v));
+  want = sc_test_tensor_f32(1, (int64_t[]){2}, want_col);
+  assert_tensor_close(out, want, 0, 0);
+  sc_tensor_free(out);
+  sc_tensor_free(want);
+  /* [4] x [4]: a scalar 1 + 4 + 9 + 16 */
+  out = matmul_of(sc_test_tensor_f32(1, (int64_t[]){4}, v),
+                  sc_test_tensor_f32(1, (int64_t[]){4}, v));
+  want = sc_test_tensor_f32(0, NULL, want_dot);
+  assert_tensor_close(out, want, 0, 0);
+  sc_tensor_free(out);
+  sc_tensor_free(want);
+}
+
+static void test_matmul_int32_uses_exact_loop(void **state)
+{
+  double a[4] = {1, 2, 3, 4}, b[4] = {5, 6, 7, 8}, w[4] = {19, 22, 43, 50};
+  int64_t dims[2] = {2, 2};
+  struct sc_tensor *out, *want;
+  (void)state;
+  out = matmul_of(sc_test_tensor(SC_DTYPE_INT32, 2, dims, a),
+                  sc_test_tensor(SC_DTYPE_INT32, 2, dims, b));
+  want = sc_test_tensor(SC_DTYPE_INT32, 2, dims, w);
+  assert_tensor_close(out, want, 0, 0);
+  sc_tensor_free(out);
+  sc_tensor_free(want);
+}
+
+static void test_matmul_rejects_inner_dimension_mismatch(void **state)
+{
+  struct sc_tensor *inputs[2];
+  struct one_node t;
+  struct sc_error err;
+  (void)state;
+  inputs[0] = pattern(2, (int64_t[]){2, 3}, 0);
+  inputs[1] = pattern(2, (int64_t[]){4, 2}, 0);
+  one_node_init(&t, "MatMul", 13, 2, inputs);
+  assert_int_equal(one_node_run(&t, NULL, &err), SC_ERR_FORMAT);
+  assert_non_null(strstr(err.message, NODE_NAME));
+  assert_non_null(strstr(err.message, "inner dimensions"));
+  one_node_free(&t);
+  sc_tensor_free(inputs[0]);
+  sc_tensor_free(inputs[1]);
+}
+
+/* ---------------------------------------------------------------------- */
+
+/* One Gemm with both paths against loops: Y = alpha A'B' + beta C. */
+static void check_gemm(int trans_a, int trans_b, int c_rank,
+                       const int64_t *c_dims)
+{
+  const int64_t m = 13, n = 11, k = 17;
+  const float alpha = 0.5f, beta = 2.0f;
+  struct sc_tensor *inputs[3], *fast = NULL, *ref = NULL, *want;
+  struct one_node t;
+  int64_t i, j, p;
+
+  inputs[0] = pattern(2, trans_a ? (int64_t[]){k, m} : (int64_t[]){m, k}, 0.2);
+  inputs[1] = pattern(2, trans_b ? (int64_t[]){n, k} : (int64_t[]){k, n}, 0.9);
+  inputs[2] = c_rank >= 0 ? pattern(c_rank, c_dims, 2.5) : NULL;
+  one_node_init(&t, "Gemm", 13, inputs[2] ? 3 : 2, inputs);
+  assert_int_equal(sc_node_set_attr_int(t.node, "transA", trans_a, NULL),
+                   SC_OK);
+  assert_int_equal(sc_node_set_attr_int(t.node, "transB", trans_b, NULL),
+                   SC_OK);
+  assert_int_equal(sc_node_set_attr_float(t.node, "alpha", alpha, NULL), SC_OK);
+  assert_int_equal(sc_node_set_attr_float(t.node, "beta", beta, NULL), SC_OK);
+  run_both_paths(&t, &fast, &ref);
+
+  want = pattern(2, (int64_t[]){m, n}, 0);
+  for (i = 0; i < m; i++)
+    for (j = 0; j < n; j++) {
+      double acc = 0, c = 0;
+      for (p = 0; p < k; p++)
+        acc += (double)(trans_a ? at2(inputs[0], p, i) : at2(inputs[0], i, p)) *
+               (trans_b ? at2(inputs[1], j, p) : at2(inputs[1], p, j));
+      if (c_rank == 0)
+        c = ((const float *)inputs[2]->data)[0];
+      else if (c_rank == 1)
+        c = ((const float *)inputs[2]->data)[c_dims[0] == 1 ? 0 : j];
+      else if (c_rank == 2)
+        c = at2(inputs[2], c_dims[0] == 1 ? 0 : i, c_dims[1] == 1 ? 0 : j);
+      ((float *)want->data)[i * n + j] = (float)(alpha * acc + beta * c);
+    }
+  assert_tensor_close(ref, want, 1e-5, 1e-5);
+  assert_tensor_close(fast, want, 1e-4, 1e-4);
+  sc_tensor_free(want);
+  sc_tensor_free(fast);
+  sc_tensor_free(ref);
+  for (i = 0; i < 3; i++)
+    sc_tensor_free(inputs[i]);
+  one_node_free(&t);
+}
+
+static void test_gemm_transposes_and_bias_broadcasts(void **state)
+{
+  int ta, tb;
+  (void)state;
+  for (ta = 0; ta < 2; ta++)
+    for (tb = 0; tb < 2; tb++) {
+      check_gemm(ta, tb, -1, NULL);               /* no C */
+      check_gemm(ta, tb, 2, (int64_t[]){13, 11}); /* full */
+      check_gemm(ta, tb, 1, (int64_t[]){11});     /* row vector */
+      check_gemm(ta, tb, 2, (int64_t[]){13, 1});  /* column */
+      check_gemm(ta, tb, 0, NULL);                /* scalar */
+      check_gemm(ta, tb, 1, (int64_t[]){1});      /* one element */
+    }
+}
+
+static void test_gemm_legacy_broadcast_zero_needs_full_bias(void **state)
+{
+  struct sc_tensor *inputs[3], *out = NULL;
+  struct one_node t;
+  struct sc_error err;
+  int broadcast;
+  (void)state;
+  inputs[0] = pattern(2, (int64_t[]){2, 3}, 0);
+  inputs[1] = pattern(2, (int64_t[]){3, 4}, 0);
+  inputs[2] = pattern(1, (int64_t[]){4}, 0);
+  for (broadcast = 0; broadcast < 2; broadcast++) {
+    one_node_init(&t, "Gemm", 6, 3, inputs);
+    assert_int_equal(sc_node_set_attr_int(t.node, "broadcast", broadcast, NULL),
+                     SC_OK);
+    if (broadcast) {
+      assert_int_equal(one_node_run(&t, &out, &err), SC_OK);
+      assert_int_equal(out->dims[0], 2);
+      assert_int_equal(out->dims[1], 4);
+      sc_tensor_free(out);
+    } else {
+      assert_int_equal(one_node_run(&t, NULL, &err), SC_ERR_FORMAT);
+      assert_non_null(strstr(err.message, NODE_NAME));
+      assert_non_null(strstr(err.message, "broadcast = 0"));
+    }
+    one_node_free(&t);
+  }
+  sc_tensor_free(inputs[0]);
+  sc_tensor_free(inputs[1]);
+  sc_tensor_free(inputs[2]);
+}
+
+static void test_gemm_int64_is_exact(void **state)
+{
+  /* [2^40, 1] x [[2^20], [3]] + [5] = 2^60 + 8 (not a double) */
+  int64_t a[2] = {1LL << 40, 1}, b[2] = {1LL << 20, 3}, c[1] = {5};
+  struct sc_tensor *inputs[3], *out = NULL;
+  struct one_node t;
+  (void)state;
+  assert_int_equal(
+      sc_tensor_create(SC_DTYPE_INT64, 2, (int64_t[]){1, 2}, &inputs[0], NULL),
+      SC_OK);
+  assert_int_equal(
+      sc_tensor_create(SC_DTYPE_INT64, 2, (int64_t[]){2, 1}, &inputs[1], NULL),
+      SC_OK);
+  assert_int_equal(
+      sc_tensor_create(SC_DTYPE_INT64, 1, (int64_t[]){1}, &inputs[2], NULL),
+      SC_OK);
+  memcpy(inputs[0]->data, a, sizeof a);
+  memcpy(inputs[1]->data, b, sizeof b);
+  memcpy(inputs[2]->data, c, sizeof c);
+  one_node_init(&t, "Gemm", 13, 3, inputs);
+  assert_int_equal(one_node_run(&t, &out, NULL), SC_OK);
+  assert_int_equal(((const int64_t *)out->data)[0], (1LL << 60) + 8);
+  sc_tensor_free(out);
+  sc_tensor_free(inputs[0]);
+  sc_tensor_free(inputs[1]);
+  sc_tensor_free(inputs[2]);
+  one_node_free(&t);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static struct sc_tensor *einsum(const char *equation, int n,
+                                struct sc_tensor *const *inputs,
+                                sc_status want_status, struct sc_error *err)
+{
+  struct sc_tensor *out = NULL;
+  struct one_node t;
+  struct sc_error local;
+  one_node_init(&t, "Einsum", 12, n, inputs);
+  assert_int_equal(sc_node_set_attr_string(t.node, "equation", equation,
+                                           strlen(equation), NULL),
+                   SC_OK);
+  if (one_node_run(&t, &out, err ? err : &local) != want_status)
+    fail_msg("%s: unexpected status (%s)", equation,
+             err ? err->message : local.message);
+  one_node_free(&t);
+  return out;
+}
+
+static void test_einsum_batched_product_matches_generic_path(void **state)
+{
+  float one[1] = {1};
+  struct sc_tensor *inputs[3], *fast, *generic, *want, *bt, *fast_t;
+  int64_t b, i, j, k;
+  (void)state;
+  inputs[0] = pattern(3, (int64_t[]){3, 9, 7}, 0.4);
+  inputs[1] = pattern(3, (int64_t[]){3, 7, 5}, 1.3);
+  inputs[2] = sc_test_tensor_f32(1, (int64_t[]){1}, one);
+  fast = einsum("bij,bjk->bik", 2, inputs, SC_OK, NULL);
+  /* z is summed over one operand only: not a matrix product */
+  generic = einsum("bij,bjk,z->bik", 3, inputs, SC_OK, NULL);
+  want = pattern(3, (int64_t[]){3, 9, 5}, 0);
+  batched_product(inputs[0], inputs[1], want, want->data);
+  assert_tensor_close(generic, want, 1e-6, 1e-6);
+  assert_tensor_close(fast, want, 1e-5, 1e-5);
+
+  /* B given transposed and the output permuted: still the fast path */
+  bt = pattern(3, (int64_t[]){3, 5, 7}, 0);
+  for (b = 0; b < 3; b++)
+    for (j = 0; j < 7; j++)
+      for (k = 0; k < 5; k++)
+        ((float *)bt->data)[(b * 5 + k) * 7 + j] =
+            ((const float *)inputs[1]->data)[(b * 7 + j) * 5 + k];
+  sc_tensor_free(inputs[1]);
+  inputs[1] = bt;
+  fast_t = einsum("bij,bkj->kbi", 2, inputs, SC_OK, NULL);
+  assert_int_equal(fast_t->dims[0], 5);
+  assert_int_equal(fast_t->dims[1], 3);
+  assert_int_equal(fast_t->dims[2], 9);
+  for (b = 0; b < 3; b++)
+    for (i = 0; i < 9; i++)
+      for (k = 0; k < 5; k++) {
+        float got = ((const float *)fast_t->data)[(k * 3 + b) * 9 + i];
+        float exp = ((const float *)want->data)[(b * 9 + i) * 5 + k];
+        if (fabsf(got - exp) > 1e-5f)
+          fail_msg("kbi[%lld,%lld,%lld] = %g, expected %g", (long long)k,
+                   (long long)b, (long long)i, got, exp);
+      }
+  sc_tensor_free(fast_t);
+  sc_tensor_free(bt);
+  sc_tensor_free(fast);
+  sc_tensor_free(generic);
+  sc_tensor_free(want);
+  sc_tensor_free(inputs[0]);
+  sc_tensor_free(inputs[2]);
+}
+
+static void test_einsum_diagonal_trace_and_implicit_output(void **state)
+{
+  float m[4] = {1, 2, 3, 4}, diag[2] = {1, 4}, trace[1] = {5};
+  float transposed[4] = {1, 3, 2, 4};
+  struct sc_tensor *x, *out, *want;
+  (void)state;
+  x = sc_test_tensor_f32(2, (int64_t[]){2, 2}, m);
+  out = einsum("ii->i", 1, &x, SC_OK, NULL);
+  want = sc_test_tensor_f32(1, (int64_t[]){2}, diag);
+  assert_tensor_close(out, want, 0, 0);
+  sc_tensor_free(out);
+  sc_tensor_free(want);
+
+  out = einsum("ii", 1, &x, SC_OK, NULL); /* implicit: nothing left: trace */
+  want = sc_test_tensor_f32(0, NULL, trace);
+  assert_tensor_close(out, want, 0, 0);
+  sc_tensor_free(out);
+  sc_tensor_free(want);
+
+  /* implicit output in ASCII order: "ba" -> "ab", "bA" -> "Ab" */
+  want = sc_test_tensor_f32(2, (int64_t[]){2, 2}, transposed);
+  out = einsum("ba", 1, &x, SC_OK, NULL);
+  assert_tensor_close(out, want, 0, 0);
+  sc_tensor_free(out);
+  out = einsum("bA", 1, &x, SC_OK, NULL);
+  assert_tensor_close(out, want, 0, 0);
+  sc_tensor_free(out);
+  sc_tensor_free(want);
+  sc_tensor_free(x);
+}
+
+static void test_einsum_ellipsis_broadcasts(void **state)
+{
+  struct sc_tensor *inputs[2], *out, *want;
+  (void)state;
+  /* A [2,1,3,4] and B [3,4,5] as "...ij,...jk": batch dims broadcast */
+  inputs[0] = pattern(4, (int64_t[]){2, 1, 3, 4}, 0.5);
+  inputs[1] = pattern(3, (int64_t[]){3, 4, 5}, 2.2);
+  out = einsum("...ij,...jk", 2, inputs, SC_OK, NULL);
+  want = pattern(4, (int64_t[]){2, 3, 3, 5}, 0);
+  batched_product(inputs[0], inputs[1], want, want->data);
+  assert_tensor_close(out, want, 1e-5, 1e-5);
+  sc_tensor_free(out);
+  sc_tensor_free(want);
+  sc_tensor_free(inputs[0]);
+  sc_tensor_free(inputs[1]);
+}
+
+static void test_einsum_rejects_malformed_equations(void **state)
+{
+  struct sc_tensor *x = pattern(2, (int64_t[]){2, 2}, 0);
+  struct sc_error err;
+  (void)state;
+  einsum("ij,jk->ik", 1, &x, SC_ERR_FORMAT, &err);
+  assert_non_null(strstr(err.message, NODE_NAME));
+  assert_non_null(strstr(err.message, "terms"));
+  einsum("i$->i", 1, &x, SC_ERR_FORMAT, &err);
+  assert_non_null(strstr(err.message, NODE_NAME));
+  assert_non_null(strstr(err.message, "'$'"));
+  einsum("ijk->i", 1, &x, SC_ERR_FORMAT, &err);
+  assert_non_null(strstr(err.message, NODE_NAME));
+  assert_non_null(strstr(err.message, "rank 2"));
+  einsum("ij->iz", 1, &x, SC_ERR_FORMAT, &err);
+  assert_non_null(strstr(err.message, "not in any input"));
+  sc_tensor_free(x);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void test_det_of_batch_of_matrices(void **state)
+{
+  /* det [[1,2],[3,4]] = -2; [[0,1],[1,0]] = -1 (pivoting); [[1,2],[2,4]] =
+   * 0 (singular) */
+  float m[12] = {1, 2, 3, 4, 0, 1, 1, 0, 1, 2, 2, 4}, want_v[3] = {-2, -1, 0};
+  struct sc_tensor *inputs[1], *out = NULL, *want;
+  struct one_node t;
+  (void)state;
+  inputs[0] = sc_test_tensor_f32(3, (int64_t[]){3, 2, 2}, m);
+  one_node_init(&t, "Det", 11, 1, inputs);
+  assert_int_equal(one_node_run(&t, &out, NULL), SC_OK);
+  want = sc_test_tensor_f32(1, (int64_t[]){3}, want_v);
+  assert_tensor_close(out, want, 1e-6, 1e-6);
+  sc_tensor_free(out);
+  sc_tensor_free(want);
+  sc_tensor_free(inputs[0]);
+  one_node_free(&t);
+}
+
+static void test_det_rejects_non_square_input(void **state)
+{
+  struct sc_tensor *inputs[1];
+  struct one_node t;
+  struct sc_error err;
+  (void)state;
+  inputs[0] = pattern(2, (int64_t[]){2, 3}, 0);
+  one_node_init(&t, "Det", 11, 1, inputs);
+  assert_int_equal(one_node_run(&t, NULL, &err), SC_ERR_FORMAT);
+  assert_non_null(strstr(err.message, NODE_NAME));
+  assert_non_null(strstr(err.message, "square"));
+  sc_tensor_free(inputs[0]);
+  one_node_free(&t);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_matmul_2d_fast_path_matches_reference),
+      cmocka_unit_test(test_matmul_broadcasts_batch_dims),
+      cmocka_unit_test(test_matmul_shared_right_matrix_stacks_batches),
+      cmocka_unit_test(test_matmul_promotes_vectors),
+      cmocka_unit_test(test_matmul_int32_uses_exact_loop),
+      cmocka_unit_test(test_matmul_rejects_inner_dimension_mismatch),
+      cmocka_unit_test(test_gemm_transposes_and_bias_broadcasts),
+      cmocka_unit_test(test_gemm_legacy_broadcast_zero_needs_full_bias),
+      cmocka_unit_test(test_gemm_int64_is_exact),
+      cmocka_unit_test(test_einsum_batched_product_matches_generic_path),
+      cmocka_unit_test(test_einsum_diagonal_trace_and_implicit_output),
+      cmocka_unit_test(test_einsum_ellipsis_broadcasts),
+      cmocka_unit_test(test_einsum_rejects_malformed_equations),
+      cmocka_unit_test(test_det_of_batch_of_matrices),
+      cmocka_unit_test(test_det_rejects_non_square_input),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

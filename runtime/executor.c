@@ -528,8 +528,9 @@ static sc_status static_pass(struct sc_graph *g, struct sc_tensor *vt,
           if (node->out[j])
             node->out[j]->rank = -1;
     }
-    /* evaluate small constant subgraphs */
-    if (inputs_known(node, 1) && !node->shape_deferred) {
+    /* evaluate small constant subgraphs (and shape-only operators) */
+    if (inputs_known(node, !(node->op->flags & SC_OP_SHAPE_ONLY)) &&
+        !node->shape_deferred) {
       int64_t total = 0;
       int foldable = 1;
       for (j = 0; j < node->n_outputs; j++)

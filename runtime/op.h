@@ -47,7 +47,11 @@ enum {
   /* float16/bfloat16 inputs are converted to float, the float kernel runs,
    * and float outputs are rounded back to the input's type: the generic
    * reduced-precision path (the kernel itself only sees float). */
-  SC_OP_F16_VIA_FLOAT = 1u << 0
+  SC_OP_F16_VIA_FLOAT = 1u << 0,
+  /* the kernel reads only its inputs' shapes, never their data (Shape,
+   * Size): it is evaluated during prepare as soon as the shapes are
+   * known, so shape arithmetic on activations gives static shapes */
+  SC_OP_SHAPE_ONLY = 1u << 1
 };
 
 #define SC_OPSET_LATEST INT_MAX

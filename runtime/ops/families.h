@@ -11,6 +11,8 @@
   SC_FAMILY(elementwise)                                                       \
   SC_FAMILY(cast)                                                              \
   SC_FAMILY(shape)                                                             \
+  SC_FAMILY(shape_layout)                                                      \
+  SC_FAMILY(shape_index)                                                       \
   SC_FAMILY(conv)                                                              \
   SC_FAMILY(pool)                                                              \
   SC_FAMILY(normalization)                                                     \

@@ -118,8 +118,10 @@ sc_status sc_segment_build(const struct sc_view *target,
             break;
           zv = sc_view_find_value(target, a);
           zt = &target->tensors[zv];
-          if (zt->is_input != x->is_input || zt->group != x->group ||
-              zt->stage != x->stage)
+          /* within the group only: Q/DQ steps never start a stage, except
+           * the quantization of a model input, where the walk goes on to
+           * the input itself */
+          if (zt->group != x->group)
             break;
           if (!s->node_mask[p]) {
             s->node_mask[p] = 1;

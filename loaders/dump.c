@@ -1,11 +1,13 @@
 #include "loaders/dump.h"
 
+#include <dirent.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "loaders/file.h"
+#include "loaders/onnx.h"
 #include "loaders/tensor_file.h"
 
 char *sc_dump_stem(const char *tensor_name)
@@ -191,4 +193,353 @@ void sc_dump_writer_free(struct sc_dump_writer *w)
   json_object_put(w->tensors);
   json_object_put(w->stems);
   free(w);
+}
+
+/* --- reading ---------------------------------------------------------- */
+
+void sc_dump_free(struct sc_dump *d)
+{
+  int i;
+  if (!d)
+    return;
+  for (i = 0; i < d->n_entries; i++) {
+    free(d->entries[i].name);
+    free(d->entries[i].path);
+    if (d->entries[i].quant) {
+      free(d->entries[i].quant->scale);
+      free(d->entries[i].quant->zero_point);
+      free(d->entries[i].quant);
+    }
+  }
+  free(d->entries);
+  free(d->dir);
+  free(d);
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+  size_t ls = strlen(s), lx = strlen(suffix);
+  return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
+/* dtype and shape of a tensor file, from its header (.npy) or by loading
+ * it (.pb). */
+static sc_status peek_file(const char *path, struct sc_dump_entry *e,
+                           struct sc_error *err)
+{
+  struct sc_tensor *t = NULL;
+  sc_status st;
+  if (has_suffix(path, ".npy")) {
+    uint8_t *data;
+    size_t size;
+    /* the header is at most 64 KiB: read it and parse without data */
+    st = sc_file_read(path, SC_MAX_TENSOR_SIZE + 65536, &data, &size, err);
+    if (st)
+      return st;
+    st = sc_npy_parse(data, size, path, &t, err);
+    free(data);
+  } else if (has_suffix(path, ".pb")) {
+    st = sc_onnx_load_tensor(path, &t, NULL, err);
+  } else {
+    return sc_fail(err, SC_ERR_FORMAT,
+                   "%s: unknown tensor file type (expected .npy, .pb, or .bin "
+                   "with dtype and shape in manifest.json)",
+                   path);
+  }
+  if (st)
+    return st;
+  e->dtype = t->dtype;
+  e->rank = t->rank;
+  memcpy(e->dims, t->dims, sizeof e->dims);
+  sc_tensor_free(t);
+  return SC_OK;
+}
+
+static int compare_entries(const void *a, const void *b)
+{
+  return strcmp(((const struct sc_dump_entry *)a)->name,
+                ((const struct sc_dump_entry *)b)->name);
+}
+
+static sc_status list_files(struct sc_dump *d, struct sc_error *err)
+{
+  DIR *dir = opendir(d->dir);
+  struct dirent *ent;
+  sc_status st = SC_OK;
+  int cap = 0;
+
+  if (!dir)
+    return sc_fail(err, SC_ERR_FORMAT, "%s: cannot open the dump directory",
+                   d->dir);
+  while ((ent = readdir(dir)) != NULL) {
+    struct sc_dump_entry *e;
+    size_t len = strlen(ent->d_name);
+    if (!has_suffix(ent->d_name, ".npy") && !has_suffix(ent->d_name, ".pb"))
+      continue;
+    if (d->n_entries == cap) {
+      struct sc_dump_entry *grown;
+      cap = cap ? cap * 2 : 64;
+      grown = realloc(d->entries, (size_t)cap * sizeof *grown);
+      if (!grown) {
+        st = sc_fail_nomem(err, d->dir);
+        break;
+      }
+      d->entries = grown;
+    }
+    e = &d->entries[d->n_entries];
+    memset(e, 0, sizeof *e);
+    e->name =
+        strndup(ent->d_name, len - (has_suffix(ent->d_name, ".pb") ? 3 : 4));
+    e->path = sc_path_join(d->dir, ent->d_name);
+    d->n_entries++;
+    if (!e->name || !e->path) {
+      st = sc_fail_nomem(err, d->dir);
+      break;
+    }
+  }
+  closedir(dir);
+  if (st)
+    return st;
+  qsort(d->entries, (size_t)d->n_entries, sizeof *d->entries, compare_entries);
+  return SC_OK;
+}
+
+static sc_status manifest_quant(const char *mpath, const char *name,
+                                json_object *entry, struct sc_dump_entry *e,
+                                struct sc_error *err)
+{
+  json_object *scale = NULL, *zp = NULL, *axis = NULL;
+  struct sc_quant *q;
+  size_t n, i;
+
+  if (!json_object_object_get_ex(entry, "scale", &scale) || !scale)
+    return SC_OK;
+  json_object_object_get_ex(entry, "zero_point", &zp);
+  json_object_object_get_ex(entry, "axis", &axis);
+  n = json_object_is_type(scale, json_type_array)
+          ? json_object_array_length(scale)
+          : 1;
+  if (n == 0 || n > 1000000 ||
+      !(json_object_is_type(scale, json_type_array) ||
+        json_object_is_type(scale, json_type_double) ||
+        json_object_is_type(scale, json_type_int)))
+    return sc_fail(err, SC_ERR_FORMAT,
+                   "%s: tensor '%s': scale must be a number or a list", mpath,
+                   name);
+  if (zp && !json_object_is_type(zp, json_type_null) &&
+      (json_object_is_type(zp, json_type_array)
+           ? json_object_array_length(zp) != n
+           : n != 1 || !json_object_is_type(zp, json_type_int)))
+    return sc_fail(err, SC_ERR_FORMAT,
+                   "%s: tensor '%s': zero_point must match scale", mpath, name);
+  q = calloc(1, sizeof *q);
+  if (!q)
+    return sc_fail_nomem(err, mpath);
+  q->scale = calloc(n, sizeof *q->scale);
+  q->zero_point = calloc(n, sizeof *q->zero_point);
+  e->quant = q;
+  if (!q->scale || !q->zero_point)
+    return sc_fail_nomem(err, mpath);
+  q->n_params = (int64_t)n;
+  q->axis = n > 1 ? 1 : -1;
+  q->dtype = e->dtype;
+  if (axis && json_object_is_type(axis, json_type_int))
+    q->axis = json_object_get_int(axis);
+  for (i = 0; i < n; i++) {
+    json_object *s = json_object_is_type(scale, json_type_array)
+                         ? json_object_array_get_idx(scale, i)
+                         : scale;
+    json_object *z = !zp || json_object_is_type(zp, json_type_null) ? NULL
+                     : json_object_is_type(zp, json_type_array)
+                         ? json_object_array_get_idx(zp, i)
+                         : zp;
+    double sv = json_object_get_double(s);
+    if (!(sv > 0) || (z && !json_object_is_type(z, json_type_int)))
+      return sc_fail(err, SC_ERR_FORMAT,
+                     "%s: tensor '%s': scales must be positive numbers and "
+                     "zero points integers",
+                     mpath, name);
+    q->scale[i] = (float)sv;
+    q->zero_point[i] = z ? json_object_get_int64(z) : 0;
+  }
+  if (n > 1 &&
+      (q->axis < 0 || q->axis >= e->rank || e->dims[q->axis] != (int64_t)n))
+    return sc_fail(err, SC_ERR_FORMAT,
+                   "%s: tensor '%s': %zu scales do not match axis %d of its "
+                   "shape",
+                   mpath, name, n, q->axis);
+  return SC_OK;
+}
+
+static sc_status read_manifest(struct sc_dump *d, const char *mpath,
+                               struct sc_error *err)
+{
+  json_object *root = json_object_from_file(mpath), *tensors = NULL;
+  size_t i, n;
+  sc_status st = SC_OK;
+
+  if (!root)
+    return sc_fail(err, SC_ERR_FORMAT, "%s: not valid JSON (%s)", mpath,
+                   json_util_get_last_err());
+  if (!json_object_object_get_ex(root, "tensors", &tensors) ||
+      !json_object_is_type(tensors, json_type_array)) {
+    json_object_put(root);
+    return sc_fail(err, SC_ERR_FORMAT, "%s: no \"tensors\" list", mpath);
+  }
+  n = json_object_array_length(tensors);
+  d->entries = calloc(n + 1, sizeof *d->entries);
+  if (!d->entries) {
+    json_object_put(root);
+    return sc_fail_nomem(err, mpath);
+  }
+  for (i = 0; i < n && !st; i++) {
+    json_object *t = json_object_array_get_idx(tensors, i), *v;
+    struct sc_dump_entry *e = &d->entries[i];
+    const char *name, *file, *dtype = NULL, *layout = NULL;
+    char what[256];
+    d->n_entries = (int)i + 1;
+    if (!json_object_is_type(t, json_type_object) ||
+        !json_object_object_get_ex(t, "name", &v) ||
+        !json_object_is_type(v, json_type_string)) {
+      st = sc_fail(err, SC_ERR_FORMAT, "%s: entry %zu has no \"name\"", mpath,
+                   i);
+      break;
+    }
+    name = json_object_get_string(v);
+    if (!json_object_object_get_ex(t, "file", &v) ||
+        !json_object_is_type(v, json_type_string)) {
+      st = sc_fail(err, SC_ERR_FORMAT, "%s: tensor '%s' has no \"file\"", mpath,
+                   name);
+      break;
+    }
+    file = json_object_get_string(v);
+    e->name = strdup(name);
+    if (!e->name) {
+      st = sc_fail_nomem(err, mpath);
+      break;
+    }
+    snprintf(what, sizeof what, "%s: tensor '%s'", mpath, name);
+    st = sc_path_confine(d->dir, file, what, &e->path, err);
+    if (st)
+      break;
+    if (json_object_object_get_ex(t, "dtype", &v) && v)
+      dtype = json_object_get_string(v);
+    if (json_object_object_get_ex(t, "layout", &v) && v)
+      layout = json_object_get_string(v);
+    e->layout_nhwc = layout && strcmp(layout, "NHWC") == 0;
+    if (has_suffix(file, ".bin") || has_suffix(file, ".raw")) {
+      json_object *shape = NULL;
+      size_t k;
+      if (!dtype || sc_dtype_from_name(dtype, &e->dtype) != 0 ||
+          sc_dtype_size(e->dtype) == 0) {
+        st = sc_fail(err, SC_ERR_FORMAT,
+                     "%s: raw file '%s' needs a numeric \"dtype\"", what, file);
+        break;
+      }
+      if (!json_object_object_get_ex(t, "shape", &shape) ||
+          !json_object_is_type(shape, json_type_array) ||
+          json_object_array_length(shape) > SC_MAX_RANK) {
+        st = sc_fail(err, SC_ERR_FORMAT,
+                     "%s: raw file '%s' needs a \"shape\" list", what, file);
+        break;
+      }
+      e->rank = (int)json_object_array_length(shape);
+      for (k = 0; k < (size_t)e->rank; k++) {
+        json_object *dim = json_object_array_get_idx(shape, k);
+        if (!json_object_is_type(dim, json_type_int) ||
+            json_object_get_int64(dim) < 0) {
+          st = sc_fail(err, SC_ERR_FORMAT,
+                       "%s: shape must hold non-negative integers", what);
+          break;
+        }
+        e->dims[k] = json_object_get_int64(dim);
+      }
+      if (st)
+        break;
+      {
+        int64_t count;
+        st = sc_shape_count(e->rank, e->dims, sc_dtype_size(e->dtype), &count,
+                            what, err);
+        if (st) {
+          err->status = st = SC_ERR_FORMAT;
+          break;
+        }
+      }
+    } else {
+      st = peek_file(e->path, e, err);
+      if (st)
+        break;
+      if (dtype) { /* the manifest's dtype must agree with the file */
+        enum sc_dtype want;
+        if (sc_dtype_from_name(dtype, &want) != 0 || want != e->dtype) {
+          st = sc_fail(err, SC_ERR_FORMAT,
+                       "%s: the manifest says %s, the file holds %s", what,
+                       dtype, sc_dtype_name(e->dtype));
+          break;
+        }
+      }
+    }
+    st = manifest_quant(mpath, name, t, e, err);
+  }
+  json_object_put(root);
+  return st;
+}
+
+sc_status sc_dump_open(const char *dir, struct sc_dump **out,
+                       struct sc_error *err)
+{
+  struct sc_dump *d;
+  char *mpath;
+  sc_status st;
+  int i;
+
+  *out = NULL;
+  if (!sc_path_is_dir(dir))
+    return sc_fail(err, SC_ERR_FORMAT, "%s: not a dump directory", dir);
+  d = calloc(1, sizeof *d);
+  if (!d)
+    return sc_fail_nomem(err, dir);
+  d->dir = strdup(dir);
+  mpath = sc_path_join(dir, "manifest.json");
+  if (!d->dir || !mpath) {
+    free(mpath);
+    sc_dump_free(d);
+    return sc_fail_nomem(err, dir);
+  }
+  if (sc_path_is_file(mpath))
+    st = read_manifest(d, mpath, err);
+  else {
+    st = list_files(d, err);
+    for (i = 0; !st && i < d->n_entries; i++)
+      st = peek_file(d->entries[i].path, &d->entries[i], err);
+  }
+  free(mpath);
+  if (st) {
+    sc_dump_free(d);
+    return st;
+  }
+  *out = d;
+  return SC_OK;
+}
+
+sc_status sc_dump_load(const struct sc_dump *d, int i, struct sc_tensor **out,
+                       struct sc_error *err)
+{
+  const struct sc_dump_entry *e = &d->entries[i];
+  sc_status st;
+  *out = NULL;
+  if (has_suffix(e->path, ".npy") || has_suffix(e->path, ".pb"))
+    st = sc_tensor_file_load(e->path, out, err);
+  else
+    st = sc_raw_load(e->path, e->dtype, e->rank, e->dims, out, err);
+  if (st)
+    return st;
+  if ((*out)->dtype != e->dtype || (*out)->rank != e->rank ||
+      memcmp((*out)->dims, e->dims, (size_t)e->rank * sizeof e->dims[0])) {
+    sc_tensor_free(*out);
+    *out = NULL;
+    return sc_fail(err, SC_ERR_FORMAT, "%s: changed since it was listed",
+                   e->path);
+  }
+  return SC_OK;
 }

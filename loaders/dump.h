@@ -31,4 +31,36 @@ sc_status sc_dump_writer_add(struct sc_dump_writer *w, const char *name,
 sc_status sc_dump_writer_finish(struct sc_dump_writer *w, struct sc_error *err);
 void sc_dump_writer_free(struct sc_dump_writer *w);
 
+/* --- reading ---------------------------------------------------------- */
+
+struct sc_dump_entry {
+  char *name; /* tensor name (the file stem when there is no manifest) */
+  char *path; /* resolved file path, inside the dump directory */
+  enum sc_dtype dtype;
+  int rank;
+  int64_t dims[SC_MAX_RANK];
+  int layout_nhwc;        /* manifest "layout": "NHWC" */
+  struct sc_quant *quant; /* scale/zero point from the manifest, or NULL */
+};
+
+struct sc_dump {
+  char *dir;
+  int n_entries;
+  struct sc_dump_entry *entries;
+};
+
+/* Opens a dump directory: manifest.json when present (every entry checked:
+ * name and file required, files confined to the directory, dtype and shape
+ * required for raw .bin files, quantization parameters well-formed), else
+ * every .npy and .pb file in name order. dtypes and shapes of .npy/.pb files
+ * are read from their headers. SC_ERR_FORMAT naming the manifest or file. */
+sc_status sc_dump_open(const char *dir, struct sc_dump **out,
+                       struct sc_error *err);
+
+/* Loads entry i; its dtype and shape must match what open recorded. */
+sc_status sc_dump_load(const struct sc_dump *d, int i, struct sc_tensor **out,
+                       struct sc_error *err);
+
+void sc_dump_free(struct sc_dump *d);
+
 #endif

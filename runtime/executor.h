@@ -10,7 +10,12 @@
  * sc_graph_run executes the nodes in order. After each node the observer
  * (if any) is called with the node's output tensors; it may keep any of them
  * with sc_tensor_ref(). A tensor is recycled as soon as its last consumer
- * has run, unless it is a graph output or the observer kept it. */
+ * has run, unless it is a graph output or the observer kept it.
+ *
+ * The observer may run the same graph again (a node subset, for isolated
+ * re-runs): the outer run resumes unaffected. Such a nested run rebinds the
+ * nodes, so the observer must copy the `outputs` pointers it needs before
+ * starting it. A graph is not run from two threads at once. */
 #ifndef SC_RUNTIME_EXECUTOR_H
 #define SC_RUNTIME_EXECUTOR_H
 

@@ -6,27 +6,13 @@
 
 /* Operators a toolchain may fold, remove or insert around a tensor without
  * changing which layer it belongs to. */
-static const char *const absorbable_ops[] = {"Identity",
-                                             "Dropout",
-                                             "Cast",
-                                             "CastLike",
-                                             "BatchNormalization",
-                                             "QuantizeLinear",
-                                             "DequantizeLinear",
-                                             "DynamicQuantizeLinear",
-                                             "Reshape",
-                                             "Flatten",
-                                             "Squeeze",
-                                             "Unsqueeze",
-                                             "Transpose",
-                                             "Pad",
-                                             "Add",
-                                             "Sub",
-                                             "Mul",
-                                             "Div",
-                                             "HzCalibration",
-                                             "FakeQuantize",
-                                             "QuantizeDequantize"};
+static const char *const absorbable_ops[] = {
+    "Identity", "Dropout", "Cast", "CastLike", "BatchNormalization",
+    "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "Reshape",
+    "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Pad", "Add", "Sub", "Mul",
+    "Div", "HzCalibration", "FakeQuantize", "QuantizeDequantize",
+    /* a bias or scale in QOperator form (one activation input) */
+    "QLinearAdd", "QLinearMul"};
 
 /* Single-input operators that may be fused into the preceding layer: they
  * start a new stage of the group. */

@@ -1011,11 +1011,13 @@ sc_status sc_config_load_hb_mapper(const char *path,
   if ((st = expect(&y, ip, YAML_MAPPING_NODE, "input_parameters")))
     goto done;
   line = line_of(ip);
+/* an empty value ('') means "not given", as hb_mapper reads it */
 #define HB_STRING(key, var)                                                    \
   if ((v = map_get(&y, ip, key))) {                                            \
     if ((st = expect(&y, v, YAML_SCALAR_NODE, key)))                           \
       goto done;                                                               \
-    var = scalar(v);                                                           \
+    if (scalar(v)[0])                                                          \
+      var = scalar(v);                                                         \
   }
   HB_STRING("input_type_rt", type_rt)
   HB_STRING("input_type_train", type_train)

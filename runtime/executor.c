@@ -6,6 +6,7 @@
 
 #include "runtime/op.h"
 #include "runtime/plan.h"
+#include "runtime/quant.h"
 
 /* Outputs of constant subgraphs at most this many elements are evaluated
  * during prepare, so that shape computations (Shape -> Gather -> Concat ->
@@ -322,7 +323,8 @@ static sc_status call_via_float(struct sc_node *node, struct sc_node_plan *np,
     st = node->op->prepare ? node->op->prepare(node, err) : SC_OK;
     if (!st && np->reduced != SC_DTYPE_UNDEFINED)
       for (i = 0; i < node->n_outputs && i < 64; i++)
-        if (node->out[i] && node->out[i]->dtype == SC_DTYPE_FLOAT) {
+        if (node->out[i] && node->out[i]->dtype == SC_DTYPE_FLOAT &&
+            !(i > 0 && (node->op->flags & SC_OP_F16_FIRST_OUTPUT_ONLY))) {
           node->out[i]->dtype = np->reduced;
           np->narrow_outputs |= 1ull << i;
         }
@@ -657,6 +659,11 @@ sc_status sc_graph_prepare(struct sc_graph *g, struct sc_error *err)
       sc_error_prefix(err, "%s: ", g->source);
     return st;
   }
+  /* scales and zero points of quantized tensors, for LSB errors; after the
+   * static pass, when ranks are known (per-axis parameters need them) */
+  st = sc_graph_annotate_quant(g, err);
+  if (st)
+    return st;
   g->prepared = 1;
   return SC_OK;
 }

@@ -76,6 +76,9 @@ static void blas_load(void)
     core = sc_blas_pick_coretype();
   if (core)
     setenv("OPENBLAS_CORETYPE", core, 1);
+  /* we thread over tiles ourselves: OpenBLAS's own threads would only spin
+   * after each call and steal a core from our pool */
+  setenv("OPENBLAS_NUM_THREADS", "1", 1);
   lib = dlopen(SC_OPENBLAS_SONAME, RTLD_NOW | RTLD_LOCAL);
   if (!lib)
     return;

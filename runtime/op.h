@@ -51,7 +51,10 @@ enum {
   /* the kernel reads only its inputs' shapes, never their data (Shape,
    * Size): it is evaluated during prepare as soon as the shapes are
    * known, so shape arithmetic on activations gives static shapes */
-  SC_OP_SHAPE_ONLY = 1u << 1
+  SC_OP_SHAPE_ONLY = 1u << 1,
+  /* with SC_OP_F16_VIA_FLOAT: only output 0 is rounded back to the reduced
+   * type; the others stay float (LayerNormalization's Mean/InvStdDev) */
+  SC_OP_F16_FIRST_OUTPUT_ONLY = 1u << 2
 };
 
 #define SC_OPSET_LATEST INT_MAX

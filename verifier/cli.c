@@ -1,17 +1,27 @@
 #include "verifier/cli.h"
 
 #include <stdarg.h>
+
+#include "verifier/report.h"
 #include <stdlib.h>
 #include <string.h>
 
 /* Sorted by name. */
 static const struct sc_command commands[] = {
+    {"compare", sc_cmd_compare, "two dump directories, layer by layer",
+     "stagecheck compare DIR_A DIR_B [options]"},
     {"inspect", sc_cmd_inspect,
      "inputs, outputs, operators and quantization of a model",
-     "stagecheck inspect MODEL.onnx"},
+     "stagecheck inspect MODEL.onnx|DUMP_DIR"},
+    {"merge", sc_cmd_merge, "combine the reports of shards of one verify run",
+     "stagecheck merge REPORT.json... -o OUT.json"},
     {"run", sc_cmd_run, "run one model and print or dump its tensors",
      "stagecheck run MODEL.onnx --input [NAME=]FILE... [--dump DIR] "
      "[--threads N]"},
+    {"transform", sc_cmd_transform, "the exact tensor a stage is fed",
+     "stagecheck transform IMAGE --config FILE [--stage NAME] -o OUT.npy"},
+    {"verify", sc_cmd_verify, "the main job: all stages, layer by layer",
+     "stagecheck verify MODEL_DIR [options]"},
 };
 
 static void print_help(FILE *out)
@@ -56,6 +66,27 @@ int sc_cli_usage_error(const char *command, const char *fmt, ...)
           command ? " " : "", command ? command : "", msg,
           command ? command : "", command ? " " : "");
   return SC_EXIT_USAGE;
+}
+
+void sc_cli_gate_line(const char *subject, const struct sc_report *report)
+{
+  int i;
+  for (i = 0; i < report->n_pairs; i++) {
+    const struct sc_pair_result *p = &report->pairs[i];
+    if (p->status < report->status)
+      continue;
+    if (p->has_first_divergence)
+      fprintf(stderr,
+              "stagecheck: %s: %s: %s -> %s first diverges at row %d, %s\n",
+              subject, sc_verdict_name(report->status), p->reference, p->target,
+              p->first_divergence.row, p->first_divergence.tensor);
+    else
+      fprintf(stderr, "stagecheck: %s: %s: %s -> %s\n", subject,
+              sc_verdict_name(report->status), p->reference, p->target);
+    return;
+  }
+  fprintf(stderr, "stagecheck: %s: %s\n", subject,
+          sc_verdict_name(report->status));
 }
 
 int sc_cli_parse_threads(const char *text)

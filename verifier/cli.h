@@ -32,10 +32,19 @@ int sc_cli_fail(const struct sc_error *err);
 int sc_cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The one stderr line of a failed gate (exit 1): the subject, the verdict,
+ * the first failing pair and its first divergent layer. */
+struct sc_report;
+void sc_cli_gate_line(const char *subject, const struct sc_report *report);
+
 /* Parses a positive thread count ("--threads N"); 0 on error. */
 int sc_cli_parse_threads(const char *text);
 
-int sc_cmd_run(int argc, char **argv);
+int sc_cmd_compare(int argc, char **argv);
 int sc_cmd_inspect(int argc, char **argv);
+int sc_cmd_merge(int argc, char **argv);
+int sc_cmd_run(int argc, char **argv);
+int sc_cmd_transform(int argc, char **argv);
+int sc_cmd_verify(int argc, char **argv);
 
 #endif

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "loaders/dump.h"
+#include "loaders/file.h"
 #include "loaders/onnx.h"
 #include "runtime/executor.h"
 #include "runtime/op.h"
@@ -145,16 +147,52 @@ static int inspect_model(const char *path)
   return SC_EXIT_OK;
 }
 
+/* A dump directory: its tensors with dtype, shape, layout and scales. */
+static int inspect_dump(const char *dir)
+{
+  struct sc_dump *d = NULL;
+  struct sc_error err;
+  int i, n_quant = 0;
+  sc_error_clear(&err);
+  if (sc_dump_open(dir, &d, &err) != SC_OK)
+    return sc_cli_fail(&err);
+  printf("dump: %s\ntensors: %d\n", dir, d->n_entries);
+  for (i = 0; i < d->n_entries; i++) {
+    const struct sc_dump_entry *e = &d->entries[i];
+    char shape[256];
+    printf("  %s: %s %s%s", e->name, sc_dtype_name(e->dtype),
+           sc_shape_format(e->rank, e->dims, shape, sizeof shape),
+           e->layout_nhwc ? " NHWC" : "");
+    if (e->quant) {
+      n_quant++;
+      if (e->quant->n_params == 1)
+        printf("  scale %.9g zero_point %lld", e->quant->scale[0],
+               (long long)e->quant->zero_point[0]);
+      else
+        printf("  %lld scales on axis %d", (long long)e->quant->n_params,
+               e->quant->axis);
+    }
+    printf("\n");
+  }
+  printf("quantization: %d of %d tensors carry scales\n", n_quant,
+         d->n_entries);
+  sc_dump_free(d);
+  return SC_EXIT_OK;
+}
+
 int sc_cmd_inspect(int argc, char **argv)
 {
   if (argc >= 2 &&
       (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-    printf("Usage: stagecheck inspect MODEL.onnx\n");
+    printf("Usage: stagecheck inspect MODEL.onnx|DUMP_DIR\n");
     return SC_EXIT_OK;
   }
   if (argc != 2)
-    return sc_cli_usage_error("inspect", "expected one MODEL.onnx");
+    return sc_cli_usage_error("inspect", "expected one MODEL.onnx or "
+                                         "DUMP_DIR");
   if (argv[1][0] == '-')
     return sc_cli_usage_error("inspect", "unknown option '%s'", argv[1]);
+  if (sc_path_is_dir(argv[1]))
+    return inspect_dump(argv[1]);
   return inspect_model(argv[1]);
 }

@@ -97,19 +97,13 @@ static int parse_args(int argc, char **argv, struct run_args *a)
   a->threads = sc_cpu_count();
   optind = 1;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "+i:d:t:h", options, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "i:d:t:h", options, NULL)) != -1) {
     switch (c) {
     case 'i':
       if (a->n_inputs >= MAX_INPUTS)
         return sc_cli_usage_error("run", "too many --input files");
       a->inputs[a->n_inputs++] = optarg;
-      /* "--input A B C": following plain arguments are inputs too */
-      while (optind < argc && argv[optind][0] != '-') {
-        if (a->n_inputs >= MAX_INPUTS)
-          return sc_cli_usage_error("run", "too many --input files");
-        a->inputs[a->n_inputs++] = argv[optind++];
-      }
-      break;
+      break; /* "--input A B C": B and C arrive as plain arguments */
     case 'd':
       a->dump_dir = optarg;
       break;

@@ -23,7 +23,8 @@
   SC_FAMILY(rnn)                                                               \
   SC_FAMILY(signal)                                                            \
   SC_FAMILY(loss)                                                              \
-  SC_FAMILY(quantized)
+  SC_FAMILY(quantized)                                                         \
+  SC_FAMILY(quant_qgemm)
 
 #define SC_FAMILY(name) extern const struct sc_op sc_ops_##name[];
 SC_OP_FAMILIES

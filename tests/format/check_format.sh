@@ -9,7 +9,8 @@ if ! command -v clang-format >/dev/null 2>&1; then
   exit 1
 fi
 bad=0
-for f in $(find runtime loaders transforms compare verifier tests bench -name '*.[ch]' 2>/dev/null | sort); do
+for f in $(find runtime loaders transforms compare verifier tests bench \
+             -name node_modules -prune -o -name '*.[ch]' -print 2>/dev/null | sort); do
   if ! clang-format --dry-run --Werror "$f" >/dev/null 2>&1; then
     echo "not formatted: $f (run: clang-format -i $f)"
     bad=1

@@ -1,0 +1,105 @@
+/* Float convolution kernels behind the Conv and ConvTranspose operators
+ * (runtime/ops/conv.c): a plain direct reference and the fast paths that are
+ * tested against it (tests/runtime/test_conv.c).
+ *
+ * Geometry is canonical 3-D: a 1-D or 2-D convolution has its missing
+ * leading spatial dims set to 1 (input, output and kernel size 1, stride and
+ * dilation 1, no padding). Layouts are NCDHW, contiguous:
+ *   Conv:          x [N, C, D, H, W], w [M, C/group, KD, KH, KW], y [N, M, ...]
+ *   ConvTranspose: x [N, C, D, H, W], w [C, M/group, KD, KH, KW], y [N, M, ...]
+ * bias has M values or is NULL.
+ *
+ * The caller owns every array; y is written completely. Results do not
+ * depend on the thread count: work is split by output elements, never
+ * within the sum that produces one. */
+#ifndef SC_RUNTIME_OPS_CONV_KERNELS_H
+#define SC_RUNTIME_OPS_CONV_KERNELS_H
+
+#include <stdint.h>
+
+#include "runtime/error.h"
+
+struct sc_threadpool;
+
+struct sc_conv_geometry {
+  int64_t batch;        /* N */
+  int64_t in_channels;  /* C */
+  int64_t out_channels; /* M */
+  int64_t group;
+  int64_t in[3];  /* D, H, W of x */
+  int64_t out[3]; /* D, H, W of y */
+  int64_t kernel[3];
+  int64_t stride[3];
+  int64_t dilation[3];
+  int64_t pad[3]; /* padding before each dim (the end padding is implied) */
+};
+
+/* The depthwise path handles kernels of at most this many taps. */
+#define SC_CONV_DEPTHWISE_MAX_TAPS 64
+
+enum sc_conv_path {
+  SC_CONV_PATH_AUTO = 0,  /* the fastest path that applies */
+  SC_CONV_PATH_REFERENCE, /* direct loops, double accumulation, serial */
+  SC_CONV_PATH_IM2COL,    /* Conv: tiled im2col + sgemm, any geometry;
+                             ConvTranspose: sgemm + tiled col2im */
+  SC_CONV_PATH_POINTWISE, /* 1x1x1 kernel, stride 1, output = input size:
+                             sgemm straight on x and y */
+  SC_CONV_PATH_DEPTHWISE  /* one input channel per group, 1-D or 2-D,
+                             up to SC_CONV_DEPTHWISE_MAX_TAPS taps */
+};
+
+/* 1 if `path` can compute Conv with this geometry. */
+int sc_conv_path_applies(const struct sc_conv_geometry *g,
+                         enum sc_conv_path path);
+
+/* The path SC_CONV_PATH_AUTO resolves to. */
+enum sc_conv_path sc_conv_path_choose(const struct sc_conv_geometry *g);
+
+/* y = conv(x, w) + bias through `path`. Fails with SC_ERR_NOMEM when the
+ * scratch buffer (bounded, a few MB per thread) cannot be allocated and
+ * with SC_ERR_INTERNAL when `path` does not apply. */
+sc_status sc_conv_forward(const struct sc_conv_geometry *g,
+                          enum sc_conv_path path, const float *x,
+                          const float *w, const float *bias, float *y,
+                          struct sc_threadpool *threads, struct sc_error *err);
+
+/* ConvTranspose through SC_CONV_PATH_REFERENCE or SC_CONV_PATH_IM2COL
+ * (AUTO picks the latter). Same errors as sc_conv_forward. */
+sc_status sc_conv_transpose_forward(const struct sc_conv_geometry *g,
+                                    enum sc_conv_path path, const float *x,
+                                    const float *w, const float *bias, float *y,
+                                    struct sc_threadpool *threads,
+                                    struct sc_error *err);
+
+/* Floats of scratch memory a convolution allocates through `path`
+ * (transpose = 0) or as ConvTranspose (transpose = 1): per thread, about
+ * 256K floats (1 MB) whatever the image size, more only when 256 columns
+ * of the im2col matrix are larger; for a small image whose output
+ * channels are split over threads, one im2col matrix of at most 4M floats
+ * shared by all threads. */
+int64_t sc_conv_scratch_floats(const struct sc_conv_geometry *g,
+                               enum sc_conv_path path, int transpose);
+
+/* --- the individual paths (conv_*.c), called by the two above ---------- */
+
+void sc_conv_reference(const struct sc_conv_geometry *g, const float *x,
+                       const float *w, const float *bias, float *y);
+void sc_conv_transpose_reference(const struct sc_conv_geometry *g,
+                                 const float *x, const float *w,
+                                 const float *bias, float *y);
+/* These three fail only with SC_ERR_NOMEM (scratch). */
+sc_status sc_conv_depthwise(const struct sc_conv_geometry *g, const float *x,
+                            const float *w, const float *bias, float *y,
+                            struct sc_threadpool *threads,
+                            struct sc_error *err);
+sc_status sc_conv_gemm(const struct sc_conv_geometry *g, int pointwise,
+                       const float *x, const float *w, const float *bias,
+                       float *y, struct sc_threadpool *threads,
+                       struct sc_error *err);
+sc_status sc_conv_transpose_gemm(const struct sc_conv_geometry *g,
+                                 const float *x, const float *w,
+                                 const float *bias, float *y,
+                                 struct sc_threadpool *threads,
+                                 struct sc_error *err);
+
+#endif

@@ -1,0 +1,85 @@
+/* The kernels of the quantized operator family, defined in
+ * runtime/ops/quant_*.c and listed in the family table of
+ * runtime/ops/quantized.c. Each follows runtime/op.h's contract. */
+#ifndef SC_RUNTIME_OPS_QUANT_KERNELS_H
+#define SC_RUNTIME_OPS_QUANT_KERNELS_H
+
+#include "runtime/op.h"
+
+/* quant_linear.c: ConvInteger, QLinearConv, MatMulInteger, QLinearMatMul */
+sc_status sc_qk_conv_integer_prepare(struct sc_node *node,
+                                     struct sc_error *err);
+sc_status sc_qk_conv_integer_reshape(struct sc_node *node,
+                                     struct sc_error *err);
+sc_status sc_qk_conv_integer_run(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_qlinear_conv_prepare(struct sc_node *node,
+                                     struct sc_error *err);
+sc_status sc_qk_qlinear_conv_reshape(struct sc_node *node,
+                                     struct sc_error *err);
+sc_status sc_qk_qlinear_conv_run(struct sc_node *node, struct sc_error *err);
+void sc_qk_conv_release(struct sc_node *node);
+sc_status sc_qk_matmul_integer_prepare(struct sc_node *node,
+                                       struct sc_error *err);
+sc_status sc_qk_matmul_integer_reshape(struct sc_node *node,
+                                       struct sc_error *err);
+sc_status sc_qk_matmul_integer_run(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_qlinear_matmul_prepare(struct sc_node *node,
+                                       struct sc_error *err);
+sc_status sc_qk_qlinear_matmul_reshape(struct sc_node *node,
+                                       struct sc_error *err);
+sc_status sc_qk_qlinear_matmul_run(struct sc_node *node, struct sc_error *err);
+void sc_qk_matmul_release(struct sc_node *node);
+
+/* quant_contrib.c: the com.microsoft operators of ORT's quantizer */
+sc_status sc_qk_qlinear_binary_prepare(struct sc_node *node,
+                                       struct sc_error *err);
+sc_status sc_qk_qlinear_binary_reshape(struct sc_node *node,
+                                       struct sc_error *err);
+sc_status sc_qk_qlinear_add_run(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_qlinear_mul_run(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_qlinear_lookup_prepare(struct sc_node *node,
+                                       struct sc_error *err);
+sc_status sc_qk_qlinear_lookup_reshape(struct sc_node *node,
+                                       struct sc_error *err);
+sc_status sc_qk_qlinear_lookup_run(struct sc_node *node, struct sc_error *err);
+void sc_qk_qlinear_lookup_release(struct sc_node *node);
+sc_status sc_qk_qlinear_concat_prepare(struct sc_node *node,
+                                       struct sc_error *err);
+sc_status sc_qk_qlinear_concat_reshape(struct sc_node *node,
+                                       struct sc_error *err);
+sc_status sc_qk_qlinear_concat_run(struct sc_node *node, struct sc_error *err);
+void sc_qk_qlinear_concat_release(struct sc_node *node);
+sc_status sc_qk_qlinear_gap_prepare(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_qlinear_gap_reshape(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_qlinear_gap_run(struct sc_node *node, struct sc_error *err);
+void sc_qk_qlinear_gap_release(struct sc_node *node);
+sc_status sc_qk_qlinear_avgpool_prepare(struct sc_node *node,
+                                        struct sc_error *err);
+sc_status sc_qk_qlinear_avgpool_reshape(struct sc_node *node,
+                                        struct sc_error *err);
+sc_status sc_qk_qlinear_avgpool_run(struct sc_node *node, struct sc_error *err);
+void sc_qk_qlinear_avgpool_release(struct sc_node *node);
+
+/* quant_emulate.c: the private "stagecheck.emulate" kernels of the
+ * emulated integer accelerator (runtime/emulate.h); Add and Mul share
+ * their prepare/reshape/run (the op_type selects the arithmetic) */
+sc_status sc_qk_emu_conv_prepare(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_emu_conv_reshape(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_emu_conv_run(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_emu_matmul_prepare(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_emu_matmul_reshape(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_emu_matmul_run(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_emu_add_prepare(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_emu_add_reshape(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_emu_add_run(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_emu_concat_prepare(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_emu_concat_reshape(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_emu_concat_run(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_emu_gap_prepare(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_emu_gap_reshape(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_emu_gap_run(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_emu_lut_prepare(struct sc_node *node, struct sc_error *err);
+sc_status sc_qk_emu_lut_run(struct sc_node *node, struct sc_error *err);
+void sc_qk_emu_release(struct sc_node *node);
+
+#endif

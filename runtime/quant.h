@@ -1,0 +1,45 @@
+/* Quantization metadata of a graph's tensors, for the comparison.
+ *
+ * sc_graph_annotate_quant fills struct sc_value.quant (runtime/graph.h) for
+ * every tensor whose quantization parameters are known before running,
+ * so that compare/ can express errors in LSB, count saturated elements and
+ * report per-channel scales:
+ *
+ *   QuantizeLinear      its integer output and the float tensor it
+ *                       quantizes (the latter's "quantized view");
+ *   DequantizeLinear    its integer input and its float output;
+ *   QLinearConv, QLinearMatMul, QGemm, QLinearAdd, QLinearMul, QLinearSigmoid,
+ *   QLinearLeakyRelu, QLinearConcat, QLinearGlobalAveragePool,
+ *   QLinearAveragePool  every quantized input and the output.
+ *
+ * (A graph rewritten by sc_graph_emulate keeps the annotations its QDQ
+ * form had: the rewrite annotates first and carries them over.)
+ *
+ * Parameters are read only from constants (initializers, or Constant
+ * nodes with a `value` tensor); a tensor whose scale is computed at run
+ * time (DynamicQuantizeLinear, ConvInteger/MatMulInteger chains of dynamic
+ * quantization) is left unannotated. Per-axis parameters keep their axis
+ * (normalised with the tensor's static rank; left unannotated when that
+ * rank is unknown and the axis negative).
+ *
+ * When several nodes describe one tensor, the first one in node order
+ * wins, except that the node producing a tensor takes precedence over its
+ * consumers; an existing annotation is never replaced, so the pass is
+ * idempotent and may run before or after sc_graph_prepare. */
+#ifndef SC_RUNTIME_QUANT_H
+#define SC_RUNTIME_QUANT_H
+
+#include "runtime/graph.h"
+
+/* Annotates g's values as described above. Fails only with SC_ERR_NOMEM;
+ * malformed parameters are skipped (graph preparation reports them). */
+sc_status sc_graph_annotate_quant(struct sc_graph *g, struct sc_error *err);
+
+/* A deep copy of q (NULL gives NULL with SC_OK). */
+sc_status sc_quant_clone(const struct sc_quant *q, struct sc_quant **out,
+                         struct sc_error *err);
+
+/* Frees an annotation created by this module. NULL is a no-op. */
+void sc_quant_free(struct sc_quant *q);
+
+#endif

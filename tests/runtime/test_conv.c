@@ -1,0 +1,776 @@
+/* The convolution family (runtime/ops/conv.c and the kernels in
+ * runtime/ops/conv_*.c).
+ *
+ * Kernel level: every fast path (im2col + sgemm, pointwise sgemm,
+ * depthwise, ConvTranspose sgemm + col2im) against the plain direct
+ * reference on the same random inputs, over odd sizes, padding, strides,
+ * dilations, groups and 1-D/2-D/3-D; results bit-identical for 1 and 2
+ * threads; bounded scratch memory on large images.
+ *
+ * Operator level: graphs of one Conv/ConvTranspose node with hand-computed
+ * expected values (sums written out beside each), auto_pad, float16, and
+ * the error paths (status and a message naming the node). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/executor.h"
+#include "runtime/graph.h"
+#include "runtime/ops/conv_kernels.h"
+#include "runtime/threadpool.h"
+#include "tests/support/assertions.h"
+
+#define NODE_NAME "conv_under_test"
+
+/* --- kernel level ------------------------------------------------------ */
+
+/* A convolution case in ONNX terms: n_dims spatial dims, pads split into
+ * begin and end. The output size follows the ONNX formula. */
+struct conv_case {
+  int64_t batch, channels, maps, group;
+  int n_dims;
+  int64_t in[3], kernel[3], stride[3], dilation[3], pad_begin[3], pad_end[3];
+  int bias;
+};
+
+static uint32_t rng_state = 12345;
+
+static float random_value(void)
+{
+  rng_state = rng_state * 1664525u + 1013904223u;
+  return (float)((rng_state >> 8) / 16777216.0 * 2.0 - 1.0);
+}
+
+static float *random_array(int64_t n)
+{
+  float *a = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+  int64_t i;
+  assert_non_null(a);
+  for (i = 0; i < n; i++)
+    a[i] = random_value();
+  return a;
+}
+
+/* Canonical geometry of a case (leading dims of size 1). */
+static struct sc_conv_geometry geometry_of(const struct conv_case *cc,
+                                           int transpose)
+{
+  struct sc_conv_geometry g;
+  int i, lead = 3 - cc->n_dims;
+  memset(&g, 0, sizeof g);
+  g.batch = cc->batch;
+  g.in_channels = cc->channels;
+  g.out_channels = cc->maps;
+  g.group = cc->group;
+  for (i = 0; i < 3; i++) {
+    int s = i - lead;
+    int64_t extent;
+    g.in[i] = s >= 0 ? cc->in[s] : 1;
+    g.kernel[i] = s >= 0 ? cc->kernel[s] : 1;
+    g.stride[i] = s >= 0 ? cc->stride[s] : 1;
+    g.dilation[i] = s >= 0 ? cc->dilation[s] : 1;
+    g.pad[i] = s >= 0 ? cc->pad_begin[s] : 0;
+    extent = (g.kernel[i] - 1) * g.dilation[i] + 1;
+    if (transpose)
+      g.out[i] = s >= 0 ? g.stride[i] * (g.in[i] - 1) + extent -
+                              cc->pad_begin[s] - cc->pad_end[s]
+                        : 1;
+    else
+      g.out[i] = s >= 0
+                     ? (g.in[i] + cc->pad_begin[s] + cc->pad_end[s] - extent) /
+                               g.stride[i] +
+                           1
+                     : 1;
+  }
+  return g;
+}
+
+static int64_t volume(const int64_t *v)
+{
+  return v[0] * v[1] * v[2];
+}
+
+/* Runs `path` and the reference on the same random inputs and compares
+ * them; with `threads`, also checks the result is bit-identical to the
+ * single-threaded one. */
+static void check_against_reference(const struct conv_case *cc, int transpose,
+                                    enum sc_conv_path path,
+                                    struct sc_threadpool *threads)
+{
+  struct sc_conv_geometry g = geometry_of(cc, transpose);
+  int64_t x_size = g.batch * g.in_channels * volume(g.in);
+  int64_t w_size =
+      g.out_channels * (g.in_channels / g.group) * volume(g.kernel);
+  int64_t y_size = g.batch * g.out_channels * volume(g.out);
+  int64_t y_dims[1];
+  float *x = random_array(x_size), *w = random_array(w_size);
+  float *b = cc->bias ? random_array(g.out_channels) : NULL;
+  struct sc_tensor *fast = NULL, *slow = NULL, *parallel = NULL;
+  struct sc_error err;
+
+  y_dims[0] = y_size;
+  assert_int_equal(sc_tensor_create(SC_DTYPE_FLOAT, 1, y_dims, &fast, NULL),
+                   SC_OK);
+  assert_int_equal(sc_tensor_create(SC_DTYPE_FLOAT, 1, y_dims, &slow, NULL),
+                   SC_OK);
+  assert_int_equal(sc_tensor_create(SC_DTYPE_FLOAT, 1, y_dims, &parallel, NULL),
+                   SC_OK);
+  if (transpose) {
+    assert_int_equal(sc_conv_transpose_forward(&g, SC_CONV_PATH_REFERENCE, x, w,
+                                               b, slow->data, NULL, &err),
+                     SC_OK);
+    assert_int_equal(
+        sc_conv_transpose_forward(&g, path, x, w, b, fast->data, NULL, &err),
+        SC_OK);
+  } else {
+    assert_true(sc_conv_path_applies(&g, path));
+    assert_int_equal(sc_conv_forward(&g, SC_CONV_PATH_REFERENCE, x, w, b,
+                                     slow->data, NULL, &err),
+                     SC_OK);
+    assert_int_equal(sc_conv_forward(&g, path, x, w, b, fast->data, NULL, &err),
+                     SC_OK);
+  }
+  /* float sums of up to a few hundred products of values in [-1, 1) */
+  assert_tensor_close(fast, slow, 2e-5, 1e-4);
+
+  if (threads) {
+    if (transpose)
+      assert_int_equal(sc_conv_transpose_forward(&g, path, x, w, b,
+                                                 parallel->data, threads, &err),
+                       SC_OK);
+    else
+      assert_int_equal(
+          sc_conv_forward(&g, path, x, w, b, parallel->data, threads, &err),
+          SC_OK);
+    assert_memory_equal(parallel->data, fast->data,
+                        (size_t)y_size * sizeof(float));
+  }
+  sc_tensor_free(fast);
+  sc_tensor_free(slow);
+  sc_tensor_free(parallel);
+  free(x);
+  free(w);
+  free(b);
+}
+
+/* 2-D case helper: square stride/dilation, pads (top, left, bottom,
+ * right). */
+static struct conv_case case_2d(int64_t batch, int64_t channels, int64_t maps,
+                                int64_t group, int64_t h, int64_t w, int64_t kh,
+                                int64_t kw, int64_t stride, int64_t dilation,
+                                int64_t pt, int64_t pl, int64_t pb, int64_t pr,
+                                int bias)
+{
+  struct conv_case cc;
+  memset(&cc, 0, sizeof cc);
+  cc.batch = batch;
+  cc.channels = channels;
+  cc.maps = maps;
+  cc.group = group;
+  cc.n_dims = 2;
+  cc.in[0] = h;
+  cc.in[1] = w;
+  cc.kernel[0] = kh;
+  cc.kernel[1] = kw;
+  cc.stride[0] = cc.stride[1] = stride;
+  cc.dilation[0] = cc.dilation[1] = dilation;
+  cc.pad_begin[0] = pt;
+  cc.pad_begin[1] = pl;
+  cc.pad_end[0] = pb;
+  cc.pad_end[1] = pr;
+  cc.bias = bias;
+  return cc;
+}
+
+static struct conv_case case_1d(int64_t channels, int64_t maps, int64_t group,
+                                int64_t w, int64_t k, int64_t stride,
+                                int64_t dilation, int64_t pl, int64_t pr)
+{
+  struct conv_case cc;
+  memset(&cc, 0, sizeof cc);
+  cc.batch = 2;
+  cc.channels = channels;
+  cc.maps = maps;
+  cc.group = group;
+  cc.n_dims = 1;
+  cc.in[0] = w;
+  cc.kernel[0] = k;
+  cc.stride[0] = stride;
+  cc.dilation[0] = dilation;
+  cc.pad_begin[0] = pl;
+  cc.pad_end[0] = pr;
+  cc.bias = 1;
+  return cc;
+}
+
+static struct conv_case case_3d(int64_t channels, int64_t maps, int64_t group,
+                                int64_t d, int64_t k, int64_t stride,
+                                int64_t dilation, int64_t pad)
+{
+  struct conv_case cc;
+  int i;
+  memset(&cc, 0, sizeof cc);
+  cc.batch = 1;
+  cc.channels = channels;
+  cc.maps = maps;
+  cc.group = group;
+  cc.n_dims = 3;
+  for (i = 0; i < 3; i++) {
+    cc.in[i] = d + i; /* 5 x 6 x 7 style: every dim different */
+    cc.kernel[i] = k;
+    cc.stride[i] = stride;
+    cc.dilation[i] = dilation;
+    cc.pad_begin[i] = pad;
+    cc.pad_end[i] = i == 1 ? 0 : pad;
+  }
+  cc.bias = 1;
+  return cc;
+}
+
+static void test_im2col_matches_reference_2d(void **state)
+{
+  const struct conv_case cases[] = {
+      /* odd sizes, 3x3, symmetric pad 1 */
+      case_2d(1, 3, 5, 1, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      /* stride 2 with asymmetric pads */
+      case_2d(2, 4, 6, 1, 11, 8, 3, 3, 2, 1, 0, 1, 2, 0, 1),
+      /* dilation 2, no bias */
+      case_2d(1, 3, 4, 1, 12, 10, 3, 3, 1, 2, 2, 2, 2, 2, 0),
+      /* groups: 6 input and 4 output channels in 2 groups */
+      case_2d(2, 6, 4, 2, 9, 7, 3, 2, 1, 1, 1, 0, 1, 1, 1),
+      /* rectangular 5x1 kernel, stride 3, big pads */
+      case_2d(1, 2, 3, 1, 13, 6, 5, 1, 3, 1, 4, 0, 4, 0, 1),
+      /* kernel as large as the padded input */
+      case_2d(1, 2, 2, 1, 3, 3, 5, 5, 1, 1, 1, 1, 1, 1, 1),
+      /* pads larger than the kernel */
+      case_2d(1, 1, 2, 1, 4, 5, 2, 2, 1, 1, 3, 3, 3, 3, 1),
+      /* 1x1 with stride 2 is not pointwise */
+      case_2d(1, 4, 3, 1, 9, 9, 1, 1, 2, 1, 0, 0, 0, 0, 1),
+      /* a small image with many output channels: the channels are split
+       * over items sharing one im2col matrix */
+      case_2d(1, 8, 70, 1, 9, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      case_2d(2, 6, 40, 2, 5, 5, 3, 3, 2, 1, 1, 1, 1, 1, 0),
+  };
+  size_t i;
+  (void)state;
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    check_against_reference(&cases[i], 0, SC_CONV_PATH_IM2COL, NULL);
+}
+
+static void test_im2col_matches_reference_1d_and_3d(void **state)
+{
+  const struct conv_case cases[] = {
+      case_1d(4, 5, 1, 10, 3, 1, 1, 1, 1), case_1d(4, 6, 2, 17, 5, 2, 1, 2, 1),
+      case_1d(3, 3, 1, 20, 3, 1, 3, 0, 0), case_3d(3, 4, 1, 5, 3, 1, 1, 1),
+      case_3d(4, 4, 2, 5, 2, 2, 1, 1),     case_3d(2, 3, 1, 6, 2, 1, 2, 0),
+  };
+  size_t i;
+  (void)state;
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    check_against_reference(&cases[i], 0, SC_CONV_PATH_IM2COL, NULL);
+}
+
+static void test_pointwise_matches_reference(void **state)
+{
+  const struct conv_case cases[] = {
+      case_2d(2, 8, 5, 1, 7, 9, 1, 1, 1, 1, 0, 0, 0, 0, 1),
+      case_2d(1, 6, 4, 2, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0, 0),
+      /* more positions than one pointwise tile (4096) */
+      case_2d(1, 3, 4, 1, 70, 70, 1, 1, 1, 1, 0, 0, 0, 0, 1),
+      case_1d(4, 6, 1, 33, 1, 1, 1, 0, 0),
+      case_3d(3, 5, 1, 4, 1, 1, 1, 0),
+  };
+  size_t i;
+  (void)state;
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    check_against_reference(&cases[i], 0, SC_CONV_PATH_POINTWISE, NULL);
+}
+
+static void test_depthwise_matches_reference(void **state)
+{
+  const struct conv_case cases[] = {
+      case_2d(1, 4, 4, 4, 17, 19, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      /* stride 2 on odd sizes */
+      case_2d(2, 3, 3, 3, 17, 19, 3, 3, 2, 1, 1, 1, 1, 1, 1),
+      case_2d(1, 2, 2, 2, 16, 21, 5, 5, 1, 1, 2, 2, 2, 2, 0),
+      case_2d(1, 2, 2, 2, 15, 15, 5, 5, 2, 1, 2, 2, 2, 2, 1),
+      /* dilation, asymmetric pads, stride 3 */
+      case_2d(1, 3, 3, 3, 14, 23, 3, 3, 2, 2, 0, 2, 2, 0, 1),
+      case_2d(1, 2, 2, 2, 10, 20, 3, 3, 3, 1, 1, 1, 1, 1, 1),
+      /* channel multiplier 2 */
+      case_2d(2, 3, 6, 3, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      /* a row longer than the stack phase buffer, stride 2 */
+      case_2d(1, 2, 2, 2, 3, 1030, 3, 3, 2, 1, 1, 1, 1, 1, 1),
+      /* 1-D depthwise */
+      case_1d(4, 4, 4, 40, 5, 2, 1, 2, 2),
+      case_1d(3, 6, 3, 12, 3, 1, 2, 1, 1),
+  };
+  size_t i;
+  (void)state;
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    check_against_reference(&cases[i], 0, SC_CONV_PATH_DEPTHWISE, NULL);
+}
+
+static void test_conv_transpose_matches_reference(void **state)
+{
+  const struct conv_case cases[] = {
+      /* 2x2 stride 2 upsampling */
+      case_2d(1, 3, 4, 1, 5, 6, 2, 2, 2, 1, 0, 0, 0, 0, 1),
+      /* 3x3 stride 2 with pads, batch 2 */
+      case_2d(2, 2, 3, 1, 4, 5, 3, 3, 2, 1, 1, 1, 1, 1, 1),
+      /* stride 3 with a negative end pad (output_padding-like) */
+      case_2d(1, 2, 2, 1, 4, 4, 3, 3, 3, 1, 1, 0, -2, -1, 0),
+      /* dilation 2 */
+      case_2d(1, 2, 3, 1, 5, 4, 2, 3, 1, 2, 0, 1, 0, 1, 1),
+      /* groups: 4 input and 6 output channels in 2 groups */
+      case_2d(1, 4, 6, 2, 4, 4, 3, 3, 2, 1, 1, 1, 1, 1, 1),
+      /* 40 output channels: several channel blocks */
+      case_2d(1, 3, 40, 1, 6, 6, 2, 2, 2, 1, 0, 0, 0, 0, 1),
+      /* more input positions than one sgemm tile (4096) */
+      case_2d(1, 2, 16, 1, 70, 70, 2, 2, 2, 1, 0, 0, 0, 0, 1),
+      case_1d(3, 4, 1, 9, 4, 2, 1, 1, 1),
+      case_3d(2, 3, 1, 3, 2, 2, 1, 0),
+  };
+  size_t i;
+  (void)state;
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    check_against_reference(&cases[i], 1, SC_CONV_PATH_IM2COL, NULL);
+}
+
+/* Cases big enough for several tiles, small ones with few items, and
+ * small ones whose output channels are split over items: all must give the
+ * single-threaded bits on two threads. */
+static void test_paths_bit_identical_across_thread_counts(void **state)
+{
+  struct sc_threadpool *pool = NULL;
+  const struct conv_case big_im2col =
+      case_2d(1, 16, 24, 1, 70, 66, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  const struct conv_case small_im2col =
+      case_2d(1, 8, 16, 1, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  const struct conv_case split_im2col =
+      case_2d(1, 12, 80, 1, 11, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  const struct conv_case big_pointwise =
+      case_2d(2, 16, 16, 2, 100, 90, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+  const struct conv_case small_pointwise =
+      case_2d(1, 32, 64, 1, 12, 12, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+  const struct conv_case depthwise =
+      case_2d(1, 8, 8, 8, 60, 70, 3, 3, 2, 1, 1, 1, 1, 1, 1);
+  const struct conv_case transpose =
+      case_2d(2, 8, 32, 1, 40, 40, 2, 2, 2, 1, 0, 0, 0, 0, 1);
+  const struct conv_case small_transpose =
+      case_2d(1, 8, 4, 1, 9, 9, 3, 3, 2, 1, 1, 1, 1, 1, 1);
+  (void)state;
+  assert_int_equal(sc_threadpool_create(2, &pool, NULL), SC_OK);
+  check_against_reference(&big_im2col, 0, SC_CONV_PATH_IM2COL, pool);
+  check_against_reference(&small_im2col, 0, SC_CONV_PATH_IM2COL, pool);
+  check_against_reference(&split_im2col, 0, SC_CONV_PATH_IM2COL, pool);
+  check_against_reference(&big_pointwise, 0, SC_CONV_PATH_POINTWISE, pool);
+  check_against_reference(&small_pointwise, 0, SC_CONV_PATH_POINTWISE, pool);
+  check_against_reference(&depthwise, 0, SC_CONV_PATH_DEPTHWISE, pool);
+  check_against_reference(&transpose, 1, SC_CONV_PATH_IM2COL, pool);
+  check_against_reference(&small_transpose, 1, SC_CONV_PATH_IM2COL, pool);
+  sc_threadpool_free(pool);
+}
+
+/* A 1024 x 1024 layer: the im2col matrix would be 64 * 9 * 1M floats
+ * (2.4 GB); one thread's tile stays within 1 MB. Also runs a multi-tile
+ * image through im2col against the reference. */
+static void test_im2col_scratch_is_bounded(void **state)
+{
+  struct conv_case big =
+      case_2d(1, 64, 64, 1, 1024, 1024, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  struct conv_case up =
+      case_2d(1, 64, 64, 1, 1024, 1024, 2, 2, 2, 1, 0, 0, 0, 0, 1);
+  struct conv_case tiled =
+      case_2d(1, 40, 3, 1, 40, 50, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  struct sc_conv_geometry g = geometry_of(&big, 0);
+  struct sc_conv_geometry gt = geometry_of(&up, 1);
+  struct sc_conv_geometry g3 = geometry_of(&tiled, 0);
+  (void)state;
+  assert_true(sc_conv_scratch_floats(&g, SC_CONV_PATH_IM2COL, 0) <= 256 * 1024);
+  assert_true(sc_conv_scratch_floats(&gt, SC_CONV_PATH_IM2COL, 1) <=
+              256 * 1024);
+  assert_int_equal(sc_conv_scratch_floats(&g, SC_CONV_PATH_POINTWISE, 0), 0);
+  /* K = 360: several tiles for the 2000 positions */
+  assert_true(sc_conv_scratch_floats(&g3, SC_CONV_PATH_IM2COL, 0) < 360 * 2000);
+  check_against_reference(&tiled, 0, SC_CONV_PATH_IM2COL, NULL);
+}
+
+static void test_auto_path_choice(void **state)
+{
+  struct conv_case pointwise =
+      case_2d(1, 8, 4, 1, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+  struct conv_case padded_1x1 =
+      case_2d(1, 8, 4, 1, 5, 5, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+  struct conv_case depthwise =
+      case_2d(1, 8, 8, 8, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  struct conv_case general =
+      case_2d(1, 8, 8, 2, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  struct conv_case depthwise_3d = case_3d(4, 4, 4, 4, 3, 1, 1, 1);
+  struct sc_conv_geometry g;
+  (void)state;
+  g = geometry_of(&pointwise, 0);
+  assert_int_equal(sc_conv_path_choose(&g), SC_CONV_PATH_POINTWISE);
+  g = geometry_of(&padded_1x1, 0);
+  assert_int_equal(sc_conv_path_choose(&g), SC_CONV_PATH_IM2COL);
+  g = geometry_of(&depthwise, 0);
+  assert_int_equal(sc_conv_path_choose(&g), SC_CONV_PATH_DEPTHWISE);
+  g = geometry_of(&general, 0);
+  assert_int_equal(sc_conv_path_choose(&g), SC_CONV_PATH_IM2COL);
+  g = geometry_of(&depthwise_3d, 0);
+  assert_int_equal(sc_conv_path_choose(&g), SC_CONV_PATH_IM2COL);
+  check_against_reference(&depthwise_3d, 0, SC_CONV_PATH_AUTO, NULL);
+}
+
+static void test_forward_rejects_a_path_that_does_not_apply(void **state)
+{
+  struct conv_case cc = case_2d(1, 2, 2, 1, 5, 5, 3, 3, 1, 1, 0, 0, 0, 0, 0);
+  struct sc_conv_geometry g = geometry_of(&cc, 0);
+  float x[50] = {0}, w[36] = {0}, y[18];
+  struct sc_error err;
+  (void)state;
+  assert_false(sc_conv_path_applies(&g, SC_CONV_PATH_POINTWISE));
+  assert_int_equal(
+      sc_conv_forward(&g, SC_CONV_PATH_DEPTHWISE, x, w, NULL, y, NULL, &err),
+      SC_ERR_INTERNAL);
+  assert_non_null(strstr(err.message, "does not apply"));
+}
+
+/* --- operator level -------------------------------------------------- */
+
+struct one_node {
+  struct sc_graph *g;
+  struct sc_node *node;
+  int n_inputs;
+  struct sc_tensor *inputs[3];
+};
+
+/* A graph of one node `op` at `opset` reading in0..in{n-1} (graph inputs;
+ * W and B as initializers when weights_constant) and writing out0. Takes
+ * ownership of the input tensors. */
+static void one_node_init(struct one_node *t, const char *op, int64_t opset,
+                          int n_inputs, struct sc_tensor **inputs,
+                          int weights_constant)
+{
+  const char *in_names[3] = {"in0", "in1", "in2"}, *out_names[1] = {"out0"};
+  int i;
+  memset(t, 0, sizeof *t);
+  assert_int_equal(sc_graph_create(&t->g, NULL), SC_OK);
+  assert_int_equal(sc_graph_set_opset(t->g, "", opset, NULL), SC_OK);
+  t->n_inputs = n_inputs;
+  for (i = 0; i < n_inputs; i++) {
+    t->inputs[i] = inputs[i];
+    if (i > 0 && weights_constant) {
+      struct sc_tensor *copy = NULL;
+      assert_int_equal(sc_tensor_clone(inputs[i], &copy, NULL), SC_OK);
+      assert_int_equal(sc_graph_add_initializer(t->g, in_names[i], copy, NULL),
+                       SC_OK);
+    } else {
+      assert_int_equal(sc_graph_add_input(t->g, in_names[i], inputs[i]->dtype,
+                                          inputs[i]->rank, inputs[i]->dims,
+                                          NULL),
+                       SC_OK);
+    }
+  }
+  assert_int_equal(sc_graph_add_node(t->g, NODE_NAME, op, "", n_inputs,
+                                     in_names, 1, out_names, &t->node, NULL),
+                   SC_OK);
+  assert_int_equal(sc_graph_add_output(t->g, "out0", NULL), SC_OK);
+}
+
+/* Prepares and runs; *out (caller frees) receives out0 on success. */
+static sc_status one_node_run(struct one_node *t, struct sc_tensor **out,
+                              struct sc_error *err)
+{
+  struct sc_feed feeds[3];
+  int i, n = 0;
+  sc_status st = sc_graph_prepare(t->g, err);
+  if (st)
+    return st;
+  for (i = 0; i < t->g->n_inputs; i++) {
+    feeds[n].name = t->g->values[t->g->inputs[i]].name;
+    feeds[n].tensor = t->inputs[i];
+    n++;
+  }
+  return sc_graph_run(t->g, n, feeds, out, NULL, err);
+}
+
+static void one_node_free(struct one_node *t)
+{
+  int i;
+  sc_graph_free(t->g);
+  for (i = 0; i < t->n_inputs; i++)
+    sc_tensor_free(t->inputs[i]);
+}
+
+static void set_ints(struct one_node *t, const char *name, int64_t n,
+                     const int64_t *v)
+{
+  assert_int_equal(sc_node_set_attr_ints(t->node, name, n, v, NULL), SC_OK);
+}
+
+static void set_string(struct one_node *t, const char *name, const char *v)
+{
+  assert_int_equal(sc_node_set_attr_string(t->node, name, v, strlen(v), NULL),
+                   SC_OK);
+}
+
+/* x = 1..16 as 1 x 1 x 4 x 4, w = 1 x 1 x 2 x 2 ones */
+static void inputs_4x4_ones(struct sc_tensor **inputs)
+{
+  float xv[16], wv[4] = {1, 1, 1, 1};
+  int64_t xd[4] = {1, 1, 4, 4}, wd[4] = {1, 1, 2, 2};
+  int i;
+  for (i = 0; i < 16; i++)
+    xv[i] = (float)(i + 1);
+  inputs[0] = sc_test_tensor_f32(4, xd, xv);
+  inputs[1] = sc_test_tensor_f32(4, wd, wv);
+}
+
+/* Runs Conv on the 4x4 input with the given auto_pad and compares with
+ * the 4x4 `expected`. */
+static void check_conv_4x4(const char *auto_pad, const float *expected)
+{
+  struct sc_tensor *inputs[2], *out = NULL, *want;
+  struct one_node t;
+  struct sc_error err;
+  int64_t yd[4] = {1, 1, 4, 4};
+  inputs_4x4_ones(inputs);
+  one_node_init(&t, "Conv", 11, 2, inputs, 1);
+  set_string(&t, "auto_pad", auto_pad);
+  assert_int_equal(one_node_run(&t, &out, &err), SC_OK);
+  want = sc_test_tensor_f32(4, yd, expected);
+  assert_tensor_close(out, want, 0, 0);
+  sc_tensor_free(out);
+  sc_tensor_free(want);
+  one_node_free(&t);
+}
+
+/* x rows 1 2 3 4 / 5 6 7 8 / 9 10 11 12 / 13 14 15 16, 2x2 window sums. */
+static void test_conv_auto_pad_same_upper_and_lower(void **state)
+{
+  /* SAME_UPPER: the missing row/column is padded at the end, so
+   * y[i][j] = x[i][j] + x[i][j+1] + x[i+1][j] + x[i+1][j+1], e.g.
+   * y[0][0] = 1 + 2 + 5 + 6 = 14, y[0][3] = 4 + 8 = 12, y[3][3] = 16 */
+  static const float upper[16] = {14, 18, 22, 12, 30, 34, 38, 20,
+                                  46, 50, 54, 28, 27, 29, 31, 16};
+  /* SAME_LOWER: padded at the beginning, y[i][j] = x[i-1..i][j-1..j],
+   * e.g. y[0][0] = 1, y[1][1] = 1 + 2 + 5 + 6 = 14, y[3][0] = 9 + 13 */
+  static const float lower[16] = {1,  3,  5,  7,  6,  14, 18, 22,
+                                  14, 30, 34, 38, 22, 46, 50, 54};
+  (void)state;
+  check_conv_4x4("SAME_UPPER", upper);
+  check_conv_4x4("SAME_LOWER", lower);
+}
+
+/* 1 x 1 x 3 x 3 input 0..8, 2x2 ones, bias 10, no kernel_shape (taken from
+ * W), strides 1: y = [0+1+3+4, 1+2+4+5, 3+4+6+7, 4+5+7+8] + 10. Run in
+ * float16 so the float-via-float path is exercised too. */
+static void check_conv_hand_computed(enum sc_dtype dtype)
+{
+  static const double xv[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+  static const double wv[4] = {1, 1, 1, 1}, bv[1] = {10};
+  static const double yv[4] = {18, 22, 30, 34};
+  int64_t xd[4] = {1, 1, 3, 3}, wd[4] = {1, 1, 2, 2}, bd[1] = {1};
+  int64_t yd[4] = {1, 1, 2, 2};
+  struct sc_tensor *inputs[3], *out = NULL, *want;
+  struct one_node t;
+  struct sc_error err;
+  inputs[0] = sc_test_tensor(dtype, 4, xd, xv);
+  inputs[1] = sc_test_tensor(dtype, 4, wd, wv);
+  inputs[2] = sc_test_tensor(dtype, 1, bd, bv);
+  one_node_init(&t, "Conv", 6, 3, inputs, 0);
+  assert_int_equal(one_node_run(&t, &out, &err), SC_OK);
+  want = sc_test_tensor(dtype, 4, yd, yv);
+  assert_tensor_close(out, want, 0, 0);
+  sc_tensor_free(out);
+  sc_tensor_free(want);
+  one_node_free(&t);
+}
+
+static void test_conv_hand_computed_float_and_float16(void **state)
+{
+  (void)state;
+  check_conv_hand_computed(SC_DTYPE_FLOAT);
+  check_conv_hand_computed(SC_DTYPE_FLOAT16);
+}
+
+/* ConvTranspose of x = [1, 2] with w = [1, 1, 1], stride 2: x0 covers
+ * output 0..2 and x1 covers 2..4, so the full output is [1, 1, 3, 2, 2]. */
+static void check_transpose_1d(const char *attr, int64_t n, const int64_t *v,
+                               const char *auto_pad, int64_t out_size,
+                               const float *expected)
+{
+  static const float xv[2] = {1, 2}, wv[3] = {1, 1, 1};
+  int64_t xd[3] = {1, 1, 2}, wd[3] = {1, 1, 3}, yd[3] = {1, 1, 0};
+  int64_t stride[1] = {2};
+  struct sc_tensor *inputs[2], *out = NULL, *want;
+  struct one_node t;
+  struct sc_error err;
+  inputs[0] = sc_test_tensor_f32(3, xd, xv);
+  inputs[1] = sc_test_tensor_f32(3, wd, wv);
+  one_node_init(&t, "ConvTranspose", 11, 2, inputs, 1);
+  set_ints(&t, "strides", 1, stride);
+  if (attr)
+    set_ints(&t, attr, n, v);
+  if (auto_pad)
+    set_string(&t, "auto_pad", auto_pad);
+  assert_int_equal(one_node_run(&t, &out, &err), SC_OK);
+  yd[2] = out_size;
+  want = sc_test_tensor_f32(3, yd, expected);
+  assert_tensor_close(out, want, 0, 0);
+  sc_tensor_free(out);
+  sc_tensor_free(want);
+  one_node_free(&t);
+}
+
+static void test_conv_transpose_output_size_rules(void **state)
+{
+  static const float full[5] = {1, 1, 3, 2, 2};
+  static const float padded[3] = {1, 3, 2};            /* pads 1 and 1 */
+  static const float extended[6] = {1, 1, 3, 2, 2, 0}; /* one more, zero */
+  static const float same_upper[4] = {1, 1, 3, 2};     /* 4 = 2 * 2, crop end */
+  static const float same_lower[4] = {1, 3, 2, 2};     /* crop the beginning */
+  int64_t pads[2] = {1, 1}, one[1] = {1}, six[1] = {6};
+  (void)state;
+  check_transpose_1d(NULL, 0, NULL, NULL, 5, full);
+  check_transpose_1d("pads", 2, pads, NULL, 3, padded);
+  check_transpose_1d("output_padding", 1, one, NULL, 6, extended);
+  check_transpose_1d("output_shape", 1, six, NULL, 6, extended);
+  check_transpose_1d(NULL, 0, NULL, "SAME_UPPER", 4, same_upper);
+  check_transpose_1d(NULL, 0, NULL, "SAME_LOWER", 4, same_lower);
+}
+
+/* --- error paths ----------------------------------------------------- */
+
+/* Builds Conv (or ConvTranspose) with x of dims xd and w of dims wd (and
+ * a bias of bias_len values when >= 0), lets `setup` add attributes, and
+ * checks preparing fails with `status` and a message naming the node and
+ * containing `needle`. */
+static void expect_failure(const char *op, int rank, const int64_t *xd,
+                           int w_rank, const int64_t *wd, int64_t bias_len,
+                           enum sc_dtype dtype,
+                           void (*setup)(struct one_node *t), sc_status status,
+                           const char *needle)
+{
+  struct sc_tensor *inputs[3];
+  struct one_node t;
+  struct sc_error err;
+  int64_t bd[1];
+  int n = 2;
+  assert_int_equal(sc_tensor_create(dtype, rank, xd, &inputs[0], NULL), SC_OK);
+  assert_int_equal(sc_tensor_create(dtype, w_rank, wd, &inputs[1], NULL),
+                   SC_OK);
+  if (bias_len >= 0) {
+    bd[0] = bias_len;
+    assert_int_equal(sc_tensor_create(dtype, 1, bd, &inputs[2], NULL), SC_OK);
+    n = 3;
+  }
+  one_node_init(&t, op, 11, n, inputs, 1);
+  if (setup)
+    setup(&t);
+  assert_int_equal(sc_graph_prepare(t.g, &err), status);
+  assert_non_null(strstr(err.message, NODE_NAME));
+  if (!strstr(err.message, needle))
+    fail_msg("message '%s' does not mention '%s'", err.message, needle);
+  one_node_free(&t);
+}
+
+static void set_group_2(struct one_node *t)
+{
+  assert_int_equal(sc_node_set_attr_int(t->node, "group", 2, NULL), SC_OK);
+}
+
+static void set_bad_auto_pad(struct one_node *t)
+{
+  set_string(t, "auto_pad", "SAME");
+}
+
+static void set_negative_pads(struct one_node *t)
+{
+  static const int64_t pads[4] = {0, -1, 0, 0};
+  set_ints(t, "pads", 4, pads);
+}
+
+static void set_zero_stride(struct one_node *t)
+{
+  static const int64_t strides[2] = {1, 0};
+  set_ints(t, "strides", 2, strides);
+}
+
+static void set_kernel_shape_3x3(struct one_node *t)
+{
+  static const int64_t kernel[2] = {3, 3};
+  set_ints(t, "kernel_shape", 2, kernel);
+}
+
+static void set_three_strides(struct one_node *t)
+{
+  static const int64_t strides[3] = {1, 1, 1};
+  set_ints(t, "strides", 3, strides);
+}
+
+static void set_output_padding_2(struct one_node *t)
+{
+  static const int64_t adj[2] = {2, 0};
+  set_ints(t, "output_padding", 2, adj);
+}
+
+static void test_conv_errors_name_the_node(void **state)
+{
+  int64_t x3[4] = {1, 3, 8, 8}, x4[4] = {1, 4, 8, 8}, x2[4] = {1, 2, 3, 3};
+  int64_t w_3x3[4] = {4, 3, 3, 3}, w_bad_c[4] = {4, 3, 3, 3};
+  int64_t w_2x2[4] = {4, 4, 2, 2}, w_5x5[4] = {2, 2, 5, 5};
+  int64_t x6d[6] = {1, 1, 4, 4, 4, 4}, w6d[6] = {1, 1, 2, 2, 2, 2};
+  int64_t w_rank3[3] = {4, 4, 2};
+  (void)state;
+  expect_failure("Conv", 4, x3, 4, w_3x3, -1, SC_DTYPE_FLOAT, set_group_2,
+                 SC_ERR_FORMAT, "group 2 does not divide");
+  expect_failure("Conv", 4, x4, 4, w_bad_c, -1, SC_DTYPE_FLOAT, NULL,
+                 SC_ERR_FORMAT, "input channels per group");
+  expect_failure("Conv", 4, x3, 4, w_3x3, 5, SC_DTYPE_FLOAT, NULL,
+                 SC_ERR_FORMAT, "bias B");
+  expect_failure("Conv", 4, x4, 4, w_2x2, -1, SC_DTYPE_FLOAT,
+                 set_kernel_shape_3x3, SC_ERR_FORMAT, "kernel_shape[0]");
+  expect_failure("Conv", 4, x3, 4, w_3x3, -1, SC_DTYPE_FLOAT, set_bad_auto_pad,
+                 SC_ERR_FORMAT, "auto_pad");
+  expect_failure("Conv", 4, x3, 4, w_3x3, -1, SC_DTYPE_FLOAT, set_negative_pads,
+                 SC_ERR_FORMAT, "'pads'");
+  expect_failure("Conv", 4, x3, 4, w_3x3, -1, SC_DTYPE_FLOAT, set_zero_stride,
+                 SC_ERR_FORMAT, "'strides'");
+  expect_failure("Conv", 4, x3, 4, w_3x3, -1, SC_DTYPE_FLOAT, set_three_strides,
+                 SC_ERR_FORMAT, "'strides' has 3 values");
+  expect_failure("Conv", 4, x2, 4, w_5x5, -1, SC_DTYPE_FLOAT, NULL,
+                 SC_ERR_FORMAT, "does not fit");
+  expect_failure("Conv", 4, x4, 3, w_rank3, -1, SC_DTYPE_FLOAT, NULL,
+                 SC_ERR_FORMAT, "rank");
+  expect_failure("Conv", 6, x6d, 6, w6d, -1, SC_DTYPE_FLOAT, NULL,
+                 SC_ERR_UNSUPPORTED, "4 spatial dimensions");
+  expect_failure("Conv", 4, x3, 4, w_3x3, -1, SC_DTYPE_DOUBLE, NULL,
+                 SC_ERR_UNSUPPORTED, "float64");
+  expect_failure("ConvTranspose", 4, x4, 4, w_2x2, -1, SC_DTYPE_FLOAT,
+                 set_output_padding_2, SC_ERR_FORMAT, "output_padding[0]");
+  expect_failure("ConvTranspose", 4, x3, 4, w_2x2, -1, SC_DTYPE_FLOAT, NULL,
+                 SC_ERR_FORMAT, "input channels, expected C = 3");
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_im2col_matches_reference_2d),
+      cmocka_unit_test(test_im2col_matches_reference_1d_and_3d),
+      cmocka_unit_test(test_pointwise_matches_reference),
+      cmocka_unit_test(test_depthwise_matches_reference),
+      cmocka_unit_test(test_conv_transpose_matches_reference),
+      cmocka_unit_test(test_paths_bit_identical_across_thread_counts),
+      cmocka_unit_test(test_im2col_scratch_is_bounded),
+      cmocka_unit_test(test_auto_path_choice),
+      cmocka_unit_test(test_forward_rejects_a_path_that_does_not_apply),
+      cmocka_unit_test(test_conv_auto_pad_same_upper_and_lower),
+      cmocka_unit_test(test_conv_hand_computed_float_and_float16),
+      cmocka_unit_test(test_conv_transpose_output_size_rules),
+      cmocka_unit_test(test_conv_errors_name_the_node),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,580 @@
+/* End-to-end: the stagecheck binary on the fixture model directories and on
+ * broken inputs. Asserts exit codes (spec/cli.md), the one-line stderr
+ * message naming the file, the JSON report against every fixture's
+ * expected.json, determinism across thread counts, and that no model
+ * directory is modified. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "compare/view.h"
+#include "loaders/file.h"
+#include "tests/support/assertions.h"
+
+#define MAX_ARGS 32
+
+struct result {
+  int code;
+  char *out; /* stdout */
+  char *err; /* stderr */
+};
+
+static const char *stagecheck(void)
+{
+  const char *p = getenv("SC_STAGECHECK");
+  return p ? p : SC_BINARY_DIR "/stagecheck";
+}
+
+static char *slurp(const char *path)
+{
+  uint8_t *data = NULL;
+  size_t size;
+  if (sc_file_read(path, 64 << 20, &data, &size, NULL) != SC_OK)
+    return strdup("");
+  return (char *)data;
+}
+
+/* Runs stagecheck with the NULL-terminated arguments. */
+static struct result run_cli(const char *first, ...)
+{
+  const char *argv[MAX_ARGS];
+  char out_path[] = "/tmp/stagecheck-out-XXXXXX";
+  char err_path[] = "/tmp/stagecheck-err-XXXXXX";
+  int fd_out = mkstemp(out_path), fd_err = mkstemp(err_path), n = 0, status;
+  struct result r;
+  va_list ap;
+  pid_t pid;
+
+  argv[n++] = stagecheck();
+  argv[n++] = first;
+  va_start(ap, first);
+  while (n < MAX_ARGS - 1 && (argv[n] = va_arg(ap, const char *)) != NULL)
+    n++;
+  va_end(ap);
+  argv[n] = NULL;
+  pid = fork();
+  if (pid == 0) {
+    dup2(fd_out, 1);
+    dup2(fd_err, 2);
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  waitpid(pid, &status, 0);
+  close(fd_out);
+  close(fd_err);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(out_path);
+  r.err = slurp(err_path);
+  unlink(out_path);
+  unlink(err_path);
+  return r;
+}
+
+static void result_free(struct result *r)
+{
+  free(r->out);
+  free(r->err);
+}
+
+/* Exit code and one stderr line mentioning `mention`. */
+static void expect_failure(struct result *r, int code, const char *mention)
+{
+  char *nl;
+  if (r->code != code)
+    fail_msg("exit %d, expected %d; stderr: %s", r->code, code, r->err);
+  nl = strchr(r->err, '\n');
+  if (!nl || nl[1] != '\0')
+    fail_msg("stderr is not exactly one line: \"%s\"", r->err);
+  if (mention && !strstr(r->err, mention))
+    fail_msg("stderr \"%s\" does not mention \"%s\"", r->err, mention);
+}
+
+static char *fixture(const char *name)
+{
+  return sc_path_join(SC_SOURCE_DIR "/fixtures/models", name);
+}
+
+/* --- every fixture against its expected.json --------------------------- */
+
+static json_object *pair_of(json_object *report, const char *ref,
+                            const char *tgt)
+{
+  json_object *pairs;
+  size_t i;
+  json_object_object_get_ex(report, "pairs", &pairs);
+  for (i = 0; pairs && i < json_object_array_length(pairs); i++) {
+    json_object *p = json_object_array_get_idx(pairs, i), *a, *b;
+    json_object_object_get_ex(p, "reference", &a);
+    json_object_object_get_ex(p, "target", &b);
+    if (!strcmp(json_object_get_string(a), ref) &&
+        !strcmp(json_object_get_string(b), tgt))
+      return p;
+  }
+  return NULL;
+}
+
+static int same_tensor(const char *a, const char *b)
+{
+  char ca[1024], cb[1024];
+  sc_canonical_name(a, ca, sizeof ca);
+  sc_canonical_name(b, cb, sizeof cb);
+  return strcmp(ca, cb) == 0;
+}
+
+static void check_fixture(const char *name)
+{
+  char *dir = fixture(name), *expected_path, *report_dir, *json_path;
+  json_object *expected, *report, *v;
+  const char *want_status;
+  struct result r;
+
+  expected_path = sc_path_join(dir, "expected.json");
+  expected = json_object_from_file(expected_path);
+  if (!expected)
+    fail_msg("%s: no expected.json", name);
+  report_dir = sc_test_tmpdir();
+  r = run_cli("verify", dir, "--report-dir", report_dir, "--format",
+              "json,text", "--no-progress", "--quiet", NULL);
+  json_object_object_get_ex(expected, "status", &v);
+  want_status = json_object_get_string(v);
+  if (r.code != (strcmp(want_status, "pass") == 0 ? 0 : 1))
+    fail_msg("%s: exit %d (expected status %s); stderr: %s", name, r.code,
+             want_status, r.err);
+  json_path = sc_path_join(report_dir, "report.json");
+  report = json_object_from_file(json_path);
+  if (!report)
+    fail_msg("%s: no report.json", name);
+  json_object_object_get_ex(report, "status", &v);
+  if (strcmp(json_object_get_string(v), want_status) != 0 &&
+      !(strcmp(want_status, "pass") == 0 &&
+        strcmp(json_object_get_string(v), "warn") == 0))
+    fail_msg("%s: report status %s, expected %s", name,
+             json_object_get_string(v), want_status);
+  if (strcmp(want_status, "fail") == 0) {
+    json_object *pair, *ep, *er, *et, *fd, *rows, *row, *rt, *tt;
+    const char *want_tensor;
+    int n;
+    json_object_object_get_ex(expected, "pair", &ep);
+    json_object_object_get_ex(ep, "reference", &er);
+    json_object_object_get_ex(ep, "target", &et);
+    json_object_object_get_ex(expected, "tensor", &v);
+    want_tensor = json_object_get_string(v);
+    pair =
+        pair_of(report, json_object_get_string(er), json_object_get_string(et));
+    if (!pair)
+      fail_msg("%s: no pair %s->%s in the report", name,
+               json_object_get_string(er), json_object_get_string(et));
+    json_object_object_get_ex(pair, "first_divergence", &fd);
+    if (!fd || json_object_is_type(fd, json_type_null))
+      fail_msg("%s: pair %s->%s has no first divergence (expected %s)", name,
+               json_object_get_string(er), json_object_get_string(et),
+               want_tensor);
+    json_object_object_get_ex(fd, "row", &v);
+    n = json_object_get_int(v);
+    json_object_object_get_ex(pair, "rows", &rows);
+    row = json_object_array_get_idx(rows, (size_t)n);
+    json_object_object_get_ex(row, "reference_tensor", &rt);
+    json_object_object_get_ex(row, "tensor", &tt);
+    if (!same_tensor(json_object_get_string(rt), want_tensor) &&
+        !same_tensor(json_object_get_string(tt), want_tensor))
+      fail_msg("%s: first divergence at row %d (%s / %s), expected %s", name, n,
+               json_object_get_string(tt), json_object_get_string(rt),
+               want_tensor);
+  }
+  json_object_put(report);
+  json_object_put(expected);
+  result_free(&r);
+  sc_test_rmtree(report_dir);
+  free(report_dir);
+  free(json_path);
+  free(expected_path);
+  free(dir);
+}
+
+static void test_verify_every_fixture_matches_expected(void **state)
+{
+  DIR *d = opendir(SC_SOURCE_DIR "/fixtures/models");
+  struct dirent *e;
+  char *names[64];
+  int n = 0, i;
+  (void)state;
+  assert_non_null(d);
+  while ((e = readdir(d)) != NULL && n < 64) {
+    char *path, *expected;
+    if (e->d_name[0] == '.')
+      continue;
+    path = fixture(e->d_name);
+    expected = sc_path_join(path, "expected.json");
+    if (sc_path_is_file(expected))
+      names[n++] = strdup(e->d_name);
+    free(path);
+    free(expected);
+  }
+  closedir(d);
+  assert_true(n >= 5);
+  for (i = 0; i < n; i++) {
+    print_message("verify %s\n", names[i]);
+    check_fixture(names[i]);
+    free(names[i]);
+  }
+}
+
+/* --- determinism and no writes into the model directory -------------- */
+
+static char *tree_listing(const char *dir)
+{
+  char cmd[2048];
+  FILE *p;
+  char *buf = calloc(1, 1 << 20);
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && find . -type f -exec md5sum {} + | sort", dir);
+  p = popen(cmd, "r");
+  if (p) {
+    size_t n = fread(buf, 1, (1 << 20) - 1, p);
+    buf[n] = '\0';
+    pclose(p);
+  }
+  return buf;
+}
+
+static void test_verify_json_identical_across_thread_counts(void **state)
+{
+  char *dir = fixture("tiny_cls_weight_per_tensor");
+  char *a = sc_test_tmpdir(), *b = sc_test_tmpdir();
+  char *ja, *jb, *pa, *pb, *before, *after;
+  struct result r1, r2;
+  (void)state;
+  before = tree_listing(dir);
+  r1 = run_cli("verify", dir, "--threads", "1", "--report-dir", a, "--format",
+               "json", "--quiet", NULL);
+  r2 = run_cli("verify", dir, "--threads", "2", "--report-dir", b, "--format",
+               "json", "--quiet", NULL);
+  assert_true(r1.code == 0 || r1.code == 1);
+  assert_int_equal(r1.code, r2.code);
+  pa = sc_path_join(a, "report.json");
+  pb = sc_path_join(b, "report.json");
+  ja = slurp(pa);
+  jb = slurp(pb);
+  assert_true(strlen(ja) > 100);
+  assert_string_equal(ja, jb);
+  after = tree_listing(dir);
+  assert_string_equal(before, after); /* the model directory is untouched */
+  free(before);
+  free(after);
+  free(ja);
+  free(jb);
+  free(pa);
+  free(pb);
+  result_free(&r1);
+  result_free(&r2);
+  sc_test_rmtree(a);
+  sc_test_rmtree(b);
+  free(a);
+  free(b);
+  free(dir);
+}
+
+static void test_verify_small_budget_spills_same_report(void **state)
+{
+  char *dir = fixture("tiny_cls"), *a = sc_test_tmpdir(), *b = sc_test_tmpdir();
+  char *pa = sc_path_join(a, "report.json"),
+       *pb = sc_path_join(b, "report.json");
+  char *ja, *jb, *spilled;
+  struct result r1, r2;
+  (void)state;
+  r1 = run_cli("verify", dir, "--report-dir", a, "--format", "json", "--quiet",
+               "--verbose", "--memory-budget", "4K", NULL);
+  r2 = run_cli("verify", dir, "--report-dir", b, "--format", "json", "--quiet",
+               NULL);
+  assert_int_equal(r1.code, r2.code);
+  /* the spill file was used, and the peak stayed within the budget */
+  spilled = strstr(r1.err, "bytes in memory, ");
+  if (!spilled || atol(spilled + strlen("bytes in memory, ")) <= 0)
+    fail_msg("no spill reported: %s", r1.err);
+  {
+    const char *peak = strstr(r1.err, "peak ");
+    assert_non_null(peak);
+    assert_true(atol(peak + 5) <= 4096);
+  }
+  ja = slurp(pa);
+  jb = slurp(pb);
+  assert_true(strlen(ja) > 100);
+  assert_string_equal(ja, jb);
+  free(ja);
+  free(jb);
+  free(pa);
+  free(pb);
+  result_free(&r1);
+  result_free(&r2);
+  sc_test_rmtree(a);
+  sc_test_rmtree(b);
+  free(a);
+  free(b);
+  free(dir);
+}
+
+/* Shards merged give the full run's verdict, localisation and worst rows. */
+static void test_merge_of_shards_matches_full_run(void **state)
+{
+  char *dir = fixture("tiny_cls_weight_per_tensor");
+  char *full = sc_test_tmpdir(), *s0 = sc_test_tmpdir(), *s1 = sc_test_tmpdir();
+  char *pf = sc_path_join(full, "report.json");
+  char *p0 = sc_path_join(s0, "report.json"),
+       *p1 = sc_path_join(s1, "report.json");
+  char *pm = sc_path_join(full, "merged.json");
+  json_object *jf, *jm, *pairs_f, *pairs_m;
+  struct result r;
+  size_t i, k;
+  (void)state;
+  r = run_cli("verify", dir, "--report-dir", full, "--format", "json",
+              "--quiet", NULL);
+  result_free(&r);
+  r = run_cli("verify", dir, "--report-dir", s0, "--format", "json", "--quiet",
+              "--shard", "0/2", NULL);
+  result_free(&r);
+  r = run_cli("verify", dir, "--report-dir", s1, "--format", "json", "--quiet",
+              "--shard", "1/2", NULL);
+  result_free(&r);
+  r = run_cli("merge", p0, p1, "-o", pm, NULL);
+  assert_true(r.code == 0 || r.code == 1);
+  result_free(&r);
+  jf = json_object_from_file(pf);
+  jm = json_object_from_file(pm);
+  assert_non_null(jf);
+  assert_non_null(jm);
+  {
+    json_object *a, *b;
+    json_object_object_get_ex(jf, "status", &a);
+    json_object_object_get_ex(jm, "status", &b);
+    assert_string_equal(json_object_get_string(a), json_object_get_string(b));
+    json_object_object_get_ex(jm, "inputs", &b);
+    assert_int_equal(json_object_array_length(b), 3);
+  }
+  json_object_object_get_ex(jf, "pairs", &pairs_f);
+  json_object_object_get_ex(jm, "pairs", &pairs_m);
+  assert_int_equal(json_object_array_length(pairs_f),
+                   json_object_array_length(pairs_m));
+  for (i = 0; i < json_object_array_length(pairs_f); i++) {
+    json_object *pf_ = json_object_array_get_idx(pairs_f, i);
+    json_object *pm_ = json_object_array_get_idx(pairs_m, i);
+    json_object *fd_f, *fd_m, *rows_f, *rows_m;
+    json_object_object_get_ex(pf_, "first_divergence", &fd_f);
+    json_object_object_get_ex(pm_, "first_divergence", &fd_m);
+    assert_string_equal(json_object_to_json_string(fd_f),
+                        json_object_to_json_string(fd_m));
+    json_object_object_get_ex(pf_, "rows", &rows_f);
+    json_object_object_get_ex(pm_, "rows", &rows_m);
+    for (k = 0; k < json_object_array_length(rows_f); k++) {
+      json_object *af, *am, *cf, *cm;
+      json_object_object_get_ex(json_object_array_get_idx(rows_f, k),
+                                "accumulated", &af);
+      json_object_object_get_ex(json_object_array_get_idx(rows_m, k),
+                                "accumulated", &am);
+      if (!af || json_object_is_type(af, json_type_null))
+        continue;
+      json_object_object_get_ex(af, "cosine", &cf);
+      json_object_object_get_ex(am, "cosine", &cm);
+      assert_true(json_object_get_double(cf) == json_object_get_double(cm));
+    }
+  }
+  json_object_put(jf);
+  json_object_put(jm);
+  free(pf);
+  free(p0);
+  free(p1);
+  free(pm);
+  sc_test_rmtree(full);
+  sc_test_rmtree(s0);
+  sc_test_rmtree(s1);
+  free(full);
+  free(s0);
+  free(s1);
+  free(dir);
+}
+
+/* --- exit codes --------------------------------------------------------- */
+
+/* A scratch model directory: a copy of a fixture's float stage + inputs. */
+static char *scratch_dir(void)
+{
+  char *dir = sc_test_tmpdir(), cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "cp -r '%s/fixtures/models/tiny_cls/inputs' '%s/' && cp "
+           "'%s/fixtures/models/tiny_cls/float.onnx' '%s/float.onnx'",
+           SC_SOURCE_DIR, dir, SC_SOURCE_DIR, dir);
+  assert_int_equal(system(cmd), 0);
+  return dir;
+}
+
+static void write_text(const char *dir, const char *name, const char *text)
+{
+  char *path = sc_path_join(dir, name);
+  assert_int_equal(sc_file_write_atomic(path, text, strlen(text), NULL), SC_OK);
+  free(path);
+}
+
+static void test_exit_2_usage_and_configuration(void **state)
+{
+  char *dir = scratch_dir();
+  struct result r;
+  (void)state;
+  r = run_cli("verify", dir, "--mode", "sideways", NULL);
+  expect_failure(&r, 2, "--mode");
+  result_free(&r);
+  r = run_cli("frobnicate", NULL);
+  expect_failure(&r, 2, "frobnicate");
+  result_free(&r);
+
+  write_text(dir, "stagecheck.yaml", "stages:\n  - name: f\n    model: [\n");
+  r = run_cli("verify", dir, "--quiet", NULL);
+  expect_failure(&r, 2, "stagecheck.yaml:");
+  result_free(&r);
+
+  write_text(dir, "stagecheck.yaml",
+             "stages:\n  - name: f\n    model: float.onnx\n    input:\n"
+             "      - sharpen: {amount: 3}\n");
+  r = run_cli("verify", dir, "--quiet", NULL);
+  expect_failure(&r, 2, "sharpen");
+  result_free(&r);
+
+  write_text(dir, "stagecheck.yaml",
+             "stages:\n  - name: f\n    model: float.onnx\n"
+             "  - name: q\n    model: missing.onnx\n");
+  r = run_cli("verify", dir, "--quiet", NULL);
+  expect_failure(&r, 2, "missing.onnx");
+  result_free(&r);
+
+  write_text(dir, "stagecheck.yaml",
+             "stages:\n  - name: f\n    model: ../outside.onnx\n");
+  r = run_cli("verify", dir, "--quiet", NULL);
+  expect_failure(&r, 2, "outside.onnx");
+  result_free(&r);
+
+  write_text(dir, "stagecheck.yaml",
+             "inputs:\n  - source: empty/\nstages:\n  - name: f\n"
+             "    model: float.onnx\n");
+  {
+    char *empty = sc_path_join(dir, "empty");
+    assert_int_equal(mkdir(empty, 0777), 0);
+    free(empty);
+  }
+  r = run_cli("verify", dir, "--quiet", NULL);
+  expect_failure(&r, 2, "empty");
+  result_free(&r);
+  sc_test_rmtree(dir);
+  free(dir);
+}
+
+static void test_exit_3_malformed_inputs(void **state)
+{
+  char *dir = scratch_dir(), cmd[2048];
+  struct result r;
+  (void)state;
+  /* a truncated model */
+  snprintf(cmd, sizeof cmd,
+           "head -c 300 '%s/float.onnx' > '%s/f2.onnx' && mv '%s/f2.onnx' "
+           "'%s/float.onnx'",
+           dir, dir, dir, dir);
+  assert_int_equal(system(cmd), 0);
+  r = run_cli("verify", dir, "--quiet", NULL);
+  expect_failure(&r, 3, "float.onnx");
+  result_free(&r);
+  sc_test_rmtree(dir);
+  free(dir);
+
+  /* a garbage image */
+  dir = scratch_dir();
+  snprintf(cmd, sizeof cmd,
+           "rm -f '%s'/inputs/* && printf 'not a png at all' > "
+           "'%s/inputs/broken.png'",
+           dir, dir);
+  assert_int_equal(system(cmd), 0);
+  r = run_cli("verify", dir, "--quiet", NULL);
+  expect_failure(&r, 3, "broken.png");
+  result_free(&r);
+  sc_test_rmtree(dir);
+  free(dir);
+
+  /* a manifest pointing outside the dump directory */
+  dir = scratch_dir();
+  snprintf(cmd, sizeof cmd, "mkdir '%s/compiled'", dir);
+  assert_int_equal(system(cmd), 0);
+  write_text(dir, "compiled/manifest.json",
+             "{\"tensors\": [{\"name\": \"x\", \"file\": \"../float.onnx\"}]}");
+  r = run_cli("verify", dir, "--quiet", NULL);
+  expect_failure(&r, 3, "manifest.json");
+  result_free(&r);
+  write_text(dir, "compiled/manifest.json", "{\"tensors\": [");
+  r = run_cli("verify", dir, "--quiet", NULL);
+  expect_failure(&r, 3, "manifest.json");
+  result_free(&r);
+  sc_test_rmtree(dir);
+  free(dir);
+
+  r = run_cli("run", SC_SOURCE_DIR "/README.md", NULL);
+  expect_failure(&r, 3, "README.md");
+  result_free(&r);
+}
+
+static void test_exit_4_unsupported_operator(void **state)
+{
+  struct result r;
+  (void)state;
+  /* a Loop (control flow) model from the ONNX backend data */
+  r = run_cli("run", SC_TESTDATA_DIR "/node/test_loop11/model.onnx", "--input",
+              "a.npy", NULL);
+  expect_failure(&r, 4, "Loop");
+  result_free(&r);
+}
+
+static void test_exit_5_report_cannot_be_written(void **state)
+{
+  char *dir = scratch_dir();
+  struct result r;
+  (void)state;
+  r = run_cli("verify", dir, "--report-dir", "/proc/stagecheck-report",
+              "--quiet", NULL);
+  expect_failure(&r, 5, "/proc/stagecheck-report");
+  result_free(&r);
+  sc_test_rmtree(dir);
+  free(dir);
+}
+
+static void test_exit_1_gate_and_fail_on(void **state)
+{
+  char *dir = fixture("tiny_cls_bn_fold"), *rd = sc_test_tmpdir();
+  struct result r;
+  (void)state;
+  r = run_cli("verify", dir, "--report-dir", rd, "--quiet", NULL);
+  expect_failure(&r, 1, "tiny_cls_bn_fold");
+  result_free(&r);
+  r = run_cli("verify", dir, "--report-dir", rd, "--quiet", "--fail-on",
+              "never", NULL);
+  assert_int_equal(r.code, 0);
+  result_free(&r);
+  sc_test_rmtree(rd);
+  free(rd);
+  free(dir);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_verify_every_fixture_matches_expected),
+      cmocka_unit_test(test_verify_json_identical_across_thread_counts),
+      cmocka_unit_test(test_verify_small_budget_spills_same_report),
+      cmocka_unit_test(test_merge_of_shards_matches_full_run),
+      cmocka_unit_test(test_exit_1_gate_and_fail_on),
+      cmocka_unit_test(test_exit_2_usage_and_configuration),
+      cmocka_unit_test(test_exit_3_malformed_inputs),
+      cmocka_unit_test(test_exit_4_unsupported_operator),
+      cmocka_unit_test(test_exit_5_report_cannot_be_written),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1233 @@
+/* The verify run (see verifier/verify.h for the outline). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compare/align.h"
+#include "compare/metrics.h"
+#include "loaders/file.h"
+#include "runtime/executor.h"
+#include "runtime/threadpool.h"
+#include "verifier/cli.h"
+#include "verifier/verify_internal.h"
+
+/* Thresholds when the configuration gives none. */
+#define DEFAULT_COSINE 0.99
+
+struct row_state {
+  int target, reference; /* view tensor indices */
+  int match_row;         /* index in the pair's match, -1 for input rows */
+  int input_index;       /* graph input for input rows, else -1 */
+  int is_output;
+  enum sc_layout_fix fix;
+  struct sc_segment *segment;
+  const char *segment_reason;
+  int has_acc, has_iso;
+  struct sc_metrics acc, iso;
+  int acc_input, iso_input; /* set index of the worst cosine */
+  char *note;
+  char *iso_note;
+  int n_channels;
+  struct sc_channel_error channels[SC_REPORT_WORST_CHANNELS];
+  double channels_cosine; /* cosine of the input the channels come from */
+};
+
+struct pair_state {
+  int ref, tgt;
+  struct sc_match *match;
+  int n_rows;
+  struct row_state *rows;
+  int *row_of_target; /* target view tensor -> row, or -1 */
+  struct sc_thresholds thr, thr_in, thr_out;
+  int accumulated, isolated;
+  char *note;
+};
+
+struct run {
+  const struct sc_verify_options *o;
+  struct stages *s;
+  int n_pairs;
+  struct pair_state *pairs;
+  struct sc_store *store;
+  int n_keys;
+  int *uses; /* per store key, per input */
+  struct sc_threadpool *threads;
+  int set;                   /* current input set */
+  struct sc_tensor ***feeds; /* per stage: the current set's inputs */
+  int *n_feeds;
+};
+
+/* --- planning --------------------------------------------------------- */
+
+static void thresholds_from_config(const struct sc_config_threshold *c,
+                                   struct sc_thresholds *t)
+{
+  int id;
+  memset(t, 0, sizeof *t);
+  if (!c) {
+    t->set = 1u << SC_METRIC_COSINE;
+    t->bound[SC_METRIC_COSINE] = DEFAULT_COSINE;
+    return;
+  }
+  t->set = c->set;
+  for (id = 0; id < SC_N_METRICS; id++)
+    t->bound[id] = c->bound[id];
+}
+
+static const struct sc_config_threshold *
+pair_thresholds(const struct sc_config *c, const char *ref, const char *tgt)
+{
+  char key[512];
+  const struct sc_config_threshold *t;
+  snprintf(key, sizeof key, "%s->%s", ref, tgt);
+  t = sc_config_threshold(c, key);
+  return t ? t : sc_config_threshold(c, "default");
+}
+
+static sc_status add_pair(struct run *r, int ref, int tgt, struct sc_error *err)
+{
+  struct pair_state *grown, *p;
+  int i;
+  for (i = 0; i < r->n_pairs; i++)
+    if (r->pairs[i].ref == ref && r->pairs[i].tgt == tgt)
+      return SC_OK;
+  grown = realloc(r->pairs, (size_t)(r->n_pairs + 1) * sizeof *grown);
+  if (!grown)
+    return sc_fail_nomem(err, "pairs");
+  r->pairs = grown;
+  p = &r->pairs[r->n_pairs++];
+  memset(p, 0, sizeof *p);
+  p->ref = ref;
+  p->tgt = tgt;
+  return SC_OK;
+}
+
+static sc_status plan_pairs(struct run *r, struct sc_error *err)
+{
+  const struct sc_config *c = r->s->config;
+  struct stage *st = r->s->stages;
+  int i;
+  sc_status status = SC_OK;
+
+  if (!c->pairs_chain) {
+    for (i = 0; i < c->n_pairs && !status; i++) {
+      int a = sc_config_stage_index(c, c->pairs[i].reference);
+      int b = sc_config_stage_index(c, c->pairs[i].target);
+      int ia = -1, ib = -1, k;
+      for (k = 0; k < r->s->n_stages; k++) {
+        if (strcmp(st[k].name, c->stages[a].name) == 0)
+          ia = k;
+        if (strcmp(st[k].name, c->stages[b].name) == 0)
+          ib = k;
+      }
+      if (ia < 0 || ib < 0)
+        continue; /* not among --stages */
+      if (ia >= ib)
+        return sc_fail(err, SC_ERR_CONFIG,
+                       "%s:%d: pair %s->%s: the reference stage must come "
+                       "before the target",
+                       c->path, c->pairs[i].line, c->pairs[i].reference,
+                       c->pairs[i].target);
+      status = add_pair(r, ia, ib, err);
+    }
+    return status;
+  }
+  /* chain: each stage against the previous one and against the first,
+   * skipping stages that cannot be read here */
+  {
+    int prev = -1, first = -1;
+    for (i = 0; i < r->s->n_stages && !status; i++) {
+      if (st[i].kind == STAGE_BINARY)
+        continue;
+      if (prev >= 0)
+        status = add_pair(r, prev, i, err);
+      if (!status && first >= 0 && first != prev)
+        status = add_pair(r, first, i, err);
+      if (first < 0)
+        first = i;
+      prev = i;
+    }
+  }
+  return status;
+}
+
+/* Opens the dump of stage st for input set k: DIR/<id stem>/ when the dump
+ * holds one directory per input, else DIR itself. */
+static sc_status open_dump(struct stages *s, struct stage *st, int k,
+                           struct sc_error *err)
+{
+  char stem[1024], *sub;
+  const char *dot;
+  sc_status status;
+  sc_dump_free(st->dump);
+  st->dump = NULL;
+  snprintf(stem, sizeof stem, "%s", s->sets[k].id);
+  dot = strrchr(stem, '.');
+  if (dot)
+    stem[dot - stem] = '\0';
+  sub = sc_path_join(st->path, stem);
+  if (!sub)
+    return sc_fail_nomem(err, st->path);
+  status = sc_dump_open(sc_path_is_dir(sub) ? sub : st->path, &st->dump, err);
+  free(sub);
+  if (status)
+    sc_error_prefix(err, "stage '%s': ", st->name);
+  return status;
+}
+
+/* A dump stage's view: its entries as listed for the first input. */
+static sc_status dump_view(struct stages *s, struct stage *st,
+                           struct sc_error *err)
+{
+  struct sc_view_tensor *entries;
+  int i;
+  sc_status status = open_dump(s, st, 0, err);
+  if (status)
+    return status;
+  st->view_dump = st->dump; /* kept for the whole run */
+  st->dump = NULL;
+  entries = calloc((size_t)st->view_dump->n_entries + 1, sizeof *entries);
+  if (!entries)
+    return sc_fail_nomem(err, "dump");
+  for (i = 0; i < st->view_dump->n_entries; i++) {
+    const struct sc_dump_entry *e = &st->view_dump->entries[i];
+    entries[i].name = e->name;
+    entries[i].dtype = e->dtype;
+    entries[i].rank = e->rank;
+    memcpy(entries[i].dims, e->dims, sizeof e->dims);
+    entries[i].layout_nhwc = e->layout_nhwc;
+    entries[i].quant = e->quant;
+  }
+  status = sc_view_from_list(entries, st->view_dump->n_entries, &st->view, err);
+  free(entries);
+  return status;
+}
+
+static int is_graph_output(const struct stage *st, int view_tensor)
+{
+  const struct sc_view_tensor *t = &st->view->tensors[view_tensor];
+  if (!st->graph || t->value < 0)
+    return 0;
+  return st->graph->values[t->value].is_output;
+}
+
+static sc_status plan_rows(struct run *r, struct pair_state *p,
+                           struct sc_error *err)
+{
+  struct stage *ref = &r->s->stages[p->ref], *tgt = &r->s->stages[p->tgt];
+  const struct sc_config *c = r->s->config;
+  int n_inputs, i, k, n;
+  sc_status st;
+
+  st = sc_match_views(ref->view, tgt->view, NULL, &p->match, err);
+  if (st)
+    return st;
+  n_inputs = tgt->graph ? tgt->graph->n_inputs : r->s->n_sources;
+  if (ref->graph && ref->graph->n_inputs < n_inputs)
+    n_inputs = ref->graph->n_inputs;
+  n = n_inputs + p->match->n_rows;
+  p->rows = calloc((size_t)n + 1, sizeof *p->rows);
+  p->row_of_target = malloc(((size_t)tgt->view->n_tensors + 1) * sizeof(int));
+  if (!p->rows || !p->row_of_target)
+    return sc_fail_nomem(err, "rows");
+  for (i = 0; i < tgt->view->n_tensors; i++)
+    p->row_of_target[i] = -1;
+  for (i = 0; i < n_inputs; i++) { /* row 0: the inputs as fed */
+    struct row_state *row = &p->rows[p->n_rows++];
+    row->match_row = -1;
+    row->input_index = i;
+    row->target = row->reference = -1;
+  }
+  for (k = 0; k < p->match->n_rows; k++) {
+    const struct sc_match_row *m = &p->match->rows[k];
+    struct row_state *row;
+    if (tgt->view->tensors[m->target].is_input ||
+        (!tgt->graph && ref->view->tensors[m->reference].is_input))
+      continue; /* covered by the input rows, in the right space */
+    row = &p->rows[p->n_rows];
+    row->match_row = k;
+    row->input_index = -1;
+    row->target = m->target;
+    row->reference = m->reference;
+    row->fix = m->layout;
+    row->is_output = is_graph_output(tgt, m->target);
+    p->row_of_target[m->target] = p->n_rows;
+    p->n_rows++;
+    if (p->isolated) {
+      st = sc_segment_build(tgt->view, p->match, k, &row->segment,
+                            &row->segment_reason, err);
+      if (st)
+        return st;
+    }
+  }
+  thresholds_from_config(pair_thresholds(c, ref->name, tgt->name), &p->thr);
+  if (sc_config_threshold(c, "input"))
+    thresholds_from_config(sc_config_threshold(c, "input"), &p->thr_in);
+  else
+    p->thr_in = p->thr;
+  if (sc_config_threshold(c, "outputs"))
+    thresholds_from_config(sc_config_threshold(c, "outputs"), &p->thr_out);
+  else
+    p->thr_out = p->thr;
+  return SC_OK;
+}
+
+/* A segment input that is one of the target's model inputs is fed the
+ * target's own input (the same image through the target's pipeline): the
+ * reference's input may live in another space (float RGB vs int8 YUV). */
+static int feeds_model_input(const struct run *r, const struct pair_state *p,
+                             const struct sc_segment_feed *sf)
+{
+  const struct stage *ts = &r->s->stages[p->tgt];
+  return ts->graph && ts->graph->values[sf->value].is_input &&
+         !ts->graph->values[sf->value].initializer;
+}
+
+/* Store uses per key for one input: every row's reference tensor, and every
+ * isolated segment's fed reference tensors. */
+static sc_status count_uses(struct run *r, struct sc_error *err)
+{
+  int i, k, f;
+  r->n_keys = 0;
+  for (i = 0; i < r->s->n_stages; i++)
+    if (r->s->stages[i].view)
+      r->n_keys += r->s->stages[i].view->n_tensors;
+  r->uses = calloc((size_t)r->n_keys + 1, sizeof *r->uses);
+  if (!r->uses)
+    return sc_fail_nomem(err, "plan");
+  for (i = 0; i < r->n_pairs; i++) {
+    struct pair_state *p = &r->pairs[i];
+    int base = r->s->stages[p->ref].key_base;
+    for (k = 0; k < p->n_rows; k++) {
+      struct row_state *row = &p->rows[k];
+      if (row->reference >= 0 && p->accumulated)
+        r->uses[base + row->reference]++;
+      if (row->segment)
+        for (f = 0; f < row->segment->n_feeds; f++)
+          if (!feeds_model_input(r, p, &row->segment->feeds[f]))
+            r->uses[base + row->segment->feeds[f].reference]++;
+    }
+  }
+  return SC_OK;
+}
+
+/* --- comparing ---------------------------------------------------------- */
+
+static void aggregate(struct sc_metrics *worst, int *has, int *worst_input,
+                      const struct sc_metrics *m, int input)
+{
+  if (!*has) {
+    *worst = *m;
+    *has = 1;
+    *worst_input = input;
+    return;
+  }
+  if (m->cosine < worst->cosine) {
+    worst->cosine = m->cosine;
+    *worst_input = input;
+  }
+#define MAX_OF(f)                                                              \
+  if (m->f > worst->f)                                                         \
+    worst->f = m->f;
+#define MIN_OF(f)                                                              \
+  if (m->f < worst->f)                                                         \
+    worst->f = m->f;
+  MAX_OF(max_abs)
+  MAX_OF(mean_abs)
+  MAX_OF(rmse)
+  MIN_OF(sqnr_db)
+  MAX_OF(rel_l2)
+  MAX_OF(max_rel)
+  MIN_OF(exact_ratio)
+  MAX_OF(nan_ref)
+  MAX_OF(nan_tgt)
+  MAX_OF(inf_ref)
+  MAX_OF(inf_tgt)
+  MAX_OF(max_abs_lsb)
+  MAX_OF(saturation)
+  MIN_OF(top1_agree)
+  MAX_OF(n_elements)
+#undef MAX_OF
+#undef MIN_OF
+  worst->has_lsb |= m->has_lsb;
+  worst->has_top1 |= m->has_top1;
+}
+
+static const struct sc_thresholds *row_thresholds(const struct pair_state *p,
+                                                  const struct row_state *row)
+{
+  if (row->input_index >= 0)
+    return &p->thr_in;
+  if (row->is_output)
+    return &p->thr_out;
+  return &p->thr;
+}
+
+/* Worst channels (axis 1) of a breaching row, kept for the worst input. */
+static void channel_errors(struct row_state *row, const struct sc_tensor *ref,
+                           const struct sc_tensor *tgt,
+                           const struct sc_metrics_options *opt, double cosine)
+{
+  struct sc_metrics *per;
+  int64_t c, n;
+  int k, j;
+  if (ref->rank < 2 || (row->n_channels && cosine >= row->channels_cosine))
+    return;
+  n = ref->dims[1];
+  if (n <= 0 || n > 1 << 20)
+    return;
+  per = calloc((size_t)n, sizeof *per);
+  if (!per)
+    return;
+  if (sc_metrics_per_channel(ref, tgt, opt, 1, per, NULL) == SC_OK) {
+    row->n_channels = 0;
+    row->channels_cosine = cosine;
+    for (c = 0; c < n; c++) { /* insertion into the worst few */
+      struct sc_channel_error e = {c, per[c].cosine, per[c].max_abs,
+                                   per[c].sqnr_db};
+      for (k = 0; k < row->n_channels; k++)
+        if (e.cosine < row->channels[k].cosine)
+          break;
+      if (k >= SC_REPORT_WORST_CHANNELS)
+        continue;
+      if (row->n_channels < SC_REPORT_WORST_CHANNELS)
+        row->n_channels++;
+      for (j = row->n_channels - 1; j > k; j--)
+        row->channels[j] = row->channels[j - 1];
+      row->channels[k] = e;
+    }
+  }
+  free(per);
+}
+
+static void set_note(char **slot, const char *text)
+{
+  if (*slot)
+    return; /* the first reason stays */
+  *slot = strdup(text);
+}
+
+/* Metrics of one pair of tensors, aligned; records into acc or iso. */
+static sc_status measure(struct run *r, struct pair_state *p,
+                         struct row_state *row, const struct sc_tensor *ref,
+                         const struct sc_tensor *tgt, int isolated,
+                         struct sc_error *err)
+{
+  const struct sc_view *rv = r->s->stages[p->ref].view;
+  const struct sc_view *tv = r->s->stages[p->tgt].view;
+  struct sc_metrics_options opt;
+  struct sc_metrics m;
+  struct sc_tensor *aligned = NULL;
+  struct sc_error local;
+  sc_status st;
+
+  memset(&opt, 0, sizeof opt);
+  opt.top1_axis = -1;
+  if (row->reference >= 0)
+    opt.reference_quant = rv->tensors[row->reference].quant;
+  if (row->target >= 0)
+    opt.target_quant = tv->tensors[row->target].quant;
+  if (row->is_output)
+    opt.top1_axis = ref->rank >= 2 ? 1 : 0;
+  st = sc_align_for_compare(tgt, row->fix, ref->rank, ref->dims, &aligned,
+                            &local);
+  if (!st)
+    st = sc_metrics_compute(ref, aligned, &opt, &m, &local);
+  if (st == SC_ERR_CONFIG) { /* not comparable: a note, not an error */
+    char note[SC_ERROR_MESSAGE_SIZE + 32];
+    snprintf(note, sizeof note, "not comparable: %s", local.message);
+    set_note(isolated ? &row->iso_note : &row->note, note);
+    sc_tensor_free(aligned);
+    return SC_OK;
+  }
+  if (st) {
+    sc_tensor_free(aligned);
+    *err = local;
+    return st;
+  }
+  if (isolated) {
+    aggregate(&row->iso, &row->has_iso, &row->iso_input, &m, r->set);
+  } else {
+    aggregate(&row->acc, &row->has_acc, &row->acc_input, &m, r->set);
+    if (sc_thresholds_check(row_thresholds(p, row), &m, NULL) ==
+        SC_VERDICT_FAIL)
+      channel_errors(row, ref, aligned, &opt, m.cosine);
+  }
+  sc_tensor_free(aligned);
+  return SC_OK;
+}
+
+struct capture {
+  int value;
+  struct sc_tensor *tensor;
+};
+
+static sc_status capture_value(void *user, const struct sc_graph *g,
+                               int node_index, struct sc_tensor *const *outputs,
+                               struct sc_error *err)
+{
+  struct capture *c = user;
+  const struct sc_node *node = &g->nodes[node_index];
+  int j;
+  for (j = 0; j < node->n_outputs; j++)
+    if (node->outputs[j] == c->value && outputs[j] && !c->tensor)
+      return sc_tensor_ref(outputs[j], &c->tensor, err);
+  return SC_OK;
+}
+
+/* Isolated mode: the row's segment re-run on the reference's values. */
+static sc_status isolated_row(struct run *r, struct pair_state *p,
+                              struct row_state *row,
+                              const struct sc_tensor *ref, struct sc_error *err)
+{
+  struct stage *ts = &r->s->stages[p->tgt], *rs = &r->s->stages[p->ref];
+  const struct sc_segment *seg = row->segment;
+  struct sc_feed *feeds;
+  struct sc_tensor **owned;
+  struct capture cap;
+  struct sc_run_options opt;
+  struct sc_error local;
+  int f;
+  sc_status st = SC_OK;
+
+  feeds = calloc((size_t)seg->n_feeds + 1, sizeof *feeds);
+  owned = calloc((size_t)seg->n_feeds + 1, sizeof *owned);
+  if (!feeds || !owned) {
+    free(feeds);
+    free(owned);
+    return sc_fail_nomem(err, "isolated run");
+  }
+  for (f = 0; f < seg->n_feeds && !st; f++) {
+    const struct sc_segment_feed *sf = &seg->feeds[f];
+    const struct sc_value *v = &ts->graph->values[sf->value];
+    int key = rs->key_base + sf->reference;
+    struct sc_tensor *rt = NULL;
+    int rank = v->rank;
+    const int64_t *dims = v->dims;
+    if (feeds_model_input(r, p, sf)) {
+      int k;
+      for (k = 0; k < ts->graph->n_inputs; k++)
+        if (ts->graph->inputs[k] == sf->value && k < r->n_feeds[p->tgt]) {
+          feeds[f].name = v->name;
+          feeds[f].tensor = r->feeds[p->tgt][k];
+        }
+      continue;
+    }
+    st = sc_store_get(r->store, key, &rt, err);
+    if (st)
+      break;
+    if (rank < 0) {
+      rank = rt->rank;
+      dims = rt->dims;
+    }
+    st = sc_align_for_feed(rt, rs->view->tensors[sf->reference].quant, v->dtype,
+                           v->quant, rank, dims, p->match->rows[sf->row].layout,
+                           &owned[f], &local);
+    sc_tensor_free(rt);
+    if (st == SC_ERR_CONFIG) {
+      char note[SC_ERROR_MESSAGE_SIZE + 64];
+      snprintf(note, sizeof note, "cannot feed '%s': %s", v->name,
+               local.message);
+      set_note(&row->iso_note, note);
+      st = SC_OK;
+      goto release;
+    }
+    if (st) {
+      *err = local;
+      goto release;
+    }
+    feeds[f].name = v->name;
+    feeds[f].tensor = owned[f];
+  }
+  if (st)
+    goto release;
+  memset(&cap, 0, sizeof cap);
+  cap.value = ts->view->tensors[row->target].value;
+  memset(&opt, 0, sizeof opt);
+  opt.threads = r->threads;
+  opt.node_mask = seg->node_mask;
+  opt.observer = capture_value;
+  opt.observer_user = &cap;
+  st = sc_graph_run(ts->graph, seg->n_feeds, feeds, NULL, &opt, &local);
+  if (st == SC_OK && cap.tensor)
+    st = measure(r, p, row, ref, cap.tensor, 1, err);
+  else if (st == SC_ERR_NOMEM) {
+    *err = local;
+  } else {
+    char note[SC_ERROR_MESSAGE_SIZE + 32];
+    snprintf(note, sizeof note, "isolated run failed: %s",
+             st ? local.message : "the tensor was not produced");
+    set_note(&row->iso_note, note);
+    st = SC_OK;
+  }
+  sc_tensor_free(cap.tensor);
+release:
+  for (f = 0; f < seg->n_feeds; f++) {
+    if (!feeds_model_input(r, p, &seg->feeds[f]))
+      sc_store_release(r->store, rs->key_base + seg->feeds[f].reference);
+    sc_tensor_free(owned[f]);
+  }
+  free(feeds);
+  free(owned);
+  return st;
+}
+
+/* A target tensor of a matched row arrived: accumulated, then isolated. */
+static sc_status compare_row(struct run *r, struct pair_state *p, int ri,
+                             const struct sc_tensor *tgt, struct sc_error *err)
+{
+  struct row_state *row = &p->rows[ri];
+  struct stage *rs = &r->s->stages[p->ref];
+  int key = rs->key_base + row->reference;
+  struct sc_tensor *ref = NULL;
+  sc_status st;
+
+  if (!sc_store_has(r->store, key)) {
+    set_note(&row->note, "the reference stage did not produce this tensor");
+    if (row->segment) { /* its feeds' uses still count down */
+      int f;
+      for (f = 0; f < row->segment->n_feeds; f++)
+        if (!feeds_model_input(r, p, &row->segment->feeds[f]))
+          sc_store_release(r->store,
+                           rs->key_base + row->segment->feeds[f].reference);
+    }
+    return SC_OK;
+  }
+  st = sc_store_get(r->store, key, &ref, err);
+  if (st)
+    return st;
+  if (p->accumulated) {
+    st = measure(r, p, row, ref, tgt, 0, err);
+    sc_store_release(r->store, key);
+  }
+  if (!st && row->segment)
+    st = isolated_row(r, p, row, ref, err);
+  sc_tensor_free(ref);
+  return st;
+}
+
+/* The stage produced (or a dump holds) view tensor `t` of stage `s`. */
+static sc_status on_tensor(struct run *r, int s, int t,
+                           const struct sc_tensor *value, struct sc_error *err)
+{
+  struct stage *st = &r->s->stages[s];
+  int key = st->key_base + t, i;
+  sc_status status;
+
+  if (r->uses[key] > 0 && !sc_store_has(r->store, key)) {
+    status = sc_store_put(r->store, key, value, r->uses[key], err);
+    if (status)
+      return status;
+  }
+  for (i = 0; i < r->n_pairs; i++) {
+    struct pair_state *p = &r->pairs[i];
+    if (p->tgt == s && p->row_of_target[t] >= 0) {
+      status = compare_row(r, p, p->row_of_target[t], value, err);
+      if (status)
+        return status;
+    }
+  }
+  return SC_OK;
+}
+
+struct stage_observer {
+  struct run *r;
+  int stage;
+};
+
+static sc_status observe(void *user, const struct sc_graph *g, int node_index,
+                         struct sc_tensor *const *outputs, struct sc_error *err)
+{
+  struct stage_observer *so = user;
+  const struct sc_node *node = &g->nodes[node_index];
+  const struct sc_view *v = so->r->s->stages[so->stage].view;
+  struct sc_tensor *outs[64];
+  int values[64], j, n = node->n_outputs < 64 ? node->n_outputs : 64;
+
+  /* isolated re-runs rebind the node: keep our own copies first */
+  for (j = 0; j < n; j++) {
+    values[j] = node->outputs[j];
+    outs[j] = outputs[j];
+  }
+  for (j = 0; j < n; j++) {
+    int t;
+    sc_status st;
+    if (values[j] < 0 || !outs[j])
+      continue;
+    t = sc_view_find_value(v, values[j]);
+    if (t < 0)
+      continue;
+    st = on_tensor(so->r, so->stage, t, outs[j], err);
+    if (st)
+      return st;
+  }
+  return SC_OK;
+}
+
+/* Row 0 of one model input: reference fed `a`, target input `b` (as fed,
+ * or as the device dumped it). Same dtype and shape: compared directly;
+ * otherwise both mapped into the decoded image's space by inverting each
+ * stage's own steps (`b_steps` NULL: the target's cannot be inverted). */
+static sc_status
+compare_input_row(struct run *r, struct pair_state *p, struct row_state *row,
+                  const struct sc_tensor *a, const struct sc_tensor *b,
+                  const struct sc_config_steps *b_steps, struct sc_error *err)
+{
+  struct sc_tensor *ma = NULL, *mb = NULL;
+  const char *why_a = NULL, *why_b = NULL;
+  sc_status st;
+
+  if (a->dtype == b->dtype && sc_tensor_same_shape(a, b))
+    return measure(r, p, row, a, b, 0, err);
+  if (!b_steps)
+    why_b = "the dump stage has no input steps to map its input back";
+  st =
+      sc_input_to_image_space(a, &r->s->stages[p->ref].steps, &ma, &why_a, err);
+  if (!st && b_steps)
+    st = sc_input_to_image_space(b, b_steps, &mb, &why_b, err);
+  if (!st && ma && mb)
+    st = measure(r, p, row, ma, mb, 0, err);
+  else if (!st) {
+    char note[512];
+    snprintf(note, sizeof note,
+             "not comparable: the stages' inputs differ and %s",
+             why_a   ? why_a
+             : why_b ? why_b
+                     : "cannot be mapped to one space");
+    set_note(&row->note, note);
+  }
+  sc_tensor_free(ma);
+  sc_tensor_free(mb);
+  return st;
+}
+
+/* Row 0: the inputs as fed, in one space (spec/report.md, DESIGN.md). A
+ * dump target without input steps of its own waits for the input tensor
+ * in its dump (compare_dump_input). */
+static sc_status compare_inputs(struct run *r, struct pair_state *p,
+                                struct sc_error *err)
+{
+  const struct stage *ts = &r->s->stages[p->tgt];
+  int k;
+  if (ts->kind == STAGE_DUMP && !ts->steps.present)
+    return SC_OK;
+  for (k = 0; k < p->n_rows; k++) {
+    struct row_state *row = &p->rows[k];
+    sc_status st;
+    if (row->input_index < 0)
+      continue;
+    if (row->input_index >= r->n_feeds[p->ref] ||
+        row->input_index >= r->n_feeds[p->tgt])
+      continue;
+    st = compare_input_row(r, p, row, r->feeds[p->ref][row->input_index],
+                           r->feeds[p->tgt][row->input_index], &ts->steps, err);
+    if (st)
+      return st;
+  }
+  return SC_OK;
+}
+
+/* A dump holds tensor `t` named like the reference's model input: what the
+ * device was fed; it is row 0 when the dump stage has no input steps. */
+static int dump_input_index(const struct run *r, const struct pair_state *p,
+                            const char *name)
+{
+  const struct sc_graph *g = r->s->stages[p->ref].graph;
+  int k;
+  if (!g || r->s->stages[p->tgt].steps.present)
+    return -1;
+  for (k = 0; k < g->n_inputs; k++)
+    if (strcmp(g->values[g->inputs[k]].name, name) == 0)
+      return k;
+  return -1;
+}
+
+static sc_status compare_dump_input(struct run *r, int s, const char *name,
+                                    const struct sc_tensor *value,
+                                    struct sc_error *err)
+{
+  int i, k;
+  for (i = 0; i < r->n_pairs; i++) {
+    struct pair_state *p = &r->pairs[i];
+    int input = p->tgt == s ? dump_input_index(r, p, name) : -1;
+    if (input < 0 || input >= r->n_feeds[p->ref])
+      continue;
+    for (k = 0; k < p->n_rows; k++)
+      if (p->rows[k].input_index == input) {
+        sc_status st = compare_input_row(
+            r, p, &p->rows[k], r->feeds[p->ref][input], value, NULL, err);
+        if (st)
+          return st;
+      }
+  }
+  return SC_OK;
+}
+
+static void progress(const struct run *r, int stage)
+{
+  int width = 30, done, i;
+  if (!r->o->progress)
+    return;
+  done = (int)((double)(r->set * r->s->n_stages + stage) /
+               (double)(r->s->n_sets * r->s->n_stages) * width);
+  fprintf(stderr, "\r[");
+  for (i = 0; i < width; i++)
+    fputc(i < done ? '#' : ' ', stderr);
+  fprintf(stderr, "] input %d/%d, stage %-16.16s", r->set + 1, r->s->n_sets,
+          r->s->stages[stage].name);
+  fflush(stderr);
+}
+
+/* One input through every stage in chain order. */
+static sc_status run_set(struct run *r, struct sc_error *err)
+{
+  int s, i, k;
+  sc_status st = SC_OK;
+
+  for (s = 0; s < r->s->n_stages; s++) {
+    st = sc_feeds_make(r->s, s, r->set, &r->feeds[s], &r->n_feeds[s], err);
+    if (st)
+      return st;
+  }
+  for (i = 0; i < r->n_pairs && !st; i++)
+    st = compare_inputs(r, &r->pairs[i], err);
+  for (s = 0; s < r->s->n_stages && !st; s++) {
+    struct stage *stg = &r->s->stages[s];
+    progress(r, s);
+    if (stg->kind == STAGE_ONNX) {
+      struct sc_feed *feeds = calloc((size_t)r->n_feeds[s] + 1, sizeof *feeds);
+      struct stage_observer so = {r, s};
+      struct sc_run_options opt;
+      if (!feeds)
+        return sc_fail_nomem(err, "feeds");
+      for (k = 0; k < r->n_feeds[s]; k++) {
+        feeds[k].name = stg->graph->values[stg->graph->inputs[k]].name;
+        feeds[k].tensor = r->feeds[s][k];
+      }
+      /* the inputs are tensors of the stage too (segments start there) */
+      for (k = 0; k < r->n_feeds[s] && !st; k++) {
+        int t = sc_view_find_value(stg->view, stg->graph->inputs[k]);
+        if (t >= 0)
+          st = on_tensor(r, s, t, r->feeds[s][k], err);
+      }
+      memset(&opt, 0, sizeof opt);
+      opt.threads = r->threads;
+      opt.observer = observe;
+      opt.observer_user = &so;
+      if (!st)
+        st = sc_graph_run(stg->graph, r->n_feeds[s], feeds, NULL, &opt, err);
+      free(feeds);
+      if (st)
+        sc_error_prefix(err, "stage '%s', input %s: ", stg->name,
+                        r->s->sets[r->set].id);
+    } else if (stg->kind == STAGE_DUMP) {
+      st = open_dump(r->s, stg, r->set, err);
+      for (k = 0; !st && k < stg->dump->n_entries; k++) {
+        int t = sc_view_find_name(stg->view, stg->dump->entries[k].name);
+        struct sc_tensor *value = NULL;
+        int needed = 0, i2;
+        if (t < 0)
+          continue;
+        needed = r->uses[stg->key_base + t] > 0;
+        for (i2 = 0; i2 < r->n_pairs; i2++)
+          if (r->pairs[i2].tgt == s &&
+              (r->pairs[i2].row_of_target[t] >= 0 ||
+               dump_input_index(r, &r->pairs[i2], stg->view->tensors[t].name) >=
+                   0))
+            needed = 1;
+        if (!needed)
+          continue;
+        st = sc_dump_load(stg->dump, k, &value, err);
+        if (!st)
+          st = on_tensor(r, s, t, value, err);
+        if (!st)
+          st = compare_dump_input(r, s, stg->view->tensors[t].name, value, err);
+        sc_tensor_free(value);
+      }
+    }
+  }
+  /* drop what this input left behind (rows a run did not reach) */
+  for (k = 0; k < r->n_keys; k++)
+    while (sc_store_has(r->store, k))
+      sc_store_release(r->store, k);
+  for (s = 0; s < r->s->n_stages; s++) {
+    sc_feeds_free(r->feeds[s], r->n_feeds[s]);
+    r->feeds[s] = NULL;
+    r->n_feeds[s] = 0;
+  }
+  return st;
+}
+
+/* --- the report ------------------------------------------------------- */
+
+static char *dup_or_empty(const char *s)
+{
+  return strdup(s ? s : "");
+}
+
+static enum sc_verdict row_verdict(const struct pair_state *p,
+                                   const struct row_state *row)
+{
+  const struct sc_thresholds *t = row_thresholds(p, row);
+  enum sc_verdict v = SC_VERDICT_PASS;
+  if (row->has_acc) {
+    v = sc_thresholds_check(t, &row->acc, NULL);
+    if (row->acc.nan_tgt > row->acc.nan_ref ||
+        row->acc.inf_tgt > row->acc.inf_ref)
+      v = SC_VERDICT_FAIL; /* non-finite values the reference lacks */
+  }
+  if (v == SC_VERDICT_PASS && row->has_iso &&
+      sc_thresholds_check(t, &row->iso, NULL) == SC_VERDICT_FAIL)
+    v = SC_VERDICT_WARN; /* a local loss that later layers hide */
+  return v;
+}
+
+static sc_status build_pair(struct run *r, struct pair_state *p,
+                            struct sc_pair_result *out, struct sc_error *err)
+{
+  struct stage *rs = &r->s->stages[p->ref], *ts = &r->s->stages[p->tgt];
+  int k, f;
+  double *errs;
+
+  out->reference = strdup(rs->name);
+  out->target = strdup(ts->name);
+  out->mode = strdup(p->accumulated && p->isolated ? "both"
+                     : p->isolated                 ? "isolated"
+                                                   : "accumulated");
+  out->note = p->note ? strdup(p->note) : NULL;
+  out->thresholds = p->thr;
+  out->input_thresholds = p->thr_in;
+  out->output_thresholds = p->thr_out;
+  out->match_ratio = sc_match_ratio(p->match);
+  out->rows = calloc((size_t)p->n_rows + 1, sizeof *out->rows);
+  errs = calloc((size_t)p->n_rows + 1, sizeof *errs);
+  if (!out->reference || !out->target || !out->mode || !out->rows || !errs) {
+    free(errs);
+    return sc_fail_nomem(err, "report");
+  }
+  for (k = 0; k < p->n_rows; k++)
+    errs[k] = p->rows[k].has_acc ? 1.0 - p->rows[k].acc.cosine : NAN;
+  for (k = 0; k < p->n_rows; k++) {
+    const struct row_state *row = &p->rows[k];
+    struct sc_row_result *o = &out->rows[out->n_rows++];
+    const struct sc_view_tensor *t =
+        row->target >= 0 ? &ts->view->tensors[row->target] : NULL;
+    const struct sc_view_tensor *rt =
+        row->reference >= 0 ? &rs->view->tensors[row->reference] : NULL;
+    o->row = k;
+    if (t) {
+      const struct sc_node *node =
+          ts->graph && t->node >= 0 ? &ts->graph->nodes[t->node] : NULL;
+      o->tensor = strdup(t->name);
+      o->reference_tensor = strdup(rt->name);
+      o->node = dup_or_empty(node ? node->name : "");
+      o->op = dup_or_empty(node ? node->op_type : "");
+      o->rank = t->rank < 0 ? 0 : t->rank > 8 ? 8 : t->rank;
+      memcpy(o->dims, t->dims, (size_t)o->rank * sizeof o->dims[0]);
+      o->match = strdup(sc_match_how_name(p->match->rows[row->match_row].how));
+    } else { /* an input row */
+      const struct sc_graph *g = ts->graph ? ts->graph : rs->graph;
+      const char *name =
+          g ? g->values[g->inputs[row->input_index]].name : "input";
+      o->tensor = strdup(name);
+      o->reference_tensor = strdup(
+          rs->graph && row->input_index < rs->graph->n_inputs
+              ? rs->graph->values[rs->graph->inputs[row->input_index]].name
+              : name);
+      o->node = dup_or_empty("");
+      o->op = dup_or_empty("");
+      o->match = strdup("input");
+      o->is_input = 1;
+      if (g && row->input_index < g->n_inputs) {
+        const struct sc_value *v = &g->values[g->inputs[row->input_index]];
+        o->rank = v->rank < 0 ? 0 : v->rank > 8 ? 8 : v->rank;
+        memcpy(o->dims, v->dims, (size_t)o->rank * sizeof o->dims[0]);
+      }
+    }
+    o->is_output = row->is_output;
+    o->has_accumulated = row->has_acc;
+    o->accumulated = row->acc;
+    o->worst_input =
+        row->has_acc ? strdup(r->s->sets[row->acc_input].id) : NULL;
+    o->has_isolated = row->has_iso;
+    o->isolated = row->iso;
+    o->worst_input_isolated =
+        row->has_iso ? strdup(r->s->sets[row->iso_input].id) : NULL;
+    if (row->iso_note)
+      o->isolated_note = strdup(row->iso_note);
+    else if (!row->has_iso && p->isolated && row->segment_reason)
+      o->isolated_note = strdup(row->segment_reason);
+    o->note = row->note ? strdup(row->note) : NULL;
+    o->status = row_verdict(p, row);
+    o->n_worst_channels = row->n_channels;
+    memcpy(o->worst_channels, row->channels, sizeof row->channels);
+    /* growth of the accumulated error over the segment's inputs */
+    o->jump = NAN;
+    if (row->segment && row->has_acc) {
+      double in_err = 0;
+      for (f = 0; f < row->segment->n_feeds; f++) {
+        int fr = p->match->rows[row->segment->feeds[f].row].target;
+        int src = fr >= 0 ? p->row_of_target[fr] : -1;
+        double e = src >= 0 ? errs[src] : NAN;
+        if (!isnan(e) && e > in_err)
+          in_err = e;
+      }
+      o->jump = errs[k] - in_err;
+    } else if (row->has_acc && row->input_index >= 0) {
+      o->jump = errs[k];
+    }
+    if (!o->tensor || !o->reference_tensor || !o->node || !o->op || !o->match) {
+      free(errs);
+      return sc_fail_nomem(err, "report");
+    }
+  }
+  free(errs);
+  out->unmatched_target =
+      calloc((size_t)p->match->n_unmatched_target + 1, sizeof(char *));
+  out->unmatched_reference =
+      calloc((size_t)p->match->n_unmatched_reference + 1, sizeof(char *));
+  if (!out->unmatched_target || !out->unmatched_reference)
+    return sc_fail_nomem(err, "report");
+  for (k = 0; k < p->match->n_unmatched_target; k++) {
+    const struct sc_view_tensor *t =
+        &ts->view->tensors[p->match->unmatched_target[k]];
+    if (t->is_input)
+      continue;
+    out->unmatched_target[out->n_unmatched_target++] = strdup(t->name);
+  }
+  for (k = 0; k < p->match->n_unmatched_reference; k++) {
+    const struct sc_view_tensor *t =
+        &rs->view->tensors[p->match->unmatched_reference[k]];
+    if (t->is_input)
+      continue;
+    out->unmatched_reference[out->n_unmatched_reference++] = strdup(t->name);
+  }
+  return SC_OK;
+}
+
+static sc_status build_report(struct run *r, struct sc_report **out,
+                              struct sc_error *err)
+{
+  struct sc_report *rep = calloc(1, sizeof *rep);
+  int i;
+  sc_status st = SC_OK;
+
+  *out = NULL;
+  if (!rep)
+    return sc_fail_nomem(err, "report");
+  rep->tool_version = strdup(SC_VERSION);
+  rep->model_dir = strdup(r->o->model_dir);
+  rep->stages = calloc((size_t)r->s->n_stages + 1, sizeof *rep->stages);
+  rep->inputs = calloc((size_t)r->s->n_sets + 1, sizeof *rep->inputs);
+  rep->pairs = calloc((size_t)r->n_pairs + 1, sizeof *rep->pairs);
+  if (!rep->tool_version || !rep->model_dir || !rep->stages || !rep->inputs ||
+      !rep->pairs) {
+    sc_report_free(rep);
+    return sc_fail_nomem(err, "report");
+  }
+  for (i = 0; i < r->s->n_stages; i++) {
+    const struct stage *s = &r->s->stages[i];
+    struct sc_stage_result *o = &rep->stages[rep->n_stages++];
+    o->name = strdup(s->name);
+    o->kind = strdup(s->kind == STAGE_ONNX   ? "onnx"
+                     : s->kind == STAGE_DUMP ? "dump"
+                                             : "binary");
+    o->source = strdup(s->source);
+    o->note = s->note ? strdup(s->note) : NULL;
+  }
+  for (i = 0; i < r->s->n_sets; i++)
+    rep->inputs[rep->n_inputs++] = strdup(r->s->sets[i].id);
+  for (i = 0; i < r->n_pairs && !st; i++) {
+    rep->n_pairs++;
+    st = build_pair(r, &r->pairs[i], &rep->pairs[i], err);
+  }
+  if (st) {
+    sc_report_free(rep);
+    return st;
+  }
+  sc_report_localise(rep);
+  *out = rep;
+  return SC_OK;
+}
+
+static void run_free(struct run *r)
+{
+  int i, k;
+  for (i = 0; i < r->n_pairs; i++) {
+    struct pair_state *p = &r->pairs[i];
+    for (k = 0; k < p->n_rows; k++) {
+      sc_segment_free(p->rows[k].segment);
+      free(p->rows[k].note);
+      free(p->rows[k].iso_note);
+    }
+    free(p->rows);
+    free(p->row_of_target);
+    free(p->note);
+    sc_match_free(p->match);
+  }
+  free(r->pairs);
+  free(r->uses);
+  if (r->feeds)
+    for (i = 0; i < r->s->n_stages; i++)
+      sc_feeds_free(r->feeds[i], r->n_feeds[i]);
+  free(r->feeds);
+  free(r->n_feeds);
+  sc_store_free(r->store);
+  sc_threadpool_free(r->threads);
+  sc_stages_free(r->s);
+}
+
+/* Runs prepared stages (ONNX loaded, dumps to be listed) to a report. Takes
+ * ownership of s. */
+static sc_status verify_stages(const struct sc_verify_options *o,
+                               struct stages *s, struct sc_report **out,
+                               struct sc_error *err)
+{
+  struct run r;
+  int i, key = 0;
+  sc_status st = SC_OK;
+
+  *out = NULL;
+  memset(&r, 0, sizeof r);
+  r.o = o;
+  r.s = s;
+  for (i = 0; !st && i < r.s->n_stages; i++)
+    if (r.s->stages[i].kind == STAGE_DUMP)
+      st = dump_view(r.s, &r.s->stages[i], err);
+  for (i = 0; i < r.s->n_stages; i++)
+    if (r.s->stages[i].view) {
+      r.s->stages[i].key_base = key;
+      key += r.s->stages[i].view->n_tensors;
+    }
+  if (!st)
+    st = plan_pairs(&r, err);
+  for (i = 0; !st && i < r.n_pairs; i++) {
+    struct pair_state *p = &r.pairs[i];
+    struct stage *t = &r.s->stages[p->tgt];
+    p->accumulated = o->mode != SC_MODE_ISOLATED;
+    p->isolated = o->mode != SC_MODE_ACCUMULATED && t->kind == STAGE_ONNX;
+    if (t->kind == STAGE_DUMP) {
+      p->accumulated = 1;
+      p->note = strdup("the target is a dump: accumulated mode only");
+    }
+    st = plan_rows(&r, p, err);
+  }
+  if (!st)
+    st = count_uses(&r, err);
+  if (!st)
+    st = sc_store_create(o->memory_budget ? o->memory_budget
+                                          : sc_store_default_budget(),
+                         NULL, &r.store, err);
+  if (!st)
+    st = sc_threadpool_create(o->threads > 0 ? o->threads : sc_cpu_count(),
+                              &r.threads, err);
+  r.feeds = calloc((size_t)r.s->n_stages + 1, sizeof *r.feeds);
+  r.n_feeds = calloc((size_t)r.s->n_stages + 1, sizeof *r.n_feeds);
+  if (!st && (!r.feeds || !r.n_feeds))
+    st = sc_fail_nomem(err, "run");
+  for (r.set = 0; !st && r.set < r.s->n_sets; r.set++)
+    st = run_set(&r, err);
+  if (o->progress)
+    fprintf(stderr, "\r%*s\r", 72, "");
+  if (!st) {
+    r.set = 0;
+    st = build_report(&r, out, err);
+  }
+  if (o->stats && r.store) {
+    o->stats->store_peak_bytes = sc_store_peak_bytes(r.store);
+    o->stats->store_spilled_bytes = sc_store_bytes_spilled(r.store);
+    o->stats->store_budget_bytes =
+        o->memory_budget ? o->memory_budget : sc_store_default_budget();
+  }
+  run_free(&r);
+  return st;
+}
+
+sc_status sc_verify_run(const struct sc_verify_options *o,
+                        struct sc_report **out, struct sc_error *err)
+{
+  struct stages *s;
+  sc_status st = sc_stages_load(o, &s, err);
+  *out = NULL;
+  if (st)
+    return st;
+  return verify_stages(o, s, out, err);
+}
+
+sc_status sc_compare_dumps(const struct sc_compare_options *co,
+                           struct sc_report **out, struct sc_error *err)
+{
+  struct sc_verify_options o;
+  struct stages *s;
+  const char *dirs[2] = {co->reference_dir, co->target_dir};
+  const char *names[2] = {"reference", "target"};
+  int i, id;
+  sc_status st;
+
+  *out = NULL;
+  memset(&o, 0, sizeof o);
+  o.model_dir = ".";
+  o.mode = SC_MODE_ACCUMULATED;
+  o.threads = 1;
+  s = calloc(1, sizeof *s);
+  if (!s)
+    return sc_fail_nomem(err, "compare");
+  s->model_dir = strdup(".");
+  s->stages = calloc(2, sizeof *s->stages);
+  s->sets = calloc(1, sizeof *s->sets);
+  if (!s->model_dir || !s->stages || !s->sets) {
+    sc_stages_free(s);
+    return sc_fail_nomem(err, "compare");
+  }
+  st = sc_config_new(".", &s->config, err);
+  for (i = 0; !st && i < 2; i++) {
+    struct stage *stg = &s->stages[s->n_stages++];
+    stg->kind = STAGE_DUMP;
+    stg->name = strdup(names[i]);
+    stg->source = strdup(dirs[i]);
+    stg->path = strdup(dirs[i]);
+    if (!stg->name || !stg->source || !stg->path)
+      st = sc_fail_nomem(err, "compare");
+    else if (!sc_path_is_dir(dirs[i]))
+      st = sc_fail(err, SC_ERR_FORMAT, "%s: not a dump directory", dirs[i]);
+  }
+  if (!st) { /* the thresholds become the configuration's default */
+    s->config->thresholds = calloc(1, sizeof *s->config->thresholds);
+    if (!s->config->thresholds ||
+        !(s->config->thresholds[0].key = strdup("default")))
+      st = sc_fail_nomem(err, "compare");
+    else {
+      s->config->n_thresholds = 1;
+      s->config->thresholds[0].set = co->thresholds.set;
+      for (id = 0; id < SC_N_METRICS; id++)
+        s->config->thresholds[0].bound[id] = co->thresholds.bound[id];
+      if (!co->thresholds.set) {
+        s->config->thresholds[0].set = 1u << SC_METRIC_COSINE;
+        s->config->thresholds[0].bound[SC_METRIC_COSINE] = DEFAULT_COSINE;
+      }
+    }
+  }
+  if (!st) {
+    s->n_sets = 1; /* one pseudo input: the dumps themselves */
+    s->sets[0].id = strdup(co->target_dir);
+    if (!s->sets[0].id)
+      st = sc_fail_nomem(err, "compare");
+  }
+  if (st) {
+    sc_stages_free(s);
+    return st;
+  }
+  st = verify_stages(&o, s, out, err);
+  if (!st) {
+    free((*out)->model_dir);
+    (*out)->model_dir = strdup(co->target_dir);
+    if (!(*out)->model_dir) {
+      sc_report_free(*out);
+      *out = NULL;
+      st = sc_fail_nomem(err, "compare");
+    }
+  }
+  return st;
+}

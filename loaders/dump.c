@@ -300,7 +300,9 @@ static sc_status list_files(struct sc_dump *d, struct sc_error *err)
   closedir(dir);
   if (st)
     return st;
-  qsort(d->entries, (size_t)d->n_entries, sizeof *d->entries, compare_entries);
+  if (d->n_entries > 1)
+    qsort(d->entries, (size_t)d->n_entries, sizeof *d->entries,
+          compare_entries);
   return SC_OK;
 }
 

@@ -97,7 +97,8 @@ static sc_status list_dir(const char *dir, int want_dirs, char ***names, int *n,
     (*n)++;
   }
   closedir(d);
-  qsort(*names, (size_t)*n, sizeof **names, compare_strings);
+  if (*n > 1)
+    qsort(*names, (size_t)*n, sizeof **names, compare_strings);
   return SC_OK;
 }
 

@@ -3,13 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int quantize_step(const char *op)
-{
-  return strcmp(op, "QuantizeLinear") == 0 ||
-         strcmp(op, "DequantizeLinear") == 0 ||
-         strcmp(op, "DynamicQuantizeLinear") == 0 || strcmp(op, "Cast") == 0;
-}
-
 /* The match row whose target is tensor index t, or -1. */
 static int row_of_target(const struct sc_match *m, int t)
 {
@@ -98,46 +91,8 @@ sc_status sc_segment_build(const struct sc_view *target,
       int other_stage =
           x->is_input || x->group != t->group || x->stage != t->stage;
       if (other_stage && rep_row >= 0) {
-        /* boundary: enter where the target quantizes this stage */
-        int z = v;
-        for (;;) {
-          int p = g->values[z].producer, a = -1, k;
-          const struct sc_view_tensor *zt;
-          int zv;
-          if (p < 0 || !quantize_step(g->nodes[p].op_type))
-            break;
-          for (k = 0; k < g->nodes[p].n_inputs; k++) {
-            int in = g->nodes[p].inputs[k];
-            int iv = in >= 0 ? sc_view_find_value(target, in) : -1;
-            if (iv >= 0) {
-              a = in;
-              break;
-            }
-          }
-          if (a < 0)
-            break;
-          zv = sc_view_find_value(target, a);
-          zt = &target->tensors[zv];
-          /* within the group only: Q/DQ steps never start a stage, except
-           * the quantization of a model input, where the walk goes on to
-           * the input itself */
-          if (zt->group != x->group)
-            break;
-          if (!s->node_mask[p]) {
-            s->node_mask[p] = 1;
-            s->n_nodes++;
-          }
-          /* the step's other inputs (scales, zero points) are needed too */
-          for (k = 0; k < g->nodes[p].n_inputs; k++) {
-            int in = g->nodes[p].inputs[k];
-            if (in >= 0 && in != a && !seen[in]) {
-              seen[in] = 1;
-              stack[n_stack++] = in;
-            }
-          }
-          z = a;
-        }
-        st = add_feed(s, z, m->rows[rep_row].reference, rep_row, err);
+        /* boundary: fed with the reference's value of its stage */
+        st = add_feed(s, v, m->rows[rep_row].reference, rep_row, err);
         if (st)
           goto done;
         continue;

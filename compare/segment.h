@@ -3,12 +3,14 @@
  *
  * Walking back from the row's tensor, the segment takes every producing
  * node until it reaches tensors of another matched stage: those are fed
- * with the reference stage's values. Before feeding, the walk continues
- * through the target's own QuantizeLinear / DequantizeLinear / Cast steps of
- * that stage, so a reference value enters the segment where the target
- * quantizes it ("quantized first where the target segment starts with a
- * quantize step"). Constant subgraphs (weights behind a DequantizeLinear)
- * are part of the segment. */
+ * with the reference stage's values. In a QDQ graph the boundary is the
+ * previous layer's DequantizeLinear output, so a layer's isolated error is
+ * its own weights' quantization and its own output's quantization; its
+ * input's quantization belongs to the layer that produced the input (the
+ * model input's quantization has a row of its own). Integer tensors of a
+ * QOperator graph can only be fed quantized: the reference value is
+ * quantized onto the target's grid ("quantized first"). Constant subgraphs
+ * (weights behind a DequantizeLinear) are part of the segment. */
 #ifndef SC_COMPARE_SEGMENT_H
 #define SC_COMPARE_SEGMENT_H
 

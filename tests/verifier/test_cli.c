@@ -127,6 +127,46 @@ static int same_tensor(const char *a, const char *b)
   return strcmp(ca, cb) == 0;
 }
 
+/* Isolated mode names the faulty layer first, and the next layer's isolated
+ * error stays within the pair's threshold (a fault is not smeared over its
+ * neighbours). Input faults and dump targets have no isolated values. */
+static void check_isolated(const char *name, json_object *pair,
+                           const char *want_tensor)
+{
+  json_object *top, *mode, *thr, *cos, *first, *v, *rows, *row, *rt;
+  const char *first_tensor;
+  int row_index;
+  json_object_object_get_ex(pair, "mode", &mode);
+  if (strcmp(want_tensor, "input") == 0 ||
+      strcmp(json_object_get_string(mode), "accumulated") == 0)
+    return;
+  json_object_object_get_ex(pair, "top_isolated", &top);
+  if (json_object_array_length(top) < 1)
+    fail_msg("%s: no isolated losses reported", name);
+  first = json_object_array_get_idx(top, 0);
+  json_object_object_get_ex(first, "row", &v);
+  row_index = json_object_get_int(v);
+  json_object_object_get_ex(pair, "rows", &rows);
+  row = json_object_array_get_idx(rows, (size_t)row_index);
+  json_object_object_get_ex(row, "reference_tensor", &rt);
+  json_object_object_get_ex(first, "tensor", &v);
+  first_tensor = json_object_get_string(v);
+  if (!same_tensor(first_tensor, want_tensor) &&
+      !same_tensor(json_object_get_string(rt), want_tensor))
+    fail_msg("%s: largest isolated loss at %s, expected %s", name, first_tensor,
+             want_tensor);
+  print_message("  %s: isolated mode names %s first\n", name, first_tensor);
+  json_object_object_get_ex(pair, "thresholds", &thr);
+  if (json_object_array_length(top) > 1 &&
+      json_object_object_get_ex(thr, "cosine", &cos)) {
+    json_object_object_get_ex(json_object_array_get_idx(top, 1), "value", &v);
+    if (json_object_get_double(v) < json_object_get_double(cos))
+      fail_msg("%s: the second isolated loss (cosine %g) breaches the "
+               "threshold %g too",
+               name, json_object_get_double(v), json_object_get_double(cos));
+  }
+}
+
 static void check_fixture(const char *name)
 {
   char *dir = fixture(name), *expected_path, *report_dir, *json_path;
@@ -186,6 +226,7 @@ static void check_fixture(const char *name)
       fail_msg("%s: first divergence at row %d (%s / %s), expected %s", name, n,
                json_object_get_string(tt), json_object_get_string(rt),
                want_tensor);
+    check_isolated(name, pair, want_tensor);
   }
   json_object_put(report);
   json_object_put(expected);

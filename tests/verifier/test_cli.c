@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "compare/view.h"
 #include "loaders/file.h"
+#include "loaders/tensor_file.h"
 #include "tests/support/assertions.h"
 
 #define MAX_ARGS 32
@@ -439,6 +441,142 @@ static void test_merge_of_shards_matches_full_run(void **state)
   free(dir);
 }
 
+/* --- transform, run --dump and compare ------------------------------- */
+
+/* `transform` of `img` for `stage` into a new tensor. */
+static struct sc_tensor *transform_to(const char *img, const char *cfg,
+                                      const char *stage, const char *out)
+{
+  struct sc_tensor *t = NULL;
+  struct result r = run_cli("transform", img, "--config", cfg, "--stage", stage,
+                            "-o", out, NULL);
+  if (r.code != 0)
+    fail_msg("transform %s --stage %s: %s", img, stage, r.err);
+  result_free(&r);
+  assert_int_equal(sc_npy_load(out, &t, NULL), SC_OK);
+  return t;
+}
+
+static int close_to(const struct sc_tensor *a, const struct sc_tensor *b,
+                    double tol)
+{
+  int64_t i;
+  if (a->dtype != b->dtype || !sc_tensor_same_shape(a, b))
+    return 0;
+  for (i = 0; i < a->n_elements; i++)
+    if (fabs(sc_dtype_load(a->dtype, a->data, i) -
+             sc_dtype_load(b->dtype, b->data, i)) > tol)
+      return 0;
+  return 1;
+}
+
+/* `transform` against the fixture generator's own numpy preprocessing of
+ * its first photograph (inputs_npy/<dtype>.npy): float32 within 1e-6 (the
+ * generator normalises in float32, `normalize` in double as numpy does with
+ * float64 mean/std), and the int8 NV12/YUV444 bytes of the same photograph
+ * exactly where the family has an int8 stage. */
+static void test_transform_matches_generator_preprocessing(void **state)
+{
+  static const char *const families[] = {"tiny_det", "tiny_cls", "tiny_attn"};
+  size_t f;
+  (void)state;
+  for (f = 0; f < 3; f++) {
+    char *dir = fixture(families[f]),
+         *cfg = sc_path_join(dir, "stagecheck.yaml");
+    char *inputs = sc_path_join(dir, "inputs"), *tmp = sc_test_tmpdir();
+    char *out = sc_path_join(tmp, "t.npy");
+    char *f32_path = sc_path_join(dir, "inputs_npy/float32.npy");
+    char *i8_path = sc_path_join(dir, "inputs_npy/int8.npy");
+    struct sc_tensor *want_f32 = NULL;
+    int matched = 0;
+    DIR *d = opendir(inputs);
+    struct dirent *e;
+    assert_non_null(d);
+    assert_int_equal(sc_npy_load(f32_path, &want_f32, NULL), SC_OK);
+    while ((e = readdir(d)) != NULL && !matched) {
+      char *img;
+      struct sc_tensor *got;
+      if (e->d_name[0] == '.')
+        continue;
+      img = sc_path_join(inputs, e->d_name);
+      got = transform_to(img, cfg, "float", out);
+      if (close_to(got, want_f32, 1e-6)) {
+        matched = 1; /* the generator's first photograph */
+        if (sc_path_is_file(i8_path)) {
+          struct sc_tensor *q = transform_to(img, cfg, "quantized", out), *w;
+          assert_int_equal(sc_npy_load(i8_path, &w, NULL), SC_OK);
+          assert_tensor_close(q, w, 0, 0);
+          sc_tensor_free(q);
+          sc_tensor_free(w);
+        }
+      }
+      sc_tensor_free(got);
+      free(img);
+    }
+    closedir(d);
+    if (!matched)
+      fail_msg("%s: no input transforms to the generator's tensor",
+               families[f]);
+    print_message("  %s: transform matches the generator\n", families[f]);
+    sc_tensor_free(want_f32);
+    sc_test_rmtree(tmp);
+    free(tmp);
+    free(out);
+    free(f32_path);
+    free(i8_path);
+    free(inputs);
+    free(cfg);
+    free(dir);
+  }
+}
+
+/* run --dump writes the dump format; compare reads two of them. */
+static void test_run_dump_then_compare(void **state)
+{
+  char *dir = fixture("tiny_cls"), *a = sc_test_tmpdir(), *b = sc_test_tmpdir();
+  char *model = sc_path_join(dir, "float.onnx"),
+       *opt = sc_path_join(dir, "optimized.onnx");
+  char *input = sc_path_join(dir, "inputs_npy/float32.npy");
+  char *rd = sc_test_tmpdir(), *manifest = sc_path_join(a, "manifest.json");
+  struct result r;
+  (void)state;
+  r = run_cli("run", model, "--input", input, "--dump", a, NULL);
+  assert_int_equal(r.code, 0);
+  result_free(&r);
+  assert_true(sc_path_is_file(manifest));
+  r = run_cli("run", opt, "--input", input, "--dump", b, NULL);
+  assert_int_equal(r.code, 0);
+  result_free(&r);
+  /* identical dumps pass; float vs optimized pass with a loose bound */
+  r = run_cli("compare", a, a, "--report-dir", rd, "--quiet", NULL);
+  assert_int_equal(r.code, 0);
+  result_free(&r);
+  r = run_cli("compare", a, b, "--report-dir", rd, "--quiet", "--threshold",
+              "cosine=0.9999", NULL);
+  assert_int_equal(r.code, 0);
+  result_free(&r);
+  /* an impossible bound fails the gate with one line naming the target */
+  r = run_cli("compare", a, b, "--report-dir", rd, "--quiet", "--threshold",
+              "max_abs=0", NULL);
+  expect_failure(&r, 1, b);
+  result_free(&r);
+  r = run_cli("inspect", a, NULL);
+  assert_int_equal(r.code, 0);
+  assert_non_null(strstr(r.out, "tensors:"));
+  result_free(&r);
+  sc_test_rmtree(a);
+  sc_test_rmtree(b);
+  sc_test_rmtree(rd);
+  free(a);
+  free(b);
+  free(rd);
+  free(manifest);
+  free(model);
+  free(opt);
+  free(input);
+  free(dir);
+}
+
 /* --- exit codes --------------------------------------------------------- */
 
 /* A scratch model directory: a copy of a fixture's float stage + inputs. */
@@ -611,6 +749,8 @@ int main(void)
       cmocka_unit_test(test_verify_json_identical_across_thread_counts),
       cmocka_unit_test(test_verify_small_budget_spills_same_report),
       cmocka_unit_test(test_merge_of_shards_matches_full_run),
+      cmocka_unit_test(test_transform_matches_generator_preprocessing),
+      cmocka_unit_test(test_run_dump_then_compare),
       cmocka_unit_test(test_exit_1_gate_and_fail_on),
       cmocka_unit_test(test_exit_2_usage_and_configuration),
       cmocka_unit_test(test_exit_3_malformed_inputs),

@@ -43,8 +43,8 @@ static sc_status add_feed(struct sc_segment *s, int value, int reference,
 
 sc_status sc_segment_build(const struct sc_view *target,
                            const struct sc_match *m, int row,
-                           struct sc_segment **out, const char **reason,
-                           struct sc_error *err)
+                           int same_input_space, struct sc_segment **out,
+                           const char **reason, struct sc_error *err)
 {
   const struct sc_graph *g = target->graph;
   const struct sc_view_tensor *t;
@@ -90,6 +90,12 @@ sc_status sc_segment_build(const struct sc_view *target,
       int rep_row = row_of_target(m, rep);
       int other_stage =
           x->is_input || x->group != t->group || x->stage != t->stage;
+      /* tensors computed from the target's model input live in the target's
+       * input space: fed from the reference only when the spaces agree */
+      int input_space = !x->is_input && x->group >= 0 &&
+                        strcmp(target->groups[x->group].kind, "Input") == 0;
+      if (input_space && !same_input_space)
+        rep_row = -1;
       if (other_stage && rep_row >= 0) {
         /* boundary: fed with the reference's value of its stage */
         st = add_feed(s, v, m->rows[rep_row].reference, rep_row, err);

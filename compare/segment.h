@@ -34,10 +34,14 @@ struct sc_segment {
 /* Builds the segment of match row `row`. When the row cannot be isolated
  * (target is a dump, the row is a graph input, or an input of the segment
  * belongs to an unmatched stage) *out is NULL and *reason says why. */
+/* `same_input_space`: the two stages take the same kind of model input
+ * (dtype and shape), so tensors derived from the target's input may be fed
+ * the reference's values; otherwise segments reaching the model input start
+ * from the target's own input (fed as it was). */
 sc_status sc_segment_build(const struct sc_view *target,
                            const struct sc_match *m, int row,
-                           struct sc_segment **out, const char **reason,
-                           struct sc_error *err);
+                           int same_input_space, struct sc_segment **out,
+                           const char **reason, struct sc_error *err);
 void sc_segment_free(struct sc_segment *s);
 
 #endif

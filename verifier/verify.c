@@ -213,6 +213,24 @@ static int is_graph_output(const struct stage *st, int view_tensor)
   return st->graph->values[t->value].is_output;
 }
 
+/* Do two stages take the same kind of model input (dtype and shape)? */
+static int same_input_space(const struct stage *a, const struct stage *b)
+{
+  int k, i;
+  if (!a->graph || !b->graph || a->graph->n_inputs != b->graph->n_inputs)
+    return 0;
+  for (k = 0; k < a->graph->n_inputs; k++) {
+    const struct sc_value *x = &a->graph->values[a->graph->inputs[k]];
+    const struct sc_value *y = &b->graph->values[b->graph->inputs[k]];
+    if (x->dtype != y->dtype || x->rank != y->rank)
+      return 0;
+    for (i = 0; i < x->rank; i++)
+      if (x->dims[i] != y->dims[i])
+        return 0;
+  }
+  return 1;
+}
+
 static sc_status plan_rows(struct run *r, struct pair_state *p,
                            struct sc_error *err)
 {
@@ -256,8 +274,8 @@ static sc_status plan_rows(struct run *r, struct pair_state *p,
     p->row_of_target[m->target] = p->n_rows;
     p->n_rows++;
     if (p->isolated) {
-      st = sc_segment_build(tgt->view, p->match, k, &row->segment,
-                            &row->segment_reason, err);
+      st = sc_segment_build(tgt->view, p->match, k, same_input_space(ref, tgt),
+                            &row->segment, &row->segment_reason, err);
       if (st)
         return st;
     }

@@ -440,7 +440,8 @@ static void test_segment_of_qdq_layer_starts_at_its_input(void **state)
   /* row 3: r_DequantizeLinear_Output = DQ(Q(Relu(y_dq))), y_dq fed with
    * the reference's y: the error of this layer alone (its input's
    * quantization is the previous row's) */
-  assert_int_equal(sc_segment_build(p.tgt, p.m, 3, &s, &reason, &err), SC_OK);
+  assert_int_equal(sc_segment_build(p.tgt, p.m, 3, 1, &s, &reason, &err),
+                   SC_OK);
   assert_non_null(s);
   for (i = 0; i < tgt->n_nodes; i++)
     if (s->node_mask[i]) {
@@ -461,7 +462,8 @@ static void test_segment_of_qdq_layer_starts_at_its_input(void **state)
   sc_segment_free(s);
 
   /* the input row cannot be isolated */
-  assert_int_equal(sc_segment_build(p.tgt, p.m, 0, &s, &reason, &err), SC_OK);
+  assert_int_equal(sc_segment_build(p.tgt, p.m, 0, 1, &s, &reason, &err),
+                   SC_OK);
   assert_null(s);
   assert_non_null(reason);
   pair_view_free(&p);
@@ -479,7 +481,8 @@ static void test_segment_includes_weight_dequantization(void **state)
   int w = -1, i;
   (void)state;
   match_graphs(ref, tgt, &p, NULL);
-  assert_int_equal(sc_segment_build(p.tgt, p.m, 2, &s, &reason, &err), SC_OK);
+  assert_int_equal(sc_segment_build(p.tgt, p.m, 2, 1, &s, &reason, &err),
+                   SC_OK);
   assert_non_null(s);
   for (i = 0; i < tgt->n_nodes; i++)
     if (strcmp(tgt->nodes[i].name, "w_DequantizeLinear") == 0)

@@ -577,6 +577,66 @@ static void test_run_dump_then_compare(void **state)
   free(dir);
 }
 
+static void write_text(const char *dir, const char *name, const char *text);
+
+/* A stage `emulate: int8` runs the QDQ model as an integer accelerator; it
+ * agrees with the QOperator stage (ONNX Runtime's x86 integer arithmetic)
+ * within the rounding differences EMULATION.md documents. */
+static void test_verify_emulated_stage(void **state)
+{
+  char *dir = sc_test_tmpdir(), *rd = sc_test_tmpdir(), cmd[2048];
+  char *json_path = sc_path_join(rd, "report.json");
+  json_object *report, *pair, *status, *rows;
+  struct result r;
+  size_t k;
+  (void)state;
+  snprintf(cmd, sizeof cmd, "cp -r '%s/fixtures/models/tiny_det/.' '%s/'",
+           SC_SOURCE_DIR, dir);
+  assert_int_equal(system(cmd), 0);
+  write_text(dir, "stagecheck.yaml",
+             "inputs:\n  - name: input\n    source: inputs/\n"
+             "    preprocess: [{resize: {height: 64, width: 64}}]\n"
+             "stages:\n"
+             "  - name: float\n    model: float.onnx\n"
+             "    input: [bgr_to_rgb, hwc_to_chw, {normalize: {mean: "
+             "[123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375]}}]\n"
+             "  - name: compiled\n    model: compiled.onnx\n"
+             "    input: &int8 [bgr_to_nv12, nv12_to_yuv444, hwc_to_chw, "
+             "{add: {value: -128}}, {cast: {dtype: int8}}]\n"
+             "  - name: emulated\n    model: quantized.onnx\n"
+             "    emulate: {type: int8, rounding: half_away_from_zero}\n"
+             "    input: *int8\n"
+             "compare:\n  thresholds:\n    default: {cosine: 0.99}\n"
+             "    input: {cosine: 0.98}\n"
+             "    compiled->emulated: {cosine: 0.999, max_abs_lsb: 2}\n");
+  r = run_cli("verify", dir, "--report-dir", rd, "--format", "json", "--quiet",
+              NULL);
+  if (r.code != 0)
+    fail_msg("exit %d: %s", r.code, r.err);
+  result_free(&r);
+  report = json_object_from_file(json_path);
+  assert_non_null(report);
+  pair = pair_of(report, "compiled", "emulated");
+  assert_non_null(pair);
+  json_object_object_get_ex(pair, "status", &status);
+  assert_string_equal(json_object_get_string(status), "pass");
+  json_object_object_get_ex(pair, "rows", &rows);
+  assert_true(json_object_array_length(rows) > 5);
+  for (k = 1; k < json_object_array_length(rows); k++) {
+    json_object *acc, *lsb;
+    json_object_object_get_ex(json_object_array_get_idx(rows, k), "accumulated",
+                              &acc);
+    if (acc && json_object_object_get_ex(acc, "max_abs_lsb", &lsb))
+      assert_true(json_object_get_double(lsb) <= 2);
+  }
+  json_object_put(report);
+  free(json_path);
+  sc_test_rmtree(dir);
+  sc_test_rmtree(rd);
+  free(dir);
+  free(rd);
+}
+
 /* --- exit codes --------------------------------------------------------- */
 
 /* A scratch model directory: a copy of a fixture's float stage + inputs. */
@@ -751,6 +811,7 @@ int main(void)
       cmocka_unit_test(test_merge_of_shards_matches_full_run),
       cmocka_unit_test(test_transform_matches_generator_preprocessing),
       cmocka_unit_test(test_run_dump_then_compare),
+      cmocka_unit_test(test_verify_emulated_stage),
       cmocka_unit_test(test_exit_1_gate_and_fail_on),
       cmocka_unit_test(test_exit_2_usage_and_configuration),
       cmocka_unit_test(test_exit_3_malformed_inputs),

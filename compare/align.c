@@ -1,7 +1,10 @@
 #include "compare/align.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
+
+#include "runtime/quant.h"
 
 /* out[n][c][h][w] = in[n][h][w][c] (to_nchw) or the reverse. */
 static void permute4(const struct sc_tensor *in, struct sc_tensor *out,
@@ -54,27 +57,6 @@ sc_status sc_align_for_compare(const struct sc_tensor *t,
     memcpy(res->data, t->data, sc_tensor_size(t));
   *out = res;
   return SC_OK;
-}
-
-static void quant_bounds(enum sc_dtype d, double *lo, double *hi)
-{
-  switch (d) {
-  case SC_DTYPE_INT8:
-    *lo = -128, *hi = 127;
-    break;
-  case SC_DTYPE_UINT8:
-    *lo = 0, *hi = 255;
-    break;
-  case SC_DTYPE_INT16:
-    *lo = -32768, *hi = 32767;
-    break;
-  case SC_DTYPE_UINT16:
-    *lo = 0, *hi = 65535;
-    break;
-  default:
-    *lo = -2147483648.0, *hi = 2147483647.0;
-    break;
-  }
 }
 
 /* index of the quantization parameter for element i */
@@ -145,9 +127,9 @@ sc_status sc_align_for_feed(const struct sc_tensor *r,
   for (i = 0; i < n; i++) {
     double v = ((double *)f->data)[i];
     if (sc_dtype_is_integer(dtype) && quant && quant->n_params > 0) {
-      double lo, hi;
+      int32_t lo = INT32_MIN, hi = INT32_MAX;
       int64_t c = param_of(quant, rank, dims, i);
-      quant_bounds(dtype, &lo, &hi);
+      sc_quant_range(dtype, &lo, &hi);
       v = nearbyint(v / (double)quant->scale[c]) + (double)quant->zero_point[c];
       v = v < lo ? lo : v > hi ? hi : v;
     }

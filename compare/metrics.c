@@ -1,8 +1,11 @@
 #include "compare/metrics.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "runtime/quant.h"
 
 /* How one side's elements are read: as plain numbers, or dequantized. */
 struct side {
@@ -48,25 +51,14 @@ static double side_value(const struct side *s, int64_t i)
   return v;
 }
 
+/* The integer range of a quantized dtype as doubles (int32's when the
+ * annotation's dtype is not one sc_quant_range knows). */
 static void quant_range(enum sc_dtype d, double *lo, double *hi)
 {
-  switch (d) {
-  case SC_DTYPE_INT8:
-    *lo = -128, *hi = 127;
-    break;
-  case SC_DTYPE_UINT8:
-    *lo = 0, *hi = 255;
-    break;
-  case SC_DTYPE_INT16:
-    *lo = -32768, *hi = 32767;
-    break;
-  case SC_DTYPE_UINT16:
-    *lo = 0, *hi = 65535;
-    break;
-  default:
-    *lo = -2147483648.0, *hi = 2147483647.0;
-    break;
-  }
+  int32_t qmin = INT32_MIN, qmax = INT32_MAX;
+  sc_quant_range(d, &qmin, &qmax);
+  *lo = qmin;
+  *hi = qmax;
 }
 
 /* The value of element i on the quantization grid `grid` (from `grid_side`
@@ -369,4 +361,34 @@ int sc_metric_worse(enum sc_metric_id id, double a, double b)
   if (isnan(a) || isnan(b))
     return 0;
   return sc_metric_is_lower_bound(id) ? a < b : a > b;
+}
+
+void sc_metrics_keep_worst(struct sc_metrics *into, const struct sc_metrics *m)
+{
+#define MAX_OF(f)                                                              \
+  if (m->f > into->f)                                                          \
+    into->f = m->f;
+#define MIN_OF(f)                                                              \
+  if (m->f < into->f)                                                          \
+    into->f = m->f;
+  MIN_OF(cosine)
+  MAX_OF(max_abs)
+  MAX_OF(mean_abs)
+  MAX_OF(rmse)
+  MIN_OF(sqnr_db)
+  MAX_OF(rel_l2)
+  MAX_OF(max_rel)
+  MIN_OF(exact_ratio)
+  MAX_OF(nan_ref)
+  MAX_OF(nan_tgt)
+  MAX_OF(inf_ref)
+  MAX_OF(inf_tgt)
+  MAX_OF(max_abs_lsb)
+  MAX_OF(saturation)
+  MIN_OF(top1_agree)
+  MAX_OF(n_elements)
+#undef MAX_OF
+#undef MIN_OF
+  into->has_lsb |= m->has_lsb;
+  into->has_top1 |= m->has_top1;
 }

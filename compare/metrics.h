@@ -52,6 +52,12 @@ sc_status sc_metrics_compute(const struct sc_tensor *reference,
                              const struct sc_metrics_options *options,
                              struct sc_metrics *out, struct sc_error *err);
 
+/* Folds m into *into keeping, metric by metric, the worse value (the
+ * lower cosine, SQNR, exact ratio and top-1 agreement; the higher of the
+ * rest); the has_ flags are or-ed. For the worst over several inputs or
+ * shards. */
+void sc_metrics_keep_worst(struct sc_metrics *into, const struct sc_metrics *m);
+
 /* Per-channel metrics along `axis`: out[c] for c in [0, dims[axis]).
  * `out` must hold that many entries. */
 sc_status sc_metrics_per_channel(const struct sc_tensor *reference,

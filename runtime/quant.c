@@ -1,6 +1,7 @@
 /* Quantization metadata of a graph's tensors; see runtime/quant.h. */
 #include "runtime/quant.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -370,4 +371,32 @@ sc_status sc_graph_annotate_quant(struct sc_graph *g, struct sc_error *err)
   }
   free(ctx.producer);
   return st;
+}
+
+int sc_quant_range(enum sc_dtype dtype, int32_t *qmin, int32_t *qmax)
+{
+  switch (dtype) {
+  case SC_DTYPE_INT8:
+    *qmin = -128;
+    *qmax = 127;
+    return 0;
+  case SC_DTYPE_UINT8:
+    *qmin = 0;
+    *qmax = 255;
+    return 0;
+  case SC_DTYPE_INT16:
+    *qmin = -32768;
+    *qmax = 32767;
+    return 0;
+  case SC_DTYPE_UINT16:
+    *qmin = 0;
+    *qmax = 65535;
+    return 0;
+  case SC_DTYPE_INT32:
+    *qmin = INT32_MIN;
+    *qmax = INT32_MAX;
+    return 0;
+  default:
+    return -1;
+  }
 }

@@ -42,4 +42,9 @@ sc_status sc_quant_clone(const struct sc_quant *q, struct sc_quant **out,
 /* Frees an annotation created by this module. NULL is a no-op. */
 void sc_quant_free(struct sc_quant *q);
 
+/* The representable range of an integer quantization type. Returns 0 for
+ * int8, uint8, int16, uint16 and int32; -1 for any other dtype, leaving
+ * *qmin and *qmax untouched. */
+int sc_quant_range(enum sc_dtype dtype, int32_t *qmin, int32_t *qmax);
+
 #endif

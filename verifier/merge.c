@@ -14,37 +14,6 @@ static int worse(const struct sc_metrics *a, const struct sc_metrics *b)
   return a->cosine < b->cosine;
 }
 
-/* Per-metric worst of two metric sets into *into. */
-static void merge_metrics(struct sc_metrics *into, const struct sc_metrics *m)
-{
-#define MAX_OF(f)                                                              \
-  if (m->f > into->f)                                                          \
-    into->f = m->f;
-#define MIN_OF(f)                                                              \
-  if (m->f < into->f)                                                          \
-    into->f = m->f;
-  MIN_OF(cosine)
-  MAX_OF(max_abs)
-  MAX_OF(mean_abs)
-  MAX_OF(rmse)
-  MIN_OF(sqnr_db)
-  MAX_OF(rel_l2)
-  MAX_OF(max_rel)
-  MIN_OF(exact_ratio)
-  MAX_OF(nan_ref)
-  MAX_OF(nan_tgt)
-  MAX_OF(inf_ref)
-  MAX_OF(inf_tgt)
-  MAX_OF(max_abs_lsb)
-  MAX_OF(saturation)
-  MIN_OF(top1_agree)
-  MAX_OF(n_elements)
-#undef MAX_OF
-#undef MIN_OF
-  into->has_lsb |= m->has_lsb;
-  into->has_top1 |= m->has_top1;
-}
-
 static void swap_str(char **a, char **b)
 {
   char *t = *a;
@@ -69,7 +38,7 @@ static void merge_row(struct sc_row_result *into, struct sc_row_result *row)
         memcpy(into->worst_channels, row->worst_channels,
                sizeof row->worst_channels);
       }
-      merge_metrics(&into->accumulated, &row->accumulated);
+      sc_metrics_keep_worst(&into->accumulated, &row->accumulated);
     }
   }
   if (row->has_isolated) {
@@ -80,7 +49,7 @@ static void merge_row(struct sc_row_result *into, struct sc_row_result *row)
     } else {
       if (worse(&row->isolated, &into->isolated))
         swap_str(&into->worst_input_isolated, &row->worst_input_isolated);
-      merge_metrics(&into->isolated, &row->isolated);
+      sc_metrics_keep_worst(&into->isolated, &row->isolated);
     }
   }
   if (!isnan(row->jump) && (isnan(into->jump) || row->jump > into->jump))

@@ -342,35 +342,9 @@ static void aggregate(struct sc_metrics *worst, int *has, int *worst_input,
     *worst_input = input;
     return;
   }
-  if (m->cosine < worst->cosine) {
-    worst->cosine = m->cosine;
+  if (m->cosine < worst->cosine)
     *worst_input = input;
-  }
-#define MAX_OF(f)                                                              \
-  if (m->f > worst->f)                                                         \
-    worst->f = m->f;
-#define MIN_OF(f)                                                              \
-  if (m->f < worst->f)                                                         \
-    worst->f = m->f;
-  MAX_OF(max_abs)
-  MAX_OF(mean_abs)
-  MAX_OF(rmse)
-  MIN_OF(sqnr_db)
-  MAX_OF(rel_l2)
-  MAX_OF(max_rel)
-  MIN_OF(exact_ratio)
-  MAX_OF(nan_ref)
-  MAX_OF(nan_tgt)
-  MAX_OF(inf_ref)
-  MAX_OF(inf_tgt)
-  MAX_OF(max_abs_lsb)
-  MAX_OF(saturation)
-  MIN_OF(top1_agree)
-  MAX_OF(n_elements)
-#undef MAX_OF
-#undef MIN_OF
-  worst->has_lsb |= m->has_lsb;
-  worst->has_top1 |= m->has_top1;
+  sc_metrics_keep_worst(worst, m);
 }
 
 static const struct sc_thresholds *row_thresholds(const struct pair_state *p,

@@ -8,34 +8,6 @@
 #include <immintrin.h>
 #endif
 
-int sc_quant_range(enum sc_dtype dtype, int32_t *qmin, int32_t *qmax)
-{
-  switch (dtype) {
-  case SC_DTYPE_INT8:
-    *qmin = -128;
-    *qmax = 127;
-    return 0;
-  case SC_DTYPE_UINT8:
-    *qmin = 0;
-    *qmax = 255;
-    return 0;
-  case SC_DTYPE_INT16:
-    *qmin = -32768;
-    *qmax = 32767;
-    return 0;
-  case SC_DTYPE_UINT16:
-    *qmin = 0;
-    *qmax = 65535;
-    return 0;
-  case SC_DTYPE_INT32:
-    *qmin = INT32_MIN;
-    *qmax = INT32_MAX;
-    return 0;
-  default:
-    return -1;
-  }
-}
-
 int sc_quant_is_int(enum sc_dtype dtype)
 {
   return dtype == SC_DTYPE_INT8 || dtype == SC_DTYPE_UINT8 ||

@@ -19,10 +19,7 @@
 #include <stdint.h>
 
 #include "runtime/op.h"
-
-/* The representable range of an integer quantization type. Returns 0 for
- * int8, uint8, int16, uint16 and int32; -1 for any other dtype. */
-int sc_quant_range(enum sc_dtype dtype, int32_t *qmin, int32_t *qmax);
+#include "runtime/quant.h"
 
 /* 1 for the 8/16-bit integer types a quantized tensor may have. */
 int sc_quant_is_int(enum sc_dtype dtype);

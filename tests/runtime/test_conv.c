@@ -20,8 +20,7 @@
 #include "runtime/ops/conv_kernels.h"
 #include "runtime/threadpool.h"
 #include "tests/support/assertions.h"
-
-#define NODE_NAME "conv_under_test"
+#include "tests/support/one_node.h"
 
 /* --- kernel level ------------------------------------------------------ */
 
@@ -439,83 +438,6 @@ static void test_forward_rejects_a_path_that_does_not_apply(void **state)
 
 /* --- operator level -------------------------------------------------- */
 
-struct one_node {
-  struct sc_graph *g;
-  struct sc_node *node;
-  int n_inputs;
-  struct sc_tensor *inputs[3];
-};
-
-/* A graph of one node `op` at `opset` reading in0..in{n-1} (graph inputs;
- * W and B as initializers when weights_constant) and writing out0. Takes
- * ownership of the input tensors. */
-static void one_node_init(struct one_node *t, const char *op, int64_t opset,
-                          int n_inputs, struct sc_tensor **inputs,
-                          int weights_constant)
-{
-  const char *in_names[3] = {"in0", "in1", "in2"}, *out_names[1] = {"out0"};
-  int i;
-  memset(t, 0, sizeof *t);
-  assert_int_equal(sc_graph_create(&t->g, NULL), SC_OK);
-  assert_int_equal(sc_graph_set_opset(t->g, "", opset, NULL), SC_OK);
-  t->n_inputs = n_inputs;
-  for (i = 0; i < n_inputs; i++) {
-    t->inputs[i] = inputs[i];
-    if (i > 0 && weights_constant) {
-      struct sc_tensor *copy = NULL;
-      assert_int_equal(sc_tensor_clone(inputs[i], &copy, NULL), SC_OK);
-      assert_int_equal(sc_graph_add_initializer(t->g, in_names[i], copy, NULL),
-                       SC_OK);
-    } else {
-      assert_int_equal(sc_graph_add_input(t->g, in_names[i], inputs[i]->dtype,
-                                          inputs[i]->rank, inputs[i]->dims,
-                                          NULL),
-                       SC_OK);
-    }
-  }
-  assert_int_equal(sc_graph_add_node(t->g, NODE_NAME, op, "", n_inputs,
-                                     in_names, 1, out_names, &t->node, NULL),
-                   SC_OK);
-  assert_int_equal(sc_graph_add_output(t->g, "out0", NULL), SC_OK);
-}
-
-/* Prepares and runs; *out (caller frees) receives out0 on success. */
-static sc_status one_node_run(struct one_node *t, struct sc_tensor **out,
-                              struct sc_error *err)
-{
-  struct sc_feed feeds[3];
-  int i, n = 0;
-  sc_status st = sc_graph_prepare(t->g, err);
-  if (st)
-    return st;
-  for (i = 0; i < t->g->n_inputs; i++) {
-    feeds[n].name = t->g->values[t->g->inputs[i]].name;
-    feeds[n].tensor = t->inputs[i];
-    n++;
-  }
-  return sc_graph_run(t->g, n, feeds, out, NULL, err);
-}
-
-static void one_node_free(struct one_node *t)
-{
-  int i;
-  sc_graph_free(t->g);
-  for (i = 0; i < t->n_inputs; i++)
-    sc_tensor_free(t->inputs[i]);
-}
-
-static void set_ints(struct one_node *t, const char *name, int64_t n,
-                     const int64_t *v)
-{
-  assert_int_equal(sc_node_set_attr_ints(t->node, name, n, v, NULL), SC_OK);
-}
-
-static void set_string(struct one_node *t, const char *name, const char *v)
-{
-  assert_int_equal(sc_node_set_attr_string(t->node, name, v, strlen(v), NULL),
-                   SC_OK);
-}
-
 /* x = 1..16 as 1 x 1 x 4 x 4, w = 1 x 1 x 2 x 2 ones */
 static void inputs_4x4_ones(struct sc_tensor **inputs)
 {
@@ -533,18 +455,18 @@ static void inputs_4x4_ones(struct sc_tensor **inputs)
 static void check_conv_4x4(const char *auto_pad, const float *expected)
 {
   struct sc_tensor *inputs[2], *out = NULL, *want;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   int64_t yd[4] = {1, 1, 4, 4};
   inputs_4x4_ones(inputs);
-  one_node_init(&t, "Conv", 11, 2, inputs, 1);
-  set_string(&t, "auto_pad", auto_pad);
-  assert_int_equal(one_node_run(&t, &out, &err), SC_OK);
+  sc_test_node_init(&t, "Conv", 11, 2, inputs, SC_TEST_NODE_PARAMS_CONSTANT, 1);
+  sc_test_node_set_string(&t, "auto_pad", auto_pad);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
   want = sc_test_tensor_f32(4, yd, expected);
   assert_tensor_close(out, want, 0, 0);
   sc_tensor_free(out);
   sc_tensor_free(want);
-  one_node_free(&t);
+  sc_test_node_free(&t);
 }
 
 /* x rows 1 2 3 4 / 5 6 7 8 / 9 10 11 12 / 13 14 15 16, 2x2 window sums. */
@@ -575,18 +497,18 @@ static void check_conv_hand_computed(enum sc_dtype dtype)
   int64_t xd[4] = {1, 1, 3, 3}, wd[4] = {1, 1, 2, 2}, bd[1] = {1};
   int64_t yd[4] = {1, 1, 2, 2};
   struct sc_tensor *inputs[3], *out = NULL, *want;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   inputs[0] = sc_test_tensor(dtype, 4, xd, xv);
   inputs[1] = sc_test_tensor(dtype, 4, wd, wv);
   inputs[2] = sc_test_tensor(dtype, 1, bd, bv);
-  one_node_init(&t, "Conv", 6, 3, inputs, 0);
-  assert_int_equal(one_node_run(&t, &out, &err), SC_OK);
+  sc_test_node_init(&t, "Conv", 6, 3, inputs, 0, 1);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
   want = sc_test_tensor(dtype, 4, yd, yv);
   assert_tensor_close(out, want, 0, 0);
   sc_tensor_free(out);
   sc_tensor_free(want);
-  one_node_free(&t);
+  sc_test_node_free(&t);
 }
 
 static void test_conv_hand_computed_float_and_float16(void **state)
@@ -606,23 +528,24 @@ static void check_transpose_1d(const char *attr, int64_t n, const int64_t *v,
   int64_t xd[3] = {1, 1, 2}, wd[3] = {1, 1, 3}, yd[3] = {1, 1, 0};
   int64_t stride[1] = {2};
   struct sc_tensor *inputs[2], *out = NULL, *want;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   inputs[0] = sc_test_tensor_f32(3, xd, xv);
   inputs[1] = sc_test_tensor_f32(3, wd, wv);
-  one_node_init(&t, "ConvTranspose", 11, 2, inputs, 1);
-  set_ints(&t, "strides", 1, stride);
+  sc_test_node_init(&t, "ConvTranspose", 11, 2, inputs,
+                    SC_TEST_NODE_PARAMS_CONSTANT, 1);
+  sc_test_node_set_ints(&t, "strides", 1, stride);
   if (attr)
-    set_ints(&t, attr, n, v);
+    sc_test_node_set_ints(&t, attr, n, v);
   if (auto_pad)
-    set_string(&t, "auto_pad", auto_pad);
-  assert_int_equal(one_node_run(&t, &out, &err), SC_OK);
+    sc_test_node_set_string(&t, "auto_pad", auto_pad);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
   yd[2] = out_size;
   want = sc_test_tensor_f32(3, yd, expected);
   assert_tensor_close(out, want, 0, 0);
   sc_tensor_free(out);
   sc_tensor_free(want);
-  one_node_free(&t);
+  sc_test_node_free(&t);
 }
 
 static void test_conv_transpose_output_size_rules(void **state)
@@ -651,12 +574,11 @@ static void test_conv_transpose_output_size_rules(void **state)
 static void expect_failure(const char *op, int rank, const int64_t *xd,
                            int w_rank, const int64_t *wd, int64_t bias_len,
                            enum sc_dtype dtype,
-                           void (*setup)(struct one_node *t), sc_status status,
-                           const char *needle)
+                           void (*setup)(struct sc_test_node *t),
+                           sc_status status, const char *needle)
 {
   struct sc_tensor *inputs[3];
-  struct one_node t;
-  struct sc_error err;
+  struct sc_test_node t;
   int64_t bd[1];
   int n = 2;
   assert_int_equal(sc_tensor_create(dtype, rank, xd, &inputs[0], NULL), SC_OK);
@@ -667,54 +589,51 @@ static void expect_failure(const char *op, int rank, const int64_t *xd,
     assert_int_equal(sc_tensor_create(dtype, 1, bd, &inputs[2], NULL), SC_OK);
     n = 3;
   }
-  one_node_init(&t, op, 11, n, inputs, 1);
+  sc_test_node_init(&t, op, 11, n, inputs, SC_TEST_NODE_PARAMS_CONSTANT, 1);
   if (setup)
     setup(&t);
-  assert_int_equal(sc_graph_prepare(t.g, &err), status);
-  assert_non_null(strstr(err.message, NODE_NAME));
-  if (!strstr(err.message, needle))
-    fail_msg("message '%s' does not mention '%s'", err.message, needle);
-  one_node_free(&t);
+  sc_test_node_prepare_fails(&t, status, needle);
+  sc_test_node_free(&t);
 }
 
-static void set_group_2(struct one_node *t)
+static void set_group_2(struct sc_test_node *t)
 {
   assert_int_equal(sc_node_set_attr_int(t->node, "group", 2, NULL), SC_OK);
 }
 
-static void set_bad_auto_pad(struct one_node *t)
+static void set_bad_auto_pad(struct sc_test_node *t)
 {
-  set_string(t, "auto_pad", "SAME");
+  sc_test_node_set_string(t, "auto_pad", "SAME");
 }
 
-static void set_negative_pads(struct one_node *t)
+static void set_negative_pads(struct sc_test_node *t)
 {
   static const int64_t pads[4] = {0, -1, 0, 0};
-  set_ints(t, "pads", 4, pads);
+  sc_test_node_set_ints(t, "pads", 4, pads);
 }
 
-static void set_zero_stride(struct one_node *t)
+static void set_zero_stride(struct sc_test_node *t)
 {
   static const int64_t strides[2] = {1, 0};
-  set_ints(t, "strides", 2, strides);
+  sc_test_node_set_ints(t, "strides", 2, strides);
 }
 
-static void set_kernel_shape_3x3(struct one_node *t)
+static void set_kernel_shape_3x3(struct sc_test_node *t)
 {
   static const int64_t kernel[2] = {3, 3};
-  set_ints(t, "kernel_shape", 2, kernel);
+  sc_test_node_set_ints(t, "kernel_shape", 2, kernel);
 }
 
-static void set_three_strides(struct one_node *t)
+static void set_three_strides(struct sc_test_node *t)
 {
   static const int64_t strides[3] = {1, 1, 1};
-  set_ints(t, "strides", 3, strides);
+  sc_test_node_set_ints(t, "strides", 3, strides);
 }
 
-static void set_output_padding_2(struct one_node *t)
+static void set_output_padding_2(struct sc_test_node *t)
 {
   static const int64_t adj[2] = {2, 0};
-  set_ints(t, "output_padding", 2, adj);
+  sc_test_node_set_ints(t, "output_padding", 2, adj);
 }
 
 static void test_conv_errors_name_the_node(void **state)

@@ -25,95 +25,37 @@
 #include "runtime/ops/broadcast.h"
 #include "runtime/threadpool.h"
 #include "tests/support/assertions.h"
-
-#define NODE_NAME "node_under_test"
-#define MAX_IN 4
-
-/* A one-node graph: inputs in0.. (graph inputs; NULL entries are omitted
- * inputs), output out0. The inputs are borrowed. */
-struct one_node {
-  struct sc_graph *g;
-  struct sc_node *node; /* for setting attributes before running */
-  int n_inputs;
-  struct sc_tensor *inputs[MAX_IN];
-};
-
-static void one_node_init(struct one_node *t, const char *op, int64_t opset,
-                          int n_inputs, struct sc_tensor *const *inputs)
-{
-  const char *in_names[MAX_IN], *out_names[1] = {"out0"};
-  char in_buf[MAX_IN][8];
-  int i;
-
-  memset(t, 0, sizeof *t);
-  assert_int_equal(sc_graph_create(&t->g, NULL), SC_OK);
-  assert_int_equal(sc_graph_set_opset(t->g, "", opset, NULL), SC_OK);
-  t->n_inputs = n_inputs;
-  for (i = 0; i < n_inputs; i++) {
-    t->inputs[i] = inputs[i];
-    snprintf(in_buf[i], sizeof in_buf[i], "in%d", i);
-    in_names[i] = inputs[i] ? in_buf[i] : "";
-    if (inputs[i])
-      assert_int_equal(sc_graph_add_input(t->g, in_buf[i], inputs[i]->dtype,
-                                          inputs[i]->rank, inputs[i]->dims,
-                                          NULL),
-                       SC_OK);
-  }
-  assert_int_equal(sc_graph_add_node(t->g, NODE_NAME, op, "", n_inputs,
-                                     in_names, 1, out_names, &t->node, NULL),
-                   SC_OK);
-  assert_int_equal(sc_graph_add_output(t->g, "out0", NULL), SC_OK);
-}
-
-/* Prepares and runs; *out belongs to the caller. */
-static sc_status one_node_run(struct one_node *t, struct sc_threadpool *threads,
-                              struct sc_tensor **out, struct sc_error *err)
-{
-  struct sc_feed feeds[MAX_IN];
-  struct sc_run_options opt;
-  int i, n = 0;
-  sc_status st = sc_graph_prepare(t->g, err);
-  if (st)
-    return st;
-  for (i = 0; i < t->n_inputs; i++)
-    if (t->inputs[i]) {
-      feeds[n].name = t->g->values[t->g->inputs[n]].name;
-      feeds[n].tensor = t->inputs[i];
-      n++;
-    }
-  memset(&opt, 0, sizeof opt);
-  opt.threads = threads;
-  return sc_graph_run(t->g, n, feeds, out, &opt, err);
-}
+#include "tests/support/one_node.h"
 
 /* Runs op once and returns its output (fails the test on an error). */
 static struct sc_tensor *run_ok(const char *op, int64_t opset, int n_inputs,
                                 struct sc_tensor *const *inputs)
 {
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_tensor *out = NULL;
   struct sc_error err;
-  one_node_init(&t, op, opset, n_inputs, inputs);
-  if (one_node_run(&t, NULL, &out, &err) != SC_OK)
+  sc_test_node_init(&t, op, opset, n_inputs, inputs, 0, 1);
+  if (sc_test_node_run(&t, NULL, &out, &err) != SC_OK)
     fail_msg("%s: %s", op, err.message);
-  sc_graph_free(t.g);
+  sc_test_node_free_graph(&t);
   return out;
 }
 
 /* Runs op expecting failure with `status`; checks the message names the
  * node and contains `needle` (may be NULL). */
-static void run_fails(struct one_node *t, sc_status status, const char *needle)
+static void run_fails(struct sc_test_node *t, sc_status status,
+                      const char *needle)
 {
   struct sc_tensor *out = NULL;
   struct sc_error err;
   sc_error_clear(&err);
-  assert_int_equal(one_node_run(t, NULL, &out, &err), status);
+  assert_int_equal(sc_test_node_run(t, NULL, &out, &err), status);
   assert_null(out);
-  if (!strstr(err.message, NODE_NAME))
+  if (!strstr(err.message, SC_TEST_NODE_NAME))
     fail_msg("message does not name the node: %s", err.message);
   if (needle && !strstr(err.message, needle))
     fail_msg("message lacks '%s': %s", needle, err.message);
-  sc_graph_free(t->g);
+  sc_test_node_free_graph(t);
 }
 
 static struct sc_tensor *vec(enum sc_dtype dtype, int64_t n,
@@ -189,7 +131,7 @@ static void check_paths_agree(const struct path_case *c,
                               struct sc_threadpool *threads, uint32_t seed)
 {
   struct sc_tensor *inputs[3], *fast = NULL, *reference = NULL;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   int i;
 
@@ -200,21 +142,21 @@ static void check_paths_agree(const struct path_case *c,
     sc_dtype_store(c->dtypes[2], inputs[2]->data, 0, 2.25);
   }
 
-  one_node_init(&t, c->op, c->opset, c->n_inputs, inputs);
+  sc_test_node_init(&t, c->op, c->opset, c->n_inputs, inputs, 0, 1);
   if (strcmp(c->op, "LeakyRelu") == 0)
     sc_node_set_attr_float(t.node, "alpha", 0.125f, NULL);
-  if (one_node_run(&t, threads, &fast, &err) != SC_OK)
+  if (sc_test_node_run(&t, threads, &fast, &err) != SC_OK)
     fail_msg("%s: %s", c->op, err.message);
-  sc_graph_free(t.g);
+  sc_test_node_free_graph(&t);
 
   sc_broadcast_force_reference(1);
-  one_node_init(&t, c->op, c->opset, c->n_inputs, inputs);
+  sc_test_node_init(&t, c->op, c->opset, c->n_inputs, inputs, 0, 1);
   if (strcmp(c->op, "LeakyRelu") == 0)
     sc_node_set_attr_float(t.node, "alpha", 0.125f, NULL);
-  if (one_node_run(&t, NULL, &reference, &err) != SC_OK)
+  if (sc_test_node_run(&t, NULL, &reference, &err) != SC_OK)
     fail_msg("%s: %s", c->op, err.message);
   sc_broadcast_force_reference(0);
-  sc_graph_free(t.g);
+  sc_test_node_free_graph(&t);
 
   assert_int_equal(fast->dtype, reference->dtype);
   assert_true(sc_tensor_same_shape(fast, reference));
@@ -425,28 +367,28 @@ static void test_legacy_broadcast_places_b_at_axis(void **state)
   static const double expected_suffix[6] = {101, 202, 303, 104, 205, 306};
   int64_t da[2] = {2, 3};
   struct sc_tensor *in[2], *out;
-  struct one_node t;
+  struct sc_test_node t;
   (void)state;
 
   in[0] = sc_test_tensor(SC_DTYPE_FLOAT, 2, da, av);
   in[1] = vec(SC_DTYPE_FLOAT, 2, bv);
-  one_node_init(&t, "Add", 6, 2, in);
+  sc_test_node_init(&t, "Add", 6, 2, in, 0, 1);
   sc_node_set_attr_int(t.node, "broadcast", 1, NULL);
   sc_node_set_attr_int(t.node, "axis", 0, NULL);
   out = NULL;
-  assert_int_equal(one_node_run(&t, NULL, &out, NULL), SC_OK);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, NULL), SC_OK);
   assert_int_equal(out->rank, 2);
   assert_values(out, SC_DTYPE_FLOAT, 6, expected);
-  sc_graph_free(t.g);
+  sc_test_node_free_graph(&t);
   sc_tensor_free(in[1]);
 
   in[1] = vec(SC_DTYPE_FLOAT, 3, b3);
-  one_node_init(&t, "Add", 6, 2, in);
+  sc_test_node_init(&t, "Add", 6, 2, in, 0, 1);
   sc_node_set_attr_int(t.node, "broadcast", 1, NULL);
   out = NULL;
-  assert_int_equal(one_node_run(&t, NULL, &out, NULL), SC_OK);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, NULL), SC_OK);
   assert_values(out, SC_DTYPE_FLOAT, 6, expected_suffix);
-  sc_graph_free(t.g);
+  sc_test_node_free_graph(&t);
   free_all(2, in);
 }
 
@@ -455,20 +397,21 @@ static void test_legacy_broadcast_errors_name_the_node(void **state)
   static const double v[6] = {0};
   int64_t da[2] = {2, 3};
   struct sc_tensor *in[2];
-  struct one_node t;
+  struct sc_test_node t;
   (void)state;
 
   in[0] = sc_test_tensor(SC_DTYPE_FLOAT, 2, da, v);
   in[1] = vec(SC_DTYPE_FLOAT, 3, v);
-  one_node_init(&t, "Mul", 6, 2, in); /* broadcast=0: shapes must match */
+  sc_test_node_init(&t, "Mul", 6, 2, in, 0,
+                    1); /* broadcast=0: shapes must match */
   run_fails(&t, SC_ERR_FORMAT, "broadcast=0");
 
-  one_node_init(&t, "Mul", 6, 2, in); /* axis 0: 3 does not fit 2 */
+  sc_test_node_init(&t, "Mul", 6, 2, in, 0, 1); /* axis 0: 3 does not fit 2 */
   sc_node_set_attr_int(t.node, "broadcast", 1, NULL);
   sc_node_set_attr_int(t.node, "axis", 0, NULL);
   run_fails(&t, SC_ERR_FORMAT, "does not broadcast");
 
-  one_node_init(&t, "Sub", 6, 2, in);
+  sc_test_node_init(&t, "Sub", 6, 2, in, 0, 1);
   sc_node_set_attr_int(t.node, "broadcast", 1, NULL);
   sc_node_set_attr_int(t.node, "axis", 2, NULL);
   run_fails(&t, SC_ERR_FORMAT, "axis");
@@ -510,11 +453,11 @@ static void test_prelu_slope_must_broadcast_to_x(void **state)
   static const double v[6] = {0};
   int64_t ds[2] = {2, 1};
   struct sc_tensor *in[2];
-  struct one_node t;
+  struct sc_test_node t;
   (void)state;
   in[0] = vec(SC_DTYPE_FLOAT, 3, v);
   in[1] = sc_test_tensor(SC_DTYPE_FLOAT, 2, ds, v); /* would grow X */
-  one_node_init(&t, "PRelu", 16, 2, in);
+  sc_test_node_init(&t, "PRelu", 16, 2, in, 0, 1);
   run_fails(&t, SC_ERR_FORMAT, "does not broadcast");
   free_all(2, in);
 }
@@ -557,17 +500,17 @@ static void test_mod_sign_rules(void **state)
   static const double python[5] = {2, 1, -1, -2, 0};
   static const double c_rule[5] = {-1, 1, -1, 1, 0};
   struct sc_tensor *in[2], *out;
-  struct one_node t;
+  struct sc_test_node t;
   (void)state;
   in[0] = vec(SC_DTYPE_INT64, 5, av);
   in[1] = vec(SC_DTYPE_INT64, 5, bv);
   assert_values(run_ok("Mod", 13, 2, in), SC_DTYPE_INT64, 5, python);
-  one_node_init(&t, "Mod", 13, 2, in);
+  sc_test_node_init(&t, "Mod", 13, 2, in, 0, 1);
   sc_node_set_attr_int(t.node, "fmod", 1, NULL);
   out = NULL;
-  assert_int_equal(one_node_run(&t, NULL, &out, NULL), SC_OK);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, NULL), SC_OK);
   assert_values(out, SC_DTYPE_INT64, 5, c_rule);
-  sc_graph_free(t.g);
+  sc_test_node_free_graph(&t);
   free_all(2, in);
 }
 
@@ -575,11 +518,11 @@ static void test_mod_float_requires_fmod(void **state)
 {
   static const double v[2] = {1, 2};
   struct sc_tensor *in[2];
-  struct one_node t;
+  struct sc_test_node t;
   (void)state;
   in[0] = vec(SC_DTYPE_FLOAT, 2, v);
   in[1] = vec(SC_DTYPE_FLOAT, 2, v);
-  one_node_init(&t, "Mod", 13, 2, in);
+  sc_test_node_init(&t, "Mod", 13, 2, in, 0, 1);
   run_fails(&t, SC_ERR_FORMAT, "fmod");
   free_all(2, in);
 }
@@ -592,37 +535,37 @@ static void test_bitshift_edges_and_direction(void **state)
   static const double av2[2] = {0x80000000u, 6}, bv2[2] = {31, 1};
   static const double right2[2] = {1, 3};
   struct sc_tensor *in[2], *out;
-  struct one_node t;
+  struct sc_test_node t;
   (void)state;
   in[0] = vec(SC_DTYPE_UINT8, 3, av);
   in[1] = vec(SC_DTYPE_UINT8, 3, bv);
-  one_node_init(&t, "BitShift", 11, 2, in);
+  sc_test_node_init(&t, "BitShift", 11, 2, in, 0, 1);
   sc_node_set_attr_string(t.node, "direction", "LEFT", 4, NULL);
   out = NULL;
-  assert_int_equal(one_node_run(&t, NULL, &out, NULL), SC_OK);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, NULL), SC_OK);
   assert_values(out, SC_DTYPE_UINT8, 3, left);
-  sc_graph_free(t.g);
-  one_node_init(&t, "BitShift", 11, 2, in);
+  sc_test_node_free_graph(&t);
+  sc_test_node_init(&t, "BitShift", 11, 2, in, 0, 1);
   sc_node_set_attr_string(t.node, "direction", "RIGHT", 5, NULL);
   out = NULL;
-  assert_int_equal(one_node_run(&t, NULL, &out, NULL), SC_OK);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, NULL), SC_OK);
   assert_values(out, SC_DTYPE_UINT8, 3, right);
-  sc_graph_free(t.g);
-  one_node_init(&t, "BitShift", 11, 2, in);
+  sc_test_node_free_graph(&t);
+  sc_test_node_init(&t, "BitShift", 11, 2, in, 0, 1);
   sc_node_set_attr_string(t.node, "direction", "UP", 2, NULL);
   run_fails(&t, SC_ERR_FORMAT, "direction");
-  one_node_init(&t, "BitShift", 11, 2, in);
+  sc_test_node_init(&t, "BitShift", 11, 2, in, 0, 1);
   run_fails(&t, SC_ERR_FORMAT, "direction");
   free_all(2, in);
 
   in[0] = vec(SC_DTYPE_UINT32, 2, av2);
   in[1] = vec(SC_DTYPE_UINT32, 2, bv2);
-  one_node_init(&t, "BitShift", 11, 2, in);
+  sc_test_node_init(&t, "BitShift", 11, 2, in, 0, 1);
   sc_node_set_attr_string(t.node, "direction", "RIGHT", 5, NULL);
   out = NULL;
-  assert_int_equal(one_node_run(&t, NULL, &out, NULL), SC_OK);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, NULL), SC_OK);
   assert_values(out, SC_DTYPE_UINT32, 2, right2);
-  sc_graph_free(t.g);
+  sc_test_node_free_graph(&t);
   free_all(2, in);
 }
 
@@ -714,7 +657,7 @@ static void test_clip_bounds(void **state)
   static const double int_clip[4] = {-5, 0, 2, 2};
   static const double attr_clip[4] = {-1, 0, 3, 3.5};
   struct sc_tensor *in[3], *out;
-  struct one_node t;
+  struct sc_test_node t;
   (void)state;
   in[0] = vec(SC_DTYPE_FLOAT, 4, xv);
   in[1] = vec(SC_DTYPE_FLOAT, 1, lo);
@@ -729,16 +672,16 @@ static void test_clip_bounds(void **state)
   free_all(3, in);
 
   in[0] = vec(SC_DTYPE_FLOAT, 4, xv);
-  one_node_init(&t, "Clip", 6, 1, in);
+  sc_test_node_init(&t, "Clip", 6, 1, in, 0, 1);
   sc_node_set_attr_float(t.node, "min", -1.0f, NULL);
   sc_node_set_attr_float(t.node, "max", 3.5f, NULL);
   out = NULL;
-  assert_int_equal(one_node_run(&t, NULL, &out, NULL), SC_OK);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, NULL), SC_OK);
   assert_values(out, SC_DTYPE_FLOAT, 4, attr_clip);
-  sc_graph_free(t.g);
+  sc_test_node_free_graph(&t);
 
   in[1] = vec(SC_DTYPE_FLOAT, 4, xv);
-  one_node_init(&t, "Clip", 13, 2, in);
+  sc_test_node_init(&t, "Clip", 13, 2, in, 0, 1);
   run_fails(&t, SC_ERR_FORMAT, "must be a scalar");
   free_all(2, in);
 }
@@ -749,17 +692,17 @@ static void test_isinf_detect_flags(void **state)
   double xv[4];
   static const double both[4] = {1, 1, 0, 0}, positive[4] = {1, 0, 0, 0};
   struct sc_tensor *in[1], *out;
-  struct one_node t;
+  struct sc_test_node t;
   (void)state;
   xv[0] = INFINITY, xv[1] = -INFINITY, xv[2] = NAN, xv[3] = 1e30;
   in[0] = vec(SC_DTYPE_DOUBLE, 4, xv);
   assert_values(run_ok("IsInf", 10, 1, in), SC_DTYPE_BOOL, 4, both);
-  one_node_init(&t, "IsInf", 10, 1, in);
+  sc_test_node_init(&t, "IsInf", 10, 1, in, 0, 1);
   sc_node_set_attr_int(t.node, "detect_negative", 0, NULL);
   out = NULL;
-  assert_int_equal(one_node_run(&t, NULL, &out, NULL), SC_OK);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, NULL), SC_OK);
   assert_values(out, SC_DTYPE_BOOL, 4, positive);
-  sc_graph_free(t.g);
+  sc_test_node_free_graph(&t);
   free_all(1, in);
 }
 
@@ -773,7 +716,7 @@ static void test_variadic_broadcast_and_legacy_shapes(void **state)
   static const double mean[4] = {37, 212.0 / 3, 311.0 / 3, 412.0 / 3};
   int64_t dc[2] = {2, 2};
   struct sc_tensor *in[3], *out, *want;
-  struct one_node t;
+  struct sc_test_node t;
   (void)state;
   in[0] = vec(SC_DTYPE_DOUBLE, 2, av);
   in[1] = vec(SC_DTYPE_DOUBLE, 1, bv);
@@ -786,7 +729,7 @@ static void test_variadic_broadcast_and_legacy_shapes(void **state)
   assert_tensor_close(out, want, 0, 1e-15);
   sc_tensor_free(out);
   sc_tensor_free(want);
-  one_node_init(&t, "Max", 6, 3, in);
+  sc_test_node_init(&t, "Max", 6, 3, in, 0, 1);
   run_fails(&t, SC_ERR_FORMAT, "opset 8");
   free_all(3, in);
 }
@@ -860,14 +803,14 @@ static void test_pow_mixed_types(void **state)
 
 static struct sc_tensor *cast(struct sc_tensor *in, enum sc_dtype to)
 {
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_tensor *out = NULL;
   struct sc_error err;
-  one_node_init(&t, "Cast", 13, 1, &in);
+  sc_test_node_init(&t, "Cast", 13, 1, &in, 0, 1);
   sc_node_set_attr_int(t.node, "to", to, NULL);
-  if (one_node_run(&t, NULL, &out, &err) != SC_OK)
+  if (sc_test_node_run(&t, NULL, &out, &err) != SC_OK)
     fail_msg("Cast: %s", err.message);
-  sc_graph_free(t.g);
+  sc_test_node_free_graph(&t);
   return out;
 }
 
@@ -963,15 +906,15 @@ static void test_cast_opset1_string_target_and_castlike(void **state)
   static const double xv[2] = {1.75, -2.5}, like[1] = {0};
   static const double expected[2] = {1, -2};
   struct sc_tensor *in[2], *out;
-  struct one_node t;
+  struct sc_test_node t;
   (void)state;
   in[0] = vec(SC_DTYPE_FLOAT, 2, xv);
-  one_node_init(&t, "Cast", 1, 1, in);
+  sc_test_node_init(&t, "Cast", 1, 1, in, 0, 1);
   sc_node_set_attr_string(t.node, "to", "INT32", 5, NULL);
   out = NULL;
-  assert_int_equal(one_node_run(&t, NULL, &out, NULL), SC_OK);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, NULL), SC_OK);
   assert_values(out, SC_DTYPE_INT32, 2, expected);
-  sc_graph_free(t.g);
+  sc_test_node_free_graph(&t);
 
   in[1] = vec(SC_DTYPE_INT16, 1, like);
   assert_values(run_ok("CastLike", 15, 2, in), SC_DTYPE_INT16, 2, expected);
@@ -982,18 +925,18 @@ static void test_cast_errors_name_the_node(void **state)
 {
   static const double xv[1] = {1};
   struct sc_tensor *in[1];
-  struct one_node t;
+  struct sc_test_node t;
   (void)state;
   in[0] = vec(SC_DTYPE_FLOAT, 1, xv);
-  one_node_init(&t, "Cast", 13, 1, in);
+  sc_test_node_init(&t, "Cast", 13, 1, in, 0, 1);
   sc_node_set_attr_int(t.node, "to", SC_DTYPE_STRING, NULL);
   run_fails(&t, SC_ERR_UNSUPPORTED, "string");
-  one_node_init(&t, "Cast", 13, 1, in);
+  sc_test_node_init(&t, "Cast", 13, 1, in, 0, 1);
   sc_node_set_attr_int(t.node, "to", 0, NULL);
   run_fails(&t, SC_ERR_FORMAT, "'to'");
-  one_node_init(&t, "Cast", 13, 1, in);
+  sc_test_node_init(&t, "Cast", 13, 1, in, 0, 1);
   run_fails(&t, SC_ERR_FORMAT, "'to' is missing");
-  one_node_init(&t, "Cast", 1, 1, in);
+  sc_test_node_init(&t, "Cast", 1, 1, in, 0, 1);
   sc_node_set_attr_string(t.node, "to", "FLOAT99", 7, NULL);
   run_fails(&t, SC_ERR_FORMAT, "FLOAT99");
   free_all(1, in);
@@ -1006,15 +949,15 @@ static void test_cast_threads_match_serial(void **state)
   struct sc_tensor *in = random_tensor(SC_DTYPE_FLOAT, 2, dims, &seed);
   struct sc_tensor *serial, *parallel = NULL;
   struct sc_threadpool *threads;
-  struct one_node t;
+  struct sc_test_node t;
   (void)state;
   serial = cast(in, SC_DTYPE_FLOAT16);
   assert_int_equal(sc_threadpool_create(3, &threads, NULL), SC_OK);
-  one_node_init(&t, "Cast", 13, 1, &in);
+  sc_test_node_init(&t, "Cast", 13, 1, &in, 0, 1);
   sc_node_set_attr_int(t.node, "to", SC_DTYPE_FLOAT16, NULL);
-  assert_int_equal(one_node_run(&t, threads, &parallel, NULL), SC_OK);
+  assert_int_equal(sc_test_node_run(&t, threads, &parallel, NULL), SC_OK);
   assert_memory_equal(serial->data, parallel->data, sc_tensor_size(serial));
-  sc_graph_free(t.g);
+  sc_test_node_free_graph(&t);
   sc_threadpool_free(threads);
   sc_tensor_free(serial);
   sc_tensor_free(parallel);
@@ -1027,31 +970,31 @@ static void test_unsupported_dtype_names_node_and_input(void **state)
 {
   static const double v[2] = {1, 2};
   struct sc_tensor *in[2];
-  struct one_node t;
+  struct sc_test_node t;
   (void)state;
   in[0] = vec(SC_DTYPE_INT32, 2, v);
-  one_node_init(&t, "Sin", 13, 1, in);
+  sc_test_node_init(&t, "Sin", 13, 1, in, 0, 1);
   run_fails(&t, SC_ERR_UNSUPPORTED, "input 0 ('in0')");
-  one_node_init(&t, "Celu", 12, 1, in);
+  sc_test_node_init(&t, "Celu", 12, 1, in, 0, 1);
   run_fails(&t, SC_ERR_UNSUPPORTED, "int32");
   sc_tensor_free(in[0]);
 
   in[0] = vec(SC_DTYPE_BOOL, 2, v);
   in[1] = vec(SC_DTYPE_BOOL, 2, v);
-  one_node_init(&t, "Add", 14, 2, in);
+  sc_test_node_init(&t, "Add", 14, 2, in, 0, 1);
   run_fails(&t, SC_ERR_UNSUPPORTED, "input 0 ('in0') has dtype bool");
   free_all(2, in);
 
   in[0] = vec(SC_DTYPE_FLOAT, 2, v);
   in[1] = vec(SC_DTYPE_DOUBLE, 2, v);
-  one_node_init(&t, "Add", 14, 2, in);
+  sc_test_node_init(&t, "Add", 14, 2, in, 0, 1);
   run_fails(&t, SC_ERR_FORMAT, "different dtypes");
   sc_tensor_free(in[1]);
   in[1] = vec(SC_DTYPE_BOOL, 2, v);
-  one_node_init(&t, "Pow", 15, 2, in);
+  sc_test_node_init(&t, "Pow", 15, 2, in, 0, 1);
   run_fails(&t, SC_ERR_UNSUPPORTED, "input 1 ('in1')");
-  one_node_init(&t, "Where", 16, 3,
-                (struct sc_tensor *[]){in[0], in[0], in[0]});
+  sc_test_node_init(&t, "Where", 16, 3,
+                    (struct sc_tensor *[]){in[0], in[0], in[0]}, 0, 1);
   run_fails(&t, SC_ERR_UNSUPPORTED, "input 0 ('in0')");
   free_all(2, in);
 }
@@ -1060,21 +1003,21 @@ static void test_bad_shapes_and_attributes_name_the_node(void **state)
 {
   static const double v[3] = {1, 2, 3};
   struct sc_tensor *in[2];
-  struct one_node t;
+  struct sc_test_node t;
   (void)state;
   in[0] = vec(SC_DTYPE_FLOAT, 3, v);
   in[1] = vec(SC_DTYPE_FLOAT, 2, v);
-  one_node_init(&t, "Mul", 14, 2, in);
+  sc_test_node_init(&t, "Mul", 14, 2, in, 0, 1);
   run_fails(&t, SC_ERR_FORMAT, "cannot be broadcast");
-  one_node_init(&t, "Add", 14, 1, in);
+  sc_test_node_init(&t, "Add", 14, 1, in, 0, 1);
   run_fails(&t, SC_ERR_FORMAT, "inputs");
-  one_node_init(&t, "LeakyRelu", 16, 1, in);
+  sc_test_node_init(&t, "LeakyRelu", 16, 1, in, 0, 1);
   sc_node_set_attr_float(t.node, "alpha", INFINITY, NULL);
   run_fails(&t, SC_ERR_FORMAT, "alpha");
-  one_node_init(&t, "Celu", 12, 1, in);
+  sc_test_node_init(&t, "Celu", 12, 1, in, 0, 1);
   sc_node_set_attr_float(t.node, "alpha", 0.0f, NULL);
   run_fails(&t, SC_ERR_FORMAT, "alpha");
-  one_node_init(&t, "Elu", 6, 1, in);
+  sc_test_node_init(&t, "Elu", 6, 1, in, 0, 1);
   sc_node_set_attr_int(t.node, "alpha", 1, NULL); /* wrong attribute type */
   run_fails(&t, SC_ERR_FORMAT, "alpha");
   free_all(2, in);

@@ -15,79 +15,18 @@
 #include "runtime/gemm.h"
 #include "runtime/graph.h"
 #include "tests/support/assertions.h"
-
-#define NODE_NAME "node_under_test"
-
-/* A one-node graph whose inputs in0.. are graph inputs (NULL entries are
- * omitted inputs) and whose outputs are out0... */
-struct one_node {
-  struct sc_graph *g;
-  struct sc_node *node; /* for setting attributes before running */
-  int n_inputs;
-  struct sc_tensor *inputs[4];
-};
-
-static void one_node_init(struct one_node *t, const char *op, int64_t opset,
-                          int n_inputs, struct sc_tensor *const *inputs)
-{
-  const char *in_names[4], *out_names[1] = {"out0"};
-  char in_buf[4][8];
-  int i;
-
-  memset(t, 0, sizeof *t);
-  assert_int_equal(sc_graph_create(&t->g, NULL), SC_OK);
-  assert_int_equal(sc_graph_set_opset(t->g, "", opset, NULL), SC_OK);
-  t->n_inputs = n_inputs;
-  for (i = 0; i < n_inputs; i++) {
-    t->inputs[i] = inputs[i];
-    snprintf(in_buf[i], sizeof in_buf[i], "in%d", i);
-    in_names[i] = inputs[i] ? in_buf[i] : "";
-    if (inputs[i])
-      assert_int_equal(sc_graph_add_input(t->g, in_buf[i], inputs[i]->dtype,
-                                          inputs[i]->rank, inputs[i]->dims,
-                                          NULL),
-                       SC_OK);
-  }
-  assert_int_equal(sc_graph_add_node(t->g, NODE_NAME, op, "", n_inputs,
-                                     in_names, 1, out_names, &t->node, NULL),
-                   SC_OK);
-  assert_int_equal(sc_graph_add_output(t->g, "out0", NULL), SC_OK);
-}
-
-/* Prepares and runs; *out belongs to the caller. */
-static sc_status one_node_run(struct one_node *t, struct sc_tensor **out,
-                              struct sc_error *err)
-{
-  struct sc_feed feeds[4];
-  int i, n = 0;
-  sc_status st = sc_graph_prepare(t->g, err);
-  if (st)
-    return st;
-  for (i = 0; i < t->n_inputs; i++)
-    if (t->inputs[i]) {
-      feeds[n].name = t->g->values[t->g->inputs[n]].name;
-      feeds[n].tensor = t->inputs[i];
-      n++;
-    }
-  return sc_graph_run(t->g, n, feeds, out, NULL, err);
-}
-
-/* Frees the graph; the input tensors stay the caller's. */
-static void one_node_free(struct one_node *t)
-{
-  sc_graph_free(t->g);
-}
+#include "tests/support/one_node.h"
 
 /* Runs the node once with BLAS and once with the reference kernel; both
  * results are returned. */
-static void run_both_paths(struct one_node *t, struct sc_tensor **fast,
+static void run_both_paths(struct sc_test_node *t, struct sc_tensor **fast,
                            struct sc_tensor **reference)
 {
   struct sc_error err;
-  if (one_node_run(t, fast, &err) != SC_OK)
+  if (sc_test_node_run(t, NULL, fast, &err) != SC_OK)
     fail_msg("%s", err.message);
   sc_blas_disable(1);
-  if (one_node_run(t, reference, &err) != SC_OK) {
+  if (sc_test_node_run(t, NULL, reference, &err) != SC_OK) {
     sc_blas_disable(0);
     fail_msg("%s", err.message);
   }
@@ -117,12 +56,12 @@ static void test_matmul_2d_fast_path_matches_reference(void **state)
 {
   int64_t da[2] = {37, 53}, db[2] = {53, 29};
   struct sc_tensor *inputs[2], *fast = NULL, *ref = NULL, *want;
-  struct one_node t;
+  struct sc_test_node t;
   int64_t i, j, k;
   (void)state;
   inputs[0] = pattern(2, da, 0.1);
   inputs[1] = pattern(2, db, 0.7);
-  one_node_init(&t, "MatMul", 13, 2, inputs);
+  sc_test_node_init(&t, "MatMul", 13, 2, inputs, 0, 1);
   run_both_paths(&t, &fast, &ref);
 
   want = pattern(2, (int64_t[]){37, 29}, 0);
@@ -140,7 +79,7 @@ static void test_matmul_2d_fast_path_matches_reference(void **state)
   sc_tensor_free(ref);
   sc_tensor_free(inputs[0]);
   sc_tensor_free(inputs[1]);
-  one_node_free(&t);
+  sc_test_node_free_graph(&t);
 }
 
 /* Expected [batch..., M, N] of A [.., M, K] x B [.., K, N] with numpy
@@ -184,11 +123,11 @@ static void check_batched(int rank_a, const int64_t *da, int rank_b,
                           const int64_t *db, int rank_out, const int64_t *dout)
 {
   struct sc_tensor *inputs[2], *fast = NULL, *ref = NULL, *want;
-  struct one_node t;
+  struct sc_test_node t;
   int r;
   inputs[0] = pattern(rank_a, da, 0.3);
   inputs[1] = pattern(rank_b, db, 1.9);
-  one_node_init(&t, "MatMul", 9, 2, inputs);
+  sc_test_node_init(&t, "MatMul", 9, 2, inputs, 0, 1);
   run_both_paths(&t, &fast, &ref);
   assert_int_equal(fast->rank, rank_out);
   for (r = 0; r < rank_out; r++)
@@ -202,7 +141,7 @@ static void check_batched(int rank_a, const int64_t *da, int rank_b,
   sc_tensor_free(ref);
   sc_tensor_free(inputs[0]);
   sc_tensor_free(inputs[1]);
-  one_node_free(&t);
+  sc_test_node_free_graph(&t);
 }
 
 static void test_matmul_broadcasts_batch_dims(void **state)
@@ -224,12 +163,12 @@ static void test_matmul_shared_right_matrix_stacks_batches(void **state)
 static struct sc_tensor *matmul_of(struct sc_tensor *a, struct sc_tensor *b)
 {
   struct sc_tensor *inputs[2] = {a, b}, *out = NULL;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
-  one_node_init(&t, "MatMul", 13, 2, inputs);
-  if (one_node_run(&t, &out, &err) != SC_OK)
+  sc_test_node_init(&t, "MatMul", 13, 2, inputs, 0, 1);
+  if (sc_test_node_run(&t, NULL, &out, &err) != SC_OK)
     fail_msg("%s", err.message);
-  one_node_free(&t);
+  sc_test_node_free_graph(&t);
   sc_tensor_free(a);
   sc_tensor_free(b);
   return out;
@@ -282,16 +221,16 @@ static void test_matmul_int32_uses_exact_loop(void **state)
 static void test_matmul_rejects_inner_dimension_mismatch(void **state)
 {
   struct sc_tensor *inputs[2];
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   (void)state;
   inputs[0] = pattern(2, (int64_t[]){2, 3}, 0);
   inputs[1] = pattern(2, (int64_t[]){4, 2}, 0);
-  one_node_init(&t, "MatMul", 13, 2, inputs);
-  assert_int_equal(one_node_run(&t, NULL, &err), SC_ERR_FORMAT);
-  assert_non_null(strstr(err.message, NODE_NAME));
+  sc_test_node_init(&t, "MatMul", 13, 2, inputs, 0, 1);
+  assert_int_equal(sc_test_node_run(&t, NULL, NULL, &err), SC_ERR_FORMAT);
+  assert_non_null(strstr(err.message, SC_TEST_NODE_NAME));
   assert_non_null(strstr(err.message, "inner dimensions"));
-  one_node_free(&t);
+  sc_test_node_free_graph(&t);
   sc_tensor_free(inputs[0]);
   sc_tensor_free(inputs[1]);
 }
@@ -305,13 +244,13 @@ static void check_gemm(int trans_a, int trans_b, int c_rank,
   const int64_t m = 13, n = 11, k = 17;
   const float alpha = 0.5f, beta = 2.0f;
   struct sc_tensor *inputs[3], *fast = NULL, *ref = NULL, *want;
-  struct one_node t;
+  struct sc_test_node t;
   int64_t i, j, p;
 
   inputs[0] = pattern(2, trans_a ? (int64_t[]){k, m} : (int64_t[]){m, k}, 0.2);
   inputs[1] = pattern(2, trans_b ? (int64_t[]){n, k} : (int64_t[]){k, n}, 0.9);
   inputs[2] = c_rank >= 0 ? pattern(c_rank, c_dims, 2.5) : NULL;
-  one_node_init(&t, "Gemm", 13, inputs[2] ? 3 : 2, inputs);
+  sc_test_node_init(&t, "Gemm", 13, inputs[2] ? 3 : 2, inputs, 0, 1);
   assert_int_equal(sc_node_set_attr_int(t.node, "transA", trans_a, NULL),
                    SC_OK);
   assert_int_equal(sc_node_set_attr_int(t.node, "transB", trans_b, NULL),
@@ -342,7 +281,7 @@ static void check_gemm(int trans_a, int trans_b, int c_rank,
   sc_tensor_free(ref);
   for (i = 0; i < 3; i++)
     sc_tensor_free(inputs[i]);
-  one_node_free(&t);
+  sc_test_node_free_graph(&t);
 }
 
 static void test_gemm_transposes_and_bias_broadcasts(void **state)
@@ -363,7 +302,7 @@ static void test_gemm_transposes_and_bias_broadcasts(void **state)
 static void test_gemm_legacy_broadcast_zero_needs_full_bias(void **state)
 {
   struct sc_tensor *inputs[3], *out = NULL;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   int broadcast;
   (void)state;
@@ -371,20 +310,20 @@ static void test_gemm_legacy_broadcast_zero_needs_full_bias(void **state)
   inputs[1] = pattern(2, (int64_t[]){3, 4}, 0);
   inputs[2] = pattern(1, (int64_t[]){4}, 0);
   for (broadcast = 0; broadcast < 2; broadcast++) {
-    one_node_init(&t, "Gemm", 6, 3, inputs);
+    sc_test_node_init(&t, "Gemm", 6, 3, inputs, 0, 1);
     assert_int_equal(sc_node_set_attr_int(t.node, "broadcast", broadcast, NULL),
                      SC_OK);
     if (broadcast) {
-      assert_int_equal(one_node_run(&t, &out, &err), SC_OK);
+      assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
       assert_int_equal(out->dims[0], 2);
       assert_int_equal(out->dims[1], 4);
       sc_tensor_free(out);
     } else {
-      assert_int_equal(one_node_run(&t, NULL, &err), SC_ERR_FORMAT);
-      assert_non_null(strstr(err.message, NODE_NAME));
+      assert_int_equal(sc_test_node_run(&t, NULL, NULL, &err), SC_ERR_FORMAT);
+      assert_non_null(strstr(err.message, SC_TEST_NODE_NAME));
       assert_non_null(strstr(err.message, "broadcast = 0"));
     }
-    one_node_free(&t);
+    sc_test_node_free_graph(&t);
   }
   sc_tensor_free(inputs[0]);
   sc_tensor_free(inputs[1]);
@@ -396,7 +335,7 @@ static void test_gemm_int64_is_exact(void **state)
   /* [2^40, 1] x [[2^20], [3]] + [5] = 2^60 + 8 (not a double) */
   int64_t a[2] = {1LL << 40, 1}, b[2] = {1LL << 20, 3}, c[1] = {5};
   struct sc_tensor *inputs[3], *out = NULL;
-  struct one_node t;
+  struct sc_test_node t;
   (void)state;
   assert_int_equal(
       sc_tensor_create(SC_DTYPE_INT64, 2, (int64_t[]){1, 2}, &inputs[0], NULL),
@@ -410,14 +349,14 @@ static void test_gemm_int64_is_exact(void **state)
   memcpy(inputs[0]->data, a, sizeof a);
   memcpy(inputs[1]->data, b, sizeof b);
   memcpy(inputs[2]->data, c, sizeof c);
-  one_node_init(&t, "Gemm", 13, 3, inputs);
-  assert_int_equal(one_node_run(&t, &out, NULL), SC_OK);
+  sc_test_node_init(&t, "Gemm", 13, 3, inputs, 0, 1);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, NULL), SC_OK);
   assert_int_equal(((const int64_t *)out->data)[0], (1LL << 60) + 8);
   sc_tensor_free(out);
   sc_tensor_free(inputs[0]);
   sc_tensor_free(inputs[1]);
   sc_tensor_free(inputs[2]);
-  one_node_free(&t);
+  sc_test_node_free_graph(&t);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -427,16 +366,16 @@ static struct sc_tensor *einsum(const char *equation, int n,
                                 sc_status want_status, struct sc_error *err)
 {
   struct sc_tensor *out = NULL;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error local;
-  one_node_init(&t, "Einsum", 12, n, inputs);
+  sc_test_node_init(&t, "Einsum", 12, n, inputs, 0, 1);
   assert_int_equal(sc_node_set_attr_string(t.node, "equation", equation,
                                            strlen(equation), NULL),
                    SC_OK);
-  if (one_node_run(&t, &out, err ? err : &local) != want_status)
+  if (sc_test_node_run(&t, NULL, &out, err ? err : &local) != want_status)
     fail_msg("%s: unexpected status (%s)", equation,
              err ? err->message : local.message);
-  one_node_free(&t);
+  sc_test_node_free_graph(&t);
   return out;
 }
 
@@ -542,13 +481,13 @@ static void test_einsum_rejects_malformed_equations(void **state)
   struct sc_error err;
   (void)state;
   einsum("ij,jk->ik", 1, &x, SC_ERR_FORMAT, &err);
-  assert_non_null(strstr(err.message, NODE_NAME));
+  assert_non_null(strstr(err.message, SC_TEST_NODE_NAME));
   assert_non_null(strstr(err.message, "terms"));
   einsum("i$->i", 1, &x, SC_ERR_FORMAT, &err);
-  assert_non_null(strstr(err.message, NODE_NAME));
+  assert_non_null(strstr(err.message, SC_TEST_NODE_NAME));
   assert_non_null(strstr(err.message, "'$'"));
   einsum("ijk->i", 1, &x, SC_ERR_FORMAT, &err);
-  assert_non_null(strstr(err.message, NODE_NAME));
+  assert_non_null(strstr(err.message, SC_TEST_NODE_NAME));
   assert_non_null(strstr(err.message, "rank 2"));
   einsum("ij->iz", 1, &x, SC_ERR_FORMAT, &err);
   assert_non_null(strstr(err.message, "not in any input"));
@@ -563,32 +502,32 @@ static void test_det_of_batch_of_matrices(void **state)
    * 0 (singular) */
   float m[12] = {1, 2, 3, 4, 0, 1, 1, 0, 1, 2, 2, 4}, want_v[3] = {-2, -1, 0};
   struct sc_tensor *inputs[1], *out = NULL, *want;
-  struct one_node t;
+  struct sc_test_node t;
   (void)state;
   inputs[0] = sc_test_tensor_f32(3, (int64_t[]){3, 2, 2}, m);
-  one_node_init(&t, "Det", 11, 1, inputs);
-  assert_int_equal(one_node_run(&t, &out, NULL), SC_OK);
+  sc_test_node_init(&t, "Det", 11, 1, inputs, 0, 1);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, NULL), SC_OK);
   want = sc_test_tensor_f32(1, (int64_t[]){3}, want_v);
   assert_tensor_close(out, want, 1e-6, 1e-6);
   sc_tensor_free(out);
   sc_tensor_free(want);
   sc_tensor_free(inputs[0]);
-  one_node_free(&t);
+  sc_test_node_free_graph(&t);
 }
 
 static void test_det_rejects_non_square_input(void **state)
 {
   struct sc_tensor *inputs[1];
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   (void)state;
   inputs[0] = pattern(2, (int64_t[]){2, 3}, 0);
-  one_node_init(&t, "Det", 11, 1, inputs);
-  assert_int_equal(one_node_run(&t, NULL, &err), SC_ERR_FORMAT);
-  assert_non_null(strstr(err.message, NODE_NAME));
+  sc_test_node_init(&t, "Det", 11, 1, inputs, 0, 1);
+  assert_int_equal(sc_test_node_run(&t, NULL, NULL, &err), SC_ERR_FORMAT);
+  assert_non_null(strstr(err.message, SC_TEST_NODE_NAME));
   assert_non_null(strstr(err.message, "square"));
   sc_tensor_free(inputs[0]);
-  one_node_free(&t);
+  sc_test_node_free_graph(&t);
 }
 
 int main(void)

@@ -14,106 +14,13 @@
 #include "runtime/graph.h"
 #include "runtime/threadpool.h"
 #include "tests/support/assertions.h"
-
-#define NODE_NAME "norm_under_test"
-
-struct one_node {
-  struct sc_graph *g;
-  struct sc_node *node;
-  int n_inputs, n_outputs;
-  struct sc_tensor *inputs[5];
-};
-
-/* A graph of one node reading in0.. (in0 a graph input, the others
- * initializers) and writing out0..; takes ownership of the inputs. */
-static void one_node_init(struct one_node *t, const char *op, int64_t opset,
-                          int n_inputs, struct sc_tensor **inputs,
-                          int n_outputs)
-{
-  const char *in_names[5] = {"in0", "in1", "in2", "in3", "in4"};
-  const char *out_names[3] = {"out0", "out1", "out2"};
-  int i;
-  memset(t, 0, sizeof *t);
-  assert_int_equal(sc_graph_create(&t->g, NULL), SC_OK);
-  assert_int_equal(sc_graph_set_opset(t->g, "", opset, NULL), SC_OK);
-  t->n_inputs = n_inputs;
-  t->n_outputs = n_outputs;
-  for (i = 0; i < n_inputs; i++) {
-    t->inputs[i] = inputs[i];
-    if (i > 0) {
-      struct sc_tensor *copy = NULL;
-      assert_int_equal(sc_tensor_clone(inputs[i], &copy, NULL), SC_OK);
-      assert_int_equal(sc_graph_add_initializer(t->g, in_names[i], copy, NULL),
-                       SC_OK);
-    } else {
-      assert_int_equal(sc_graph_add_input(t->g, in_names[i], inputs[i]->dtype,
-                                          inputs[i]->rank, inputs[i]->dims,
-                                          NULL),
-                       SC_OK);
-    }
-  }
-  assert_int_equal(sc_graph_add_node(t->g, NODE_NAME, op, "", n_inputs,
-                                     in_names, n_outputs, out_names, &t->node,
-                                     NULL),
-                   SC_OK);
-  for (i = 0; i < n_outputs; i++)
-    assert_int_equal(sc_graph_add_output(t->g, out_names[i], NULL), SC_OK);
-}
-
-static sc_status one_node_run(struct one_node *t, struct sc_threadpool *threads,
-                              struct sc_tensor **outputs, struct sc_error *err)
-{
-  struct sc_feed feed;
-  struct sc_run_options opt;
-  sc_status st = sc_graph_prepare(t->g, err);
-  if (st)
-    return st;
-  feed.name = "in0";
-  feed.tensor = t->inputs[0];
-  memset(&opt, 0, sizeof opt);
-  opt.threads = threads;
-  return sc_graph_run(t->g, 1, &feed, outputs, &opt, err);
-}
-
-static void one_node_free(struct one_node *t)
-{
-  int i;
-  sc_graph_free(t->g);
-  for (i = 0; i < t->n_inputs; i++)
-    sc_tensor_free(t->inputs[i]);
-}
-
-static void set_float(struct one_node *t, const char *name, float v)
-{
-  assert_int_equal(sc_node_set_attr_float(t->node, name, v, NULL), SC_OK);
-}
-
-static void set_int(struct one_node *t, const char *name, int64_t v)
-{
-  assert_int_equal(sc_node_set_attr_int(t->node, name, v, NULL), SC_OK);
-}
-
-static void set_ints(struct one_node *t, const char *name, int64_t n,
-                     const int64_t *v)
-{
-  assert_int_equal(sc_node_set_attr_ints(t->node, name, n, v, NULL), SC_OK);
-}
+#include "tests/support/one_node.h"
 
 static struct sc_tensor *vec(int64_t n, const float *v)
 {
   int64_t dims[1];
   dims[0] = n;
   return sc_test_tensor_f32(1, dims, v);
-}
-
-/* Checks out (freed here) against float values of the given dims. */
-static void expect_f32(struct sc_tensor *out, int rank, const int64_t *dims,
-                       const float *values, double tolerance)
-{
-  struct sc_tensor *want = sc_test_tensor_f32(rank, dims, values);
-  assert_tensor_close(out, want, tolerance, tolerance);
-  sc_tensor_free(want);
-  sc_tensor_free(out);
 }
 
 /* --- BatchNormalization ------------------------------------------------ */
@@ -129,23 +36,24 @@ static void check_batchnorm(enum sc_dtype dtype, int64_t opset)
   static const double mean[2] = {1, 2}, var[2] = {4, 1};
   int64_t xd[4] = {1, 2, 1, 2}, pd[1] = {2};
   struct sc_tensor *inputs[5], *out = NULL, *want;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   inputs[0] = sc_test_tensor(dtype, 4, xd, xv);
   inputs[1] = sc_test_tensor(dtype, 1, pd, scale);
   inputs[2] = sc_test_tensor(dtype, 1, pd, bias);
   inputs[3] = sc_test_tensor(dtype, 1, pd, mean);
   inputs[4] = sc_test_tensor(dtype, 1, pd, var);
-  one_node_init(&t, "BatchNormalization", opset, 5, inputs, 1);
-  set_float(&t, "epsilon", 0.0f);
+  sc_test_node_init(&t, "BatchNormalization", opset, 5, inputs,
+                    SC_TEST_NODE_PARAMS_CONSTANT, 1);
+  sc_test_node_set_float(&t, "epsilon", 0.0f);
   if (opset < 7)
-    set_int(&t, "is_test", 1);
-  assert_int_equal(one_node_run(&t, NULL, &out, &err), SC_OK);
+    sc_test_node_set_int(&t, "is_test", 1);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
   want = sc_test_tensor(dtype, 4, xd, yv);
   assert_tensor_close(out, want, 1e-6, 1e-6);
   sc_tensor_free(want);
   sc_tensor_free(out);
-  one_node_free(&t);
+  sc_test_node_free(&t);
 }
 
 static void test_batchnorm_inference(void **state)
@@ -169,7 +77,7 @@ static void test_batchnorm_per_activation(void **state)
   static const float mean[4] = {0, 1, 2, 3}, var[4] = {1, 1, 4, 4};
   int64_t xd[3] = {2, 2, 2};
   struct sc_tensor *inputs[5], *out = NULL;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   (void)state;
   inputs[0] = sc_test_tensor_f32(3, xd, xv);
@@ -177,12 +85,13 @@ static void test_batchnorm_per_activation(void **state)
   inputs[2] = vec(4, zeros);
   inputs[3] = vec(4, mean);
   inputs[4] = vec(4, var);
-  one_node_init(&t, "BatchNormalization", 7, 5, inputs, 1);
-  set_float(&t, "epsilon", 0.0f);
-  set_int(&t, "spatial", 0);
-  assert_int_equal(one_node_run(&t, NULL, &out, &err), SC_OK);
-  expect_f32(out, 3, xd, yv, 1e-6);
-  one_node_free(&t);
+  sc_test_node_init(&t, "BatchNormalization", 7, 5, inputs,
+                    SC_TEST_NODE_PARAMS_CONSTANT, 1);
+  sc_test_node_set_float(&t, "epsilon", 0.0f);
+  sc_test_node_set_int(&t, "spatial", 0);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
+  assert_result_f32(out, 3, xd, yv, 1e-6);
+  sc_test_node_free(&t);
 }
 
 /* training_mode = 1: x = [[1, 3], [5, 7]] as N = 2, C = 1, 2 positions.
@@ -198,7 +107,7 @@ static void test_batchnorm_training_mode(void **state)
   static const float rm[1] = {0.4f}, rv[1] = {1.4f};
   int64_t xd[3] = {2, 1, 2}, pd[1] = {1};
   struct sc_tensor *inputs[5], *out[3] = {NULL, NULL, NULL};
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   (void)state;
   inputs[0] = sc_test_tensor_f32(3, xd, xv);
@@ -206,14 +115,15 @@ static void test_batchnorm_training_mode(void **state)
   inputs[2] = vec(1, zero);
   inputs[3] = vec(1, zero);
   inputs[4] = vec(1, one);
-  one_node_init(&t, "BatchNormalization", 15, 5, inputs, 3);
-  set_float(&t, "epsilon", 0.0f);
-  set_int(&t, "training_mode", 1);
-  assert_int_equal(one_node_run(&t, NULL, out, &err), SC_OK);
-  expect_f32(out[0], 3, xd, yv, 1e-6);
-  expect_f32(out[1], 1, pd, rm, 1e-6);
-  expect_f32(out[2], 1, pd, rv, 1e-6);
-  one_node_free(&t);
+  sc_test_node_init(&t, "BatchNormalization", 15, 5, inputs,
+                    SC_TEST_NODE_PARAMS_CONSTANT, 3);
+  sc_test_node_set_float(&t, "epsilon", 0.0f);
+  sc_test_node_set_int(&t, "training_mode", 1);
+  assert_int_equal(sc_test_node_run(&t, NULL, out, &err), SC_OK);
+  assert_result_f32(out[0], 3, xd, yv, 1e-6);
+  assert_result_f32(out[1], 1, pd, rm, 1e-6);
+  assert_result_f32(out[2], 1, pd, rv, 1e-6);
+  sc_test_node_free(&t);
 }
 
 /* --- Instance / Group / Layer ------------------------------------------- */
@@ -227,16 +137,17 @@ static void test_instancenorm(void **state)
   static const float yv[4] = {-0.99999000007f, 2.99999000007f, -1, -1};
   int64_t xd[3] = {1, 2, 2};
   struct sc_tensor *inputs[3], *out = NULL;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   (void)state;
   inputs[0] = sc_test_tensor_f32(3, xd, xv);
   inputs[1] = vec(2, scale);
   inputs[2] = vec(2, bias);
-  one_node_init(&t, "InstanceNormalization", 6, 3, inputs, 1);
-  assert_int_equal(one_node_run(&t, NULL, &out, &err), SC_OK);
-  expect_f32(out, 3, xd, yv, 1e-6);
-  one_node_free(&t);
+  sc_test_node_init(&t, "InstanceNormalization", 6, 3, inputs,
+                    SC_TEST_NODE_PARAMS_CONSTANT, 1);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
+  assert_result_f32(out, 3, xd, yv, 1e-6);
+  sc_test_node_free(&t);
 }
 
 /* x = [1, 3, 2, 2] as N = 1, C = 4, one position; 2 groups: group 0 =
@@ -251,17 +162,18 @@ static void check_groupnorm(int64_t opset)
   static const float yv[4] = {-0.999995f, 0.999995f, 5, 5};
   int64_t xd[3] = {1, 4, 1};
   struct sc_tensor *inputs[3], *out = NULL;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   int per_channel = opset >= 21;
   inputs[0] = sc_test_tensor_f32(3, xd, xv);
   inputs[1] = per_channel ? vec(4, cs) : vec(2, gs);
   inputs[2] = per_channel ? vec(4, cb) : vec(2, gb);
-  one_node_init(&t, "GroupNormalization", opset, 3, inputs, 1);
-  set_int(&t, "num_groups", 2);
-  assert_int_equal(one_node_run(&t, NULL, &out, &err), SC_OK);
-  expect_f32(out, 3, xd, yv, 1e-6);
-  one_node_free(&t);
+  sc_test_node_init(&t, "GroupNormalization", opset, 3, inputs,
+                    SC_TEST_NODE_PARAMS_CONSTANT, 1);
+  sc_test_node_set_int(&t, "num_groups", 2);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
+  assert_result_f32(out, 3, xd, yv, 1e-6);
+  sc_test_node_free(&t);
 }
 
 static void test_groupnorm_per_group_and_per_channel(void **state)
@@ -285,19 +197,20 @@ static void test_layernorm_last_axis(void **state)
   static const float mean[2] = {2, 4}, inv[2] = {1.22474487f, 0.612372436f};
   int64_t xd[2] = {2, 3}, sd[2] = {2, 1};
   struct sc_tensor *inputs[3], *out[3] = {NULL, NULL, NULL};
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   (void)state;
   inputs[0] = sc_test_tensor_f32(2, xd, xv);
   inputs[1] = vec(3, scale);
   inputs[2] = vec(3, bias);
-  one_node_init(&t, "LayerNormalization", 17, 3, inputs, 3);
-  set_float(&t, "epsilon", 0.0f);
-  assert_int_equal(one_node_run(&t, NULL, out, &err), SC_OK);
-  expect_f32(out[0], 2, xd, yv, 1e-6);
-  expect_f32(out[1], 2, sd, mean, 1e-6);
-  expect_f32(out[2], 2, sd, inv, 1e-6);
-  one_node_free(&t);
+  sc_test_node_init(&t, "LayerNormalization", 17, 3, inputs,
+                    SC_TEST_NODE_PARAMS_CONSTANT, 3);
+  sc_test_node_set_float(&t, "epsilon", 0.0f);
+  assert_int_equal(sc_test_node_run(&t, NULL, out, &err), SC_OK);
+  assert_result_f32(out[0], 2, xd, yv, 1e-6);
+  assert_result_f32(out[1], 2, sd, mean, 1e-6);
+  assert_result_f32(out[2], 2, sd, inv, 1e-6);
+  sc_test_node_free(&t);
 }
 
 /* axis 0 over all of x = [[1, 2, 3], [2, 4, 6]]: mean 3, variance
@@ -310,17 +223,18 @@ static void test_layernorm_axis_0_broadcast_scale(void **state)
   const float yv[6] = {-2 * k, -1 * k, 0, -1 * k, 1 * k, 3 * k};
   int64_t xd[2] = {2, 3};
   struct sc_tensor *inputs[2], *out = NULL;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   (void)state;
   inputs[0] = sc_test_tensor_f32(2, xd, xv);
   inputs[1] = vec(1, two);
-  one_node_init(&t, "LayerNormalization", 17, 2, inputs, 1);
-  set_int(&t, "axis", 0);
-  set_float(&t, "epsilon", 0.0f);
-  assert_int_equal(one_node_run(&t, NULL, &out, &err), SC_OK);
-  expect_f32(out, 2, xd, yv, 1e-6);
-  one_node_free(&t);
+  sc_test_node_init(&t, "LayerNormalization", 17, 2, inputs,
+                    SC_TEST_NODE_PARAMS_CONSTANT, 1);
+  sc_test_node_set_int(&t, "axis", 0);
+  sc_test_node_set_float(&t, "epsilon", 0.0f);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
+  assert_result_f32(out, 2, xd, yv, 1e-6);
+  sc_test_node_free(&t);
 }
 
 /* --- LRN / MeanVarianceNormalization ------------------------------------ */
@@ -335,18 +249,18 @@ static void test_lrn_window(void **state)
   const float yv[3] = {1 / sqrtf(5), 2 / sqrtf(13), 1};
   int64_t xd[4] = {1, 3, 1, 1};
   struct sc_tensor *inputs[1], *out = NULL;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   (void)state;
   inputs[0] = sc_test_tensor_f32(4, xd, xv);
-  one_node_init(&t, "LRN", 13, 1, inputs, 1);
-  set_int(&t, "size", 2);
-  set_float(&t, "alpha", 2);
-  set_float(&t, "beta", 0.5f);
-  set_float(&t, "bias", 0);
-  assert_int_equal(one_node_run(&t, NULL, &out, &err), SC_OK);
-  expect_f32(out, 4, xd, yv, 1e-6);
-  one_node_free(&t);
+  sc_test_node_init(&t, "LRN", 13, 1, inputs, SC_TEST_NODE_PARAMS_CONSTANT, 1);
+  sc_test_node_set_int(&t, "size", 2);
+  sc_test_node_set_float(&t, "alpha", 2);
+  sc_test_node_set_float(&t, "beta", 0.5f);
+  sc_test_node_set_float(&t, "bias", 0);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
+  assert_result_f32(out, 4, xd, yv, 1e-6);
+  sc_test_node_free(&t);
 }
 
 /* Default axes [0, 2, 3]: x[n][c] = [[1, 2], [3, 2]]; channel 0 holds 1, 3
@@ -358,21 +272,23 @@ static void test_mvn_axes(void **state)
   static const float x2[3] = {1, 2, 3}, y2[3] = {-1.22474487f, 0, 1.22474487f};
   int64_t d4[4] = {2, 2, 1, 1}, d2[2] = {1, 3}, axes[1] = {1};
   struct sc_tensor *inputs[1], *out = NULL;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   (void)state;
   inputs[0] = sc_test_tensor_f32(4, d4, x4);
-  one_node_init(&t, "MeanVarianceNormalization", 13, 1, inputs, 1);
-  assert_int_equal(one_node_run(&t, NULL, &out, &err), SC_OK);
-  expect_f32(out, 4, d4, y4, 1e-6);
-  one_node_free(&t);
+  sc_test_node_init(&t, "MeanVarianceNormalization", 13, 1, inputs,
+                    SC_TEST_NODE_PARAMS_CONSTANT, 1);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
+  assert_result_f32(out, 4, d4, y4, 1e-6);
+  sc_test_node_free(&t);
 
   inputs[0] = sc_test_tensor_f32(2, d2, x2);
-  one_node_init(&t, "MeanVarianceNormalization", 9, 1, inputs, 1);
-  set_ints(&t, "axes", 1, axes);
-  assert_int_equal(one_node_run(&t, NULL, &out, &err), SC_OK);
-  expect_f32(out, 2, d2, y2, 1e-6);
-  one_node_free(&t);
+  sc_test_node_init(&t, "MeanVarianceNormalization", 9, 1, inputs,
+                    SC_TEST_NODE_PARAMS_CONSTANT, 1);
+  sc_test_node_set_ints(&t, "axes", 1, axes);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
+  assert_result_f32(out, 2, d2, y2, 1e-6);
+  sc_test_node_free(&t);
 }
 
 /* --- threads ------------------------------------------------------------ */
@@ -407,24 +323,27 @@ static void test_results_identical_across_thread_counts(void **state)
     int run;
     for (run = 0; run < 2; run++) {
       struct sc_tensor *inputs[3];
-      struct one_node t;
+      struct sc_test_node t;
       struct sc_error err;
       inputs[0] = random_tensor(4, xd, 1);
       if (k == 0) {
         inputs[1] = random_tensor(1, pd, 2);
         inputs[2] = random_tensor(1, pd, 3);
-        one_node_init(&t, "InstanceNormalization", 6, 3, inputs, 1);
+        sc_test_node_init(&t, "InstanceNormalization", 6, 3, inputs,
+                          SC_TEST_NODE_PARAMS_CONSTANT, 1);
       } else if (k == 1) {
         inputs[1] = random_tensor(1, ld, 2);
         inputs[2] = random_tensor(1, ld, 3);
-        one_node_init(&t, "LayerNormalization", 17, 3, inputs, 1);
+        sc_test_node_init(&t, "LayerNormalization", 17, 3, inputs,
+                          SC_TEST_NODE_PARAMS_CONSTANT, 1);
       } else {
-        one_node_init(&t, "LRN", 13, 1, inputs, 1);
-        set_int(&t, "size", 5);
+        sc_test_node_init(&t, "LRN", 13, 1, inputs,
+                          SC_TEST_NODE_PARAMS_CONSTANT, 1);
+        sc_test_node_set_int(&t, "size", 5);
       }
-      assert_int_equal(one_node_run(&t, run ? pool : NULL, &result[run], &err),
-                       SC_OK);
-      one_node_free(&t);
+      assert_int_equal(
+          sc_test_node_run(&t, run ? pool : NULL, &result[run], &err), SC_OK);
+      sc_test_node_free(&t);
     }
     assert_memory_equal(result[0]->data, result[1]->data,
                         sc_tensor_size(result[0]));
@@ -441,12 +360,11 @@ static void test_results_identical_across_thread_counts(void **state)
  * `status` and a message naming the node and containing `needle`. */
 static void expect_failure(const char *op, int64_t opset, int rank,
                            const int64_t *xd, int n_params, int64_t param_len,
-                           int n_outputs, void (*setup)(struct one_node *t),
+                           int n_outputs, void (*setup)(struct sc_test_node *t),
                            sc_status status, const char *needle)
 {
   struct sc_tensor *inputs[5];
-  struct one_node t;
-  struct sc_error err;
+  struct sc_test_node t;
   int64_t pd[1];
   int i;
   pd[0] = param_len;
@@ -455,56 +373,54 @@ static void expect_failure(const char *op, int64_t opset, int rank,
   for (i = 1; i <= n_params; i++)
     assert_int_equal(sc_tensor_create(SC_DTYPE_FLOAT, 1, pd, &inputs[i], NULL),
                      SC_OK);
-  one_node_init(&t, op, opset, 1 + n_params, inputs, n_outputs);
+  sc_test_node_init(&t, op, opset, 1 + n_params, inputs,
+                    SC_TEST_NODE_PARAMS_CONSTANT, n_outputs);
   if (setup)
     setup(&t);
-  assert_int_equal(sc_graph_prepare(t.g, &err), status);
-  assert_non_null(strstr(err.message, NODE_NAME));
-  if (!strstr(err.message, needle))
-    fail_msg("message '%s' does not mention '%s'", err.message, needle);
-  one_node_free(&t);
+  sc_test_node_prepare_fails(&t, status, needle);
+  sc_test_node_free(&t);
 }
 
-static void set_training_2(struct one_node *t)
+static void set_training_2(struct sc_test_node *t)
 {
-  set_int(t, "training_mode", 2);
+  sc_test_node_set_int(t, "training_mode", 2);
 }
 
-static void set_axis_3(struct one_node *t)
+static void set_axis_3(struct sc_test_node *t)
 {
-  set_int(t, "axis", 3);
+  sc_test_node_set_int(t, "axis", 3);
 }
 
-static void set_stash_double(struct one_node *t)
+static void set_stash_double(struct sc_test_node *t)
 {
-  set_int(t, "stash_type", 11);
+  sc_test_node_set_int(t, "stash_type", 11);
 }
 
-static void set_groups_3(struct one_node *t)
+static void set_groups_3(struct sc_test_node *t)
 {
-  set_int(t, "num_groups", 3);
+  sc_test_node_set_int(t, "num_groups", 3);
 }
 
-static void set_groups_2(struct one_node *t)
+static void set_groups_2(struct sc_test_node *t)
 {
-  set_int(t, "num_groups", 2);
+  sc_test_node_set_int(t, "num_groups", 2);
 }
 
-static void set_axes_repeated(struct one_node *t)
+static void set_axes_repeated(struct sc_test_node *t)
 {
   static const int64_t axes[2] = {1, -3};
-  set_ints(t, "axes", 2, axes);
+  sc_test_node_set_ints(t, "axes", 2, axes);
 }
 
-static void set_axes_out_of_range(struct one_node *t)
+static void set_axes_out_of_range(struct sc_test_node *t)
 {
   static const int64_t axes[1] = {4};
-  set_ints(t, "axes", 1, axes);
+  sc_test_node_set_ints(t, "axes", 1, axes);
 }
 
-static void set_epsilon_negative(struct one_node *t)
+static void set_epsilon_negative(struct sc_test_node *t)
 {
-  set_float(t, "epsilon", -1.0f);
+  sc_test_node_set_float(t, "epsilon", -1.0f);
 }
 
 static void test_normalization_errors_name_the_node(void **state)

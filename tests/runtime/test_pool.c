@@ -13,128 +13,7 @@
 #include "runtime/graph.h"
 #include "runtime/threadpool.h"
 #include "tests/support/assertions.h"
-
-#define NODE_NAME "pool_under_test"
-
-struct one_node {
-  struct sc_graph *g;
-  struct sc_node *node;
-  int n_inputs, n_outputs;
-  struct sc_tensor *inputs[3];
-};
-
-/* A graph of one node reading in0.. (graph inputs, except those in
- * constant_mask which become initializers) and writing out0..; takes
- * ownership of the inputs. */
-static void one_node_init(struct one_node *t, const char *op, int64_t opset,
-                          int n_inputs, struct sc_tensor **inputs,
-                          unsigned constant_mask, int n_outputs)
-{
-  const char *in_names[3] = {"in0", "in1", "in2"};
-  const char *out_names[2] = {"out0", "out1"};
-  int i;
-  memset(t, 0, sizeof *t);
-  assert_int_equal(sc_graph_create(&t->g, NULL), SC_OK);
-  assert_int_equal(sc_graph_set_opset(t->g, "", opset, NULL), SC_OK);
-  t->n_inputs = n_inputs;
-  t->n_outputs = n_outputs;
-  for (i = 0; i < n_inputs; i++) {
-    t->inputs[i] = inputs[i];
-    if (constant_mask >> i & 1) {
-      struct sc_tensor *copy = NULL;
-      assert_int_equal(sc_tensor_clone(inputs[i], &copy, NULL), SC_OK);
-      assert_int_equal(sc_graph_add_initializer(t->g, in_names[i], copy, NULL),
-                       SC_OK);
-    } else {
-      assert_int_equal(sc_graph_add_input(t->g, in_names[i], inputs[i]->dtype,
-                                          inputs[i]->rank, inputs[i]->dims,
-                                          NULL),
-                       SC_OK);
-    }
-  }
-  assert_int_equal(sc_graph_add_node(t->g, NODE_NAME, op, "", n_inputs,
-                                     in_names, n_outputs, out_names, &t->node,
-                                     NULL),
-                   SC_OK);
-  for (i = 0; i < n_outputs; i++)
-    assert_int_equal(sc_graph_add_output(t->g, out_names[i], NULL), SC_OK);
-}
-
-/* Prepares and runs; outputs[] (caller frees) receive out0.. */
-static sc_status one_node_run(struct one_node *t, struct sc_threadpool *threads,
-                              struct sc_tensor **outputs, struct sc_error *err)
-{
-  struct sc_feed feeds[3];
-  struct sc_run_options opt;
-  int i, n = 0;
-  sc_status st = sc_graph_prepare(t->g, err);
-  if (st)
-    return st;
-  for (i = 0; i < t->g->n_inputs; i++) {
-    int v = t->g->inputs[i], k;
-    for (k = 0; k < t->n_inputs; k++) {
-      char name[8];
-      snprintf(name, sizeof name, "in%d", k);
-      if (strcmp(t->g->values[v].name, name) == 0) {
-        feeds[n].name = t->g->values[v].name;
-        feeds[n].tensor = t->inputs[k];
-        n++;
-      }
-    }
-  }
-  memset(&opt, 0, sizeof opt);
-  opt.threads = threads;
-  return sc_graph_run(t->g, n, feeds, outputs, &opt, err);
-}
-
-static void one_node_free(struct one_node *t)
-{
-  int i;
-  sc_graph_free(t->g);
-  for (i = 0; i < t->n_inputs; i++)
-    sc_tensor_free(t->inputs[i]);
-}
-
-static void set_ints(struct one_node *t, const char *name, int64_t n,
-                     const int64_t *v)
-{
-  assert_int_equal(sc_node_set_attr_ints(t->node, name, n, v, NULL), SC_OK);
-}
-
-static void set_int(struct one_node *t, const char *name, int64_t v)
-{
-  assert_int_equal(sc_node_set_attr_int(t->node, name, v, NULL), SC_OK);
-}
-
-static struct sc_tensor *tensor_i64(int rank, const int64_t *dims,
-                                    const int64_t *values)
-{
-  struct sc_tensor *t = NULL;
-  assert_int_equal(sc_tensor_create(SC_DTYPE_INT64, rank, dims, &t, NULL),
-                   SC_OK);
-  if (t->n_elements)
-    memcpy(t->data, values, sc_tensor_size(t));
-  return t;
-}
-
-/* Checks out (freed here) against float values of the given dims. */
-static void expect_f32(struct sc_tensor *out, int rank, const int64_t *dims,
-                       const float *values)
-{
-  struct sc_tensor *want = sc_test_tensor_f32(rank, dims, values);
-  assert_tensor_close(out, want, 1e-6, 1e-6);
-  sc_tensor_free(want);
-  sc_tensor_free(out);
-}
-
-static void expect_i64(struct sc_tensor *out, int rank, const int64_t *dims,
-                       const int64_t *values)
-{
-  struct sc_tensor *want = tensor_i64(rank, dims, values);
-  assert_tensor_close(out, want, 0, 0);
-  sc_tensor_free(want);
-  sc_tensor_free(out);
-}
+#include "tests/support/one_node.h"
 
 /* --- MaxPool ------------------------------------------------------------ */
 
@@ -149,19 +28,19 @@ static void check_maxpool_indices(int storage_order, const int64_t *indices)
   static const float yv[8] = {7, 8, 9, 9, 17, 18, 19, 19};
   int64_t xd[4] = {1, 2, 3, 3}, yd[4] = {1, 2, 2, 2}, kernel[2] = {2, 2};
   struct sc_tensor *inputs[1], *out[2] = {NULL, NULL};
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   int i;
   for (i = 0; i < 9; i++)
     xv[9 + i] = xv[i] + 10;
   inputs[0] = sc_test_tensor_f32(4, xd, xv);
-  one_node_init(&t, "MaxPool", 12, 1, inputs, 0, 2);
-  set_ints(&t, "kernel_shape", 2, kernel);
-  set_int(&t, "storage_order", storage_order);
-  assert_int_equal(one_node_run(&t, NULL, out, &err), SC_OK);
-  expect_f32(out[0], 4, yd, yv);
-  expect_i64(out[1], 4, yd, indices);
-  one_node_free(&t);
+  sc_test_node_init(&t, "MaxPool", 12, 1, inputs, 0, 2);
+  sc_test_node_set_ints(&t, "kernel_shape", 2, kernel);
+  sc_test_node_set_int(&t, "storage_order", storage_order);
+  assert_int_equal(sc_test_node_run(&t, NULL, out, &err), SC_OK);
+  assert_result_f32(out[0], 4, yd, yv, 1e-6);
+  assert_result_i64(out[1], 4, yd, indices);
+  sc_test_node_free(&t);
 }
 
 static void test_maxpool_indices_in_both_storage_orders(void **state)
@@ -182,7 +61,7 @@ static struct sc_tensor *pool_1d(const char *op, int64_t opset, const float *xv,
 {
   int64_t xd[3] = {1, 1, 0}, kernel[1], strides[1], pads[2];
   struct sc_tensor *inputs[1], *out = NULL;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   xd[2] = n;
   kernel[0] = k;
@@ -190,16 +69,16 @@ static struct sc_tensor *pool_1d(const char *op, int64_t opset, const float *xv,
   pads[0] = pad_begin;
   pads[1] = pad_end;
   inputs[0] = sc_test_tensor_f32(3, xd, xv);
-  one_node_init(&t, op, opset, 1, inputs, 0, 1);
-  set_ints(&t, "kernel_shape", 1, kernel);
-  set_ints(&t, "strides", 1, strides);
-  set_ints(&t, "pads", 2, pads);
+  sc_test_node_init(&t, op, opset, 1, inputs, 0, 1);
+  sc_test_node_set_ints(&t, "kernel_shape", 1, kernel);
+  sc_test_node_set_ints(&t, "strides", 1, strides);
+  sc_test_node_set_ints(&t, "pads", 2, pads);
   if (ceil_mode)
-    set_int(&t, "ceil_mode", 1);
+    sc_test_node_set_int(&t, "ceil_mode", 1);
   if (count_include_pad)
-    set_int(&t, "count_include_pad", 1);
-  assert_int_equal(one_node_run(&t, NULL, &out, &err), SC_OK);
-  one_node_free(&t);
+    sc_test_node_set_int(&t, "count_include_pad", 1);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
+  sc_test_node_free(&t);
   return out;
 }
 
@@ -213,7 +92,8 @@ static void test_maxpool_ties_nan_and_ceil_mode(void **state)
   struct sc_tensor *out;
   const float *v;
   (void)state;
-  expect_f32(pool_1d("MaxPool", 12, ties, 4, 2, 2, 0, 0, 0, 0), 3, d2, tie_max);
+  assert_result_f32(pool_1d("MaxPool", 12, ties, 4, 2, 2, 0, 0, 0, 0), 3, d2,
+                    tie_max, 1e-6);
   /* NaN propagates: window {1, NaN} gives NaN, {3, 0} gives 3 */
   out = pool_1d("MaxPool", 12, with_nan, 4, 2, 2, 0, 0, 0, 0);
   v = out->data;
@@ -222,8 +102,8 @@ static void test_maxpool_ties_nan_and_ceil_mode(void **state)
   sc_tensor_free(out);
   /* n = 4, k = 2, s = 2, end pad 1, ceil: ceil(3 / 2) + 1 = 3 windows, but
    * the third would start at 4, inside the end padding: dropped */
-  expect_f32(pool_1d("MaxPool", 12, four, 4, 2, 2, 0, 1, 1, 0), 3, d2,
-             ceil_max);
+  assert_result_f32(pool_1d("MaxPool", 12, four, 4, 2, 2, 0, 1, 1, 0), 3, d2,
+                    ceil_max, 1e-6);
 }
 
 /* First maximum wins: all-equal windows point at their first element. */
@@ -234,17 +114,17 @@ static void test_maxpool_tie_index_is_first(void **state)
   int64_t xd[3] = {1, 1, 4}, yd[3] = {1, 1, 2}, kernel[1] = {2},
           strides[1] = {2};
   struct sc_tensor *inputs[1], *out[2] = {NULL, NULL};
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   (void)state;
   inputs[0] = sc_test_tensor_f32(3, xd, xv);
-  one_node_init(&t, "MaxPool", 8, 1, inputs, 0, 2);
-  set_ints(&t, "kernel_shape", 1, kernel);
-  set_ints(&t, "strides", 1, strides);
-  assert_int_equal(one_node_run(&t, NULL, out, &err), SC_OK);
+  sc_test_node_init(&t, "MaxPool", 8, 1, inputs, 0, 2);
+  sc_test_node_set_ints(&t, "kernel_shape", 1, kernel);
+  sc_test_node_set_ints(&t, "strides", 1, strides);
+  assert_int_equal(sc_test_node_run(&t, NULL, out, &err), SC_OK);
   sc_tensor_free(out[0]);
-  expect_i64(out[1], 3, yd, first);
-  one_node_free(&t);
+  assert_result_i64(out[1], 3, yd, first);
+  sc_test_node_free(&t);
 }
 
 /* MaxPool in its other exact types, windows of 2 with stride 2:
@@ -266,20 +146,21 @@ static void test_maxpool_other_types(void **state)
   (void)state;
   for (i = 0; i < 4; i++) {
     struct sc_tensor *inputs[1], *out = NULL, *expected;
-    struct one_node t;
+    struct sc_test_node t;
     struct sc_error err;
     inputs[0] = sc_test_tensor(types[i], 3, xd, in[i]);
-    one_node_init(&t, i < 3 ? "MaxPool" : "GlobalMaxPool", 12, 1, inputs, 0, 1);
+    sc_test_node_init(&t, i < 3 ? "MaxPool" : "GlobalMaxPool", 12, 1, inputs, 0,
+                      1);
     if (i < 3) {
-      set_ints(&t, "kernel_shape", 1, kernel);
-      set_ints(&t, "strides", 1, strides);
+      sc_test_node_set_ints(&t, "kernel_shape", 1, kernel);
+      sc_test_node_set_ints(&t, "strides", 1, strides);
     }
-    assert_int_equal(one_node_run(&t, NULL, &out, &err), SC_OK);
+    assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
     expected = sc_test_tensor(types[i], 3, i < 3 ? yd : gd, want[i]);
     assert_tensor_close(out, expected, 0, 0);
     sc_tensor_free(out);
     sc_tensor_free(expected);
-    one_node_free(&t);
+    sc_test_node_free(&t);
   }
 }
 
@@ -296,16 +177,16 @@ static void check_average_2d(int count_include_pad, const float *expected)
   int64_t xd[4] = {1, 1, 3, 3}, yd[4] = {1, 1, 4, 4}, kernel[2] = {2, 2};
   int64_t pads[4] = {1, 1, 1, 1};
   struct sc_tensor *inputs[1], *out = NULL;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   inputs[0] = sc_test_tensor_f32(4, xd, xv);
-  one_node_init(&t, "AveragePool", 11, 1, inputs, 0, 1);
-  set_ints(&t, "kernel_shape", 2, kernel);
-  set_ints(&t, "pads", 4, pads);
-  set_int(&t, "count_include_pad", count_include_pad);
-  assert_int_equal(one_node_run(&t, NULL, &out, &err), SC_OK);
-  expect_f32(out, 4, yd, expected);
-  one_node_free(&t);
+  sc_test_node_init(&t, "AveragePool", 11, 1, inputs, 0, 1);
+  sc_test_node_set_ints(&t, "kernel_shape", 2, kernel);
+  sc_test_node_set_ints(&t, "pads", 4, pads);
+  sc_test_node_set_int(&t, "count_include_pad", count_include_pad);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
+  assert_result_f32(out, 4, yd, expected, 1e-6);
+  sc_test_node_free(&t);
 }
 
 static void test_averagepool_count_include_pad(void **state)
@@ -330,10 +211,10 @@ static void test_averagepool_ceil_mode_past_the_padding(void **state)
   static const float excluded[3] = {1.5, 3, 4.5}; /* 3/2, 9/3, 9/2 */
   int64_t yd[3] = {1, 1, 3};
   (void)state;
-  expect_f32(pool_1d("AveragePool", 10, xv, 5, 3, 2, 1, 0, 1, 1), 3, yd,
-             included);
-  expect_f32(pool_1d("AveragePool", 10, xv, 5, 3, 2, 1, 0, 1, 0), 3, yd,
-             excluded);
+  assert_result_f32(pool_1d("AveragePool", 10, xv, 5, 3, 2, 1, 0, 1, 1), 3, yd,
+                    included, 1e-6);
+  assert_result_f32(pool_1d("AveragePool", 10, xv, 5, 3, 2, 1, 0, 1, 0), 3, yd,
+                    excluded, 1e-6);
 }
 
 static struct sc_tensor *lp_pool(const char *op, int64_t opset, int64_t p,
@@ -341,21 +222,21 @@ static struct sc_tensor *lp_pool(const char *op, int64_t opset, int64_t p,
 {
   int64_t xd[3] = {1, 1, 4}, kernel[1] = {2}, strides[1] = {2};
   struct sc_tensor *inputs[1], *out = NULL;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   inputs[0] = sc_test_tensor_f32(3, xd, xv);
-  one_node_init(&t, op, opset, 1, inputs, 0, 1);
+  sc_test_node_init(&t, op, opset, 1, inputs, 0, 1);
   if (strcmp(op, "LpPool") == 0) {
-    set_ints(&t, "kernel_shape", 1, kernel);
-    set_ints(&t, "strides", 1, strides);
+    sc_test_node_set_ints(&t, "kernel_shape", 1, kernel);
+    sc_test_node_set_ints(&t, "strides", 1, strides);
   }
   if (opset >= 2)
-    set_int(&t, "p", p);
+    sc_test_node_set_int(&t, "p", p);
   else
     assert_int_equal(sc_node_set_attr_float(t.node, "p", (float)p, NULL),
                      SC_OK);
-  assert_int_equal(one_node_run(&t, NULL, &out, &err), SC_OK);
-  one_node_free(&t);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
+  sc_test_node_free(&t);
   return out;
 }
 
@@ -368,11 +249,12 @@ static void test_lppool_norms(void **state)
   static const float global2[1] = {5.0990195f}; /* sqrt(9 + 16 + 1) */
   int64_t yd[3] = {1, 1, 2}, gd[3] = {1, 1, 1};
   (void)state;
-  expect_f32(lp_pool("LpPool", 11, 2, xv), 3, yd, p2);
-  expect_f32(lp_pool("LpPool", 11, 1, xv), 3, yd, p1);
-  expect_f32(lp_pool("LpPool", 11, 3, xv), 3, yd, p3);
-  expect_f32(lp_pool("LpPool", 1, 2, xv), 3, yd, p2); /* p as a float */
-  expect_f32(lp_pool("GlobalLpPool", 2, 2, xv), 3, gd, global2);
+  assert_result_f32(lp_pool("LpPool", 11, 2, xv), 3, yd, p2, 1e-6);
+  assert_result_f32(lp_pool("LpPool", 11, 1, xv), 3, yd, p1, 1e-6);
+  assert_result_f32(lp_pool("LpPool", 11, 3, xv), 3, yd, p3, 1e-6);
+  assert_result_f32(lp_pool("LpPool", 1, 2, xv), 3, yd, p2,
+                    1e-6); /* p as a float */
+  assert_result_f32(lp_pool("GlobalLpPool", 2, 2, xv), 3, gd, global2, 1e-6);
 }
 
 /* channel 0 = [1, 2, 3, 4], channel 1 = [-1, -5, 0, 2] as 2x2 planes */
@@ -387,13 +269,13 @@ static void test_global_pools(void **state)
   (void)state;
   for (i = 0; i < 2; i++) {
     struct sc_tensor *inputs[1], *out = NULL;
-    struct one_node t;
+    struct sc_test_node t;
     struct sc_error err;
     inputs[0] = sc_test_tensor_f32(4, xd, xv);
-    one_node_init(&t, ops[i], 1, 1, inputs, 0, 1);
-    assert_int_equal(one_node_run(&t, NULL, &out, &err), SC_OK);
-    expect_f32(out, 4, yd, want[i]);
-    one_node_free(&t);
+    sc_test_node_init(&t, ops[i], 1, 1, inputs, 0, 1);
+    assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
+    assert_result_f32(out, 4, yd, want[i], 1e-6);
+    sc_test_node_free(&t);
   }
 }
 
@@ -423,16 +305,16 @@ static void test_pools_identical_across_thread_counts(void **state)
     int run, n_out = k == 0 ? 2 : 1, o;
     for (run = 0; run < 2; run++) {
       struct sc_tensor *inputs[1];
-      struct one_node t;
+      struct sc_test_node t;
       struct sc_error err;
       assert_int_equal(sc_tensor_clone(x, &inputs[0], NULL), SC_OK);
-      one_node_init(&t, ops[k], 12, 1, inputs, 0, n_out);
-      set_ints(&t, "kernel_shape", 2, kernel);
-      set_ints(&t, "strides", 2, strides);
-      set_ints(&t, "pads", 4, pads);
-      assert_int_equal(one_node_run(&t, run ? pool : NULL, result[run], &err),
-                       SC_OK);
-      one_node_free(&t);
+      sc_test_node_init(&t, ops[k], 12, 1, inputs, 0, n_out);
+      sc_test_node_set_ints(&t, "kernel_shape", 2, kernel);
+      sc_test_node_set_ints(&t, "strides", 2, strides);
+      sc_test_node_set_ints(&t, "pads", 4, pads);
+      assert_int_equal(
+          sc_test_node_run(&t, run ? pool : NULL, result[run], &err), SC_OK);
+      sc_test_node_free(&t);
     }
     for (o = 0; o < n_out; o++) {
       assert_int_equal(result[0][o]->n_elements, result[1][o]->n_elements);
@@ -464,22 +346,22 @@ static void test_maxunpool_places_values(void **state)
   (void)state;
   for (with_shape = 0; with_shape < 2; with_shape++) {
     struct sc_tensor *inputs[3], *out = NULL;
-    struct one_node t;
+    struct sc_test_node t;
     struct sc_error err;
     inputs[0] = sc_test_tensor_f32(4, xd, xv);
-    inputs[1] = tensor_i64(4, xd, iv);
-    inputs[2] = tensor_i64(1, sd, shape);
-    one_node_init(&t, "MaxUnpool", 11, with_shape ? 3 : 2, inputs, 0, 1);
+    inputs[1] = sc_test_tensor_i64(4, xd, iv);
+    inputs[2] = sc_test_tensor_i64(1, sd, shape);
+    sc_test_node_init(&t, "MaxUnpool", 11, with_shape ? 3 : 2, inputs, 0, 1);
     if (!with_shape)
       sc_tensor_free(inputs[2]);
-    set_ints(&t, "kernel_shape", 2, kernel);
-    set_ints(&t, "strides", 2, strides);
-    assert_int_equal(one_node_run(&t, NULL, &out, &err), SC_OK);
+    sc_test_node_set_ints(&t, "kernel_shape", 2, kernel);
+    sc_test_node_set_ints(&t, "strides", 2, strides);
+    assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
     if (with_shape)
-      expect_f32(out, 4, d5, y5);
+      assert_result_f32(out, 4, d5, y5, 1e-6);
     else
-      expect_f32(out, 4, d4, y4);
-    one_node_free(&t);
+      assert_result_f32(out, 4, d4, y4, 1e-6);
+    sc_test_node_free(&t);
   }
 }
 
@@ -489,18 +371,18 @@ static void test_maxunpool_rejects_index_outside_output(void **state)
   static const int64_t iv[4] = {5, 7, 13, 16};
   int64_t xd[4] = {1, 1, 2, 2}, kernel[2] = {2, 2}, strides[2] = {2, 2};
   struct sc_tensor *inputs[2], *out = NULL;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   (void)state;
   inputs[0] = sc_test_tensor_f32(4, xd, xv);
-  inputs[1] = tensor_i64(4, xd, iv);
-  one_node_init(&t, "MaxUnpool", 11, 2, inputs, 0, 1);
-  set_ints(&t, "kernel_shape", 2, kernel);
-  set_ints(&t, "strides", 2, strides);
-  assert_int_equal(one_node_run(&t, NULL, &out, &err), SC_ERR_FORMAT);
-  assert_non_null(strstr(err.message, NODE_NAME));
+  inputs[1] = sc_test_tensor_i64(4, xd, iv);
+  sc_test_node_init(&t, "MaxUnpool", 11, 2, inputs, 0, 1);
+  sc_test_node_set_ints(&t, "kernel_shape", 2, kernel);
+  sc_test_node_set_ints(&t, "strides", 2, strides);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_ERR_FORMAT);
+  assert_non_null(strstr(err.message, SC_TEST_NODE_NAME));
   assert_non_null(strstr(err.message, "index 16"));
-  one_node_free(&t);
+  sc_test_node_free(&t);
 }
 
 /* x = 0..15 as 4x4. RoI (0, 0, 0, 3, 3) covers the whole plane in 2x2 bins
@@ -514,7 +396,7 @@ static void test_maxroipool_bins(void **state)
   int64_t xd[4] = {1, 1, 4, 4}, rd[2] = {2, 5}, yd[4] = {2, 1, 2, 2};
   int64_t pooled[2] = {2, 2};
   struct sc_tensor *inputs[2], *out = NULL;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   int i;
   (void)state;
@@ -522,11 +404,11 @@ static void test_maxroipool_bins(void **state)
     xv[i] = (float)i;
   inputs[0] = sc_test_tensor_f32(4, xd, xv);
   inputs[1] = sc_test_tensor_f32(2, rd, rois);
-  one_node_init(&t, "MaxRoiPool", 1, 2, inputs, 0, 1);
-  set_ints(&t, "pooled_shape", 2, pooled);
-  assert_int_equal(one_node_run(&t, NULL, &out, &err), SC_OK);
-  expect_f32(out, 4, yd, yv);
-  one_node_free(&t);
+  sc_test_node_init(&t, "MaxRoiPool", 1, 2, inputs, 0, 1);
+  sc_test_node_set_ints(&t, "pooled_shape", 2, pooled);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
+  assert_result_f32(out, 4, yd, yv, 1e-6);
+  sc_test_node_free(&t);
 }
 
 static void test_maxroipool_rejects_bad_batch_index(void **state)
@@ -535,17 +417,17 @@ static void test_maxroipool_rejects_bad_batch_index(void **state)
   float xv[16] = {0};
   int64_t xd[4] = {1, 1, 4, 4}, rd[2] = {1, 5}, pooled[2] = {2, 2};
   struct sc_tensor *inputs[2], *out = NULL;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   (void)state;
   inputs[0] = sc_test_tensor_f32(4, xd, xv);
   inputs[1] = sc_test_tensor_f32(2, rd, rois);
-  one_node_init(&t, "MaxRoiPool", 1, 2, inputs, 0, 1);
-  set_ints(&t, "pooled_shape", 2, pooled);
-  assert_int_equal(one_node_run(&t, NULL, &out, &err), SC_ERR_FORMAT);
-  assert_non_null(strstr(err.message, NODE_NAME));
+  sc_test_node_init(&t, "MaxRoiPool", 1, 2, inputs, 0, 1);
+  sc_test_node_set_ints(&t, "pooled_shape", 2, pooled);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_ERR_FORMAT);
+  assert_non_null(strstr(err.message, SC_TEST_NODE_NAME));
   assert_non_null(strstr(err.message, "batch index"));
-  one_node_free(&t);
+  sc_test_node_free(&t);
 }
 
 /* --- error paths ----------------------------------------------------- */
@@ -555,52 +437,48 @@ static void test_maxroipool_rejects_bad_batch_index(void **state)
  * a message naming the node and containing `needle`. */
 static void expect_failure(const char *op, int64_t opset, enum sc_dtype dtype,
                            int rank, const int64_t *dims, int n_outputs,
-                           void (*setup)(struct one_node *t), sc_status status,
-                           const char *needle)
+                           void (*setup)(struct sc_test_node *t),
+                           sc_status status, const char *needle)
 {
   struct sc_tensor *inputs[1];
-  struct one_node t;
-  struct sc_error err;
+  struct sc_test_node t;
   assert_int_equal(sc_tensor_create(dtype, rank, dims, &inputs[0], NULL),
                    SC_OK);
-  one_node_init(&t, op, opset, 1, inputs, 0, n_outputs);
+  sc_test_node_init(&t, op, opset, 1, inputs, 0, n_outputs);
   if (setup)
     setup(&t);
-  assert_int_equal(sc_graph_prepare(t.g, &err), status);
-  assert_non_null(strstr(err.message, NODE_NAME));
-  if (!strstr(err.message, needle))
-    fail_msg("message '%s' does not mention '%s'", err.message, needle);
-  one_node_free(&t);
+  sc_test_node_prepare_fails(&t, status, needle);
+  sc_test_node_free(&t);
 }
 
-static void set_kernel_2x2(struct one_node *t)
+static void set_kernel_2x2(struct sc_test_node *t)
 {
   static const int64_t k[2] = {2, 2};
-  set_ints(t, "kernel_shape", 2, k);
+  sc_test_node_set_ints(t, "kernel_shape", 2, k);
 }
 
-static void set_kernel_4d(struct one_node *t)
+static void set_kernel_4d(struct sc_test_node *t)
 {
   static const int64_t k[4] = {2, 2, 2, 2};
-  set_ints(t, "kernel_shape", 4, k);
+  sc_test_node_set_ints(t, "kernel_shape", 4, k);
 }
 
-static void set_storage_order_2(struct one_node *t)
+static void set_storage_order_2(struct sc_test_node *t)
 {
   set_kernel_2x2(t);
-  set_int(t, "storage_order", 2);
+  sc_test_node_set_int(t, "storage_order", 2);
 }
 
-static void set_p_0(struct one_node *t)
+static void set_p_0(struct sc_test_node *t)
 {
   set_kernel_2x2(t);
-  set_int(t, "p", 0);
+  sc_test_node_set_int(t, "p", 0);
 }
 
-static void set_kernel_9x9(struct one_node *t)
+static void set_kernel_9x9(struct sc_test_node *t)
 {
   static const int64_t k[2] = {9, 9};
-  set_ints(t, "kernel_shape", 2, k);
+  sc_test_node_set_ints(t, "kernel_shape", 2, k);
 }
 
 static void test_pool_errors_name_the_node(void **state)

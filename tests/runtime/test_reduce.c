@@ -12,108 +12,13 @@
 #include "runtime/graph.h"
 #include "runtime/threadpool.h"
 #include "tests/support/assertions.h"
-
-#define NODE_NAME "node_under_test"
-
-/* A one-node graph: inputs in0.. (graph inputs, or initializers for the
- * bits of constant_mask; NULL entries are omitted inputs), outputs out0.. */
-struct one_node {
-  struct sc_graph *g;
-  struct sc_node *node; /* for setting attributes before running */
-  int n_inputs, n_outputs;
-  struct sc_tensor *inputs[4];
-  unsigned constant_mask;
-};
-
-static void one_node_init(struct one_node *t, const char *op, int64_t opset,
-                          int n_inputs, struct sc_tensor *const *inputs,
-                          unsigned constant_mask, int n_outputs)
-{
-  const char *in_names[4], *out_names[4];
-  char in_buf[4][8], out_buf[4][8];
-  int i;
-
-  memset(t, 0, sizeof *t);
-  assert_int_equal(sc_graph_create(&t->g, NULL), SC_OK);
-  assert_int_equal(sc_graph_set_opset(t->g, "", opset, NULL), SC_OK);
-  t->n_inputs = n_inputs;
-  t->n_outputs = n_outputs;
-  t->constant_mask = constant_mask;
-  for (i = 0; i < n_inputs; i++) {
-    t->inputs[i] = inputs[i];
-    snprintf(in_buf[i], sizeof in_buf[i], "in%d", i);
-    in_names[i] = inputs[i] ? in_buf[i] : "";
-    if (!inputs[i])
-      continue;
-    if (constant_mask >> i & 1) {
-      struct sc_tensor *copy = NULL;
-      assert_int_equal(sc_tensor_clone(inputs[i], &copy, NULL), SC_OK);
-      assert_int_equal(sc_graph_add_initializer(t->g, in_buf[i], copy, NULL),
-                       SC_OK);
-    } else {
-      assert_int_equal(sc_graph_add_input(t->g, in_buf[i], inputs[i]->dtype,
-                                          inputs[i]->rank, inputs[i]->dims,
-                                          NULL),
-                       SC_OK);
-    }
-  }
-  for (i = 0; i < n_outputs; i++) {
-    snprintf(out_buf[i], sizeof out_buf[i], "out%d", i);
-    out_names[i] = out_buf[i];
-  }
-  assert_int_equal(sc_graph_add_node(t->g, NODE_NAME, op, "", n_inputs,
-                                     in_names, n_outputs, out_names, &t->node,
-                                     NULL),
-                   SC_OK);
-  for (i = 0; i < n_outputs; i++)
-    assert_int_equal(sc_graph_add_output(t->g, out_buf[i], NULL), SC_OK);
-}
-
-/* Prepares and runs; outputs (n_outputs entries) belong to the caller. */
-static sc_status one_node_run(struct one_node *t, struct sc_threadpool *threads,
-                              struct sc_tensor **outputs, struct sc_error *err)
-{
-  struct sc_feed feeds[4];
-  struct sc_run_options opt;
-  int i, n = 0;
-  sc_status st = sc_graph_prepare(t->g, err);
-  if (st)
-    return st;
-  for (i = 0; i < t->n_inputs; i++)
-    if (t->inputs[i] && !(t->constant_mask >> i & 1)) {
-      feeds[n].name = t->g->values[t->g->inputs[n]].name;
-      feeds[n].tensor = t->inputs[i];
-      n++;
-    }
-  memset(&opt, 0, sizeof opt);
-  opt.threads = threads;
-  return sc_graph_run(t->g, n, feeds, outputs, &opt, err);
-}
-
-static void one_node_free(struct one_node *t)
-{
-  int i;
-  sc_graph_free(t->g);
-  for (i = 0; i < t->n_inputs; i++)
-    sc_tensor_free(t->inputs[i]);
-}
-
-static struct sc_tensor *tensor_i64(int rank, const int64_t *dims,
-                                    const int64_t *values)
-{
-  struct sc_tensor *t = NULL;
-  assert_int_equal(sc_tensor_create(SC_DTYPE_INT64, rank, dims, &t, NULL),
-                   SC_OK);
-  if (t->n_elements)
-    memcpy(t->data, values, sc_tensor_size(t));
-  return t;
-}
+#include "tests/support/one_node.h"
 
 static struct sc_tensor *axes_tensor(int n, const int64_t *axes)
 {
   int64_t dims[1];
   dims[0] = n;
-  return tensor_i64(1, dims, axes);
+  return sc_test_tensor_i64(1, dims, axes);
 }
 
 /* x = [[1, 2, 3], [4, 5, 6]] */
@@ -133,13 +38,13 @@ static struct sc_tensor *reduce(const char *op, int64_t opset,
 {
   int input_axes = strcmp(op, "ReduceSum") == 0 ? opset >= 13 : opset >= 18;
   struct sc_tensor *inputs[2] = {x, NULL}, *out = NULL;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
 
   if (input_axes && n_axes >= 0)
     inputs[1] = axes_tensor(n_axes, axes);
-  one_node_init(&t, op, opset, inputs[1] ? 2 : 1, inputs,
-                axes_constant ? 2u : 0u, 1);
+  sc_test_node_init(&t, op, opset, inputs[1] ? 2 : 1, inputs,
+                    axes_constant ? 2u : 0u, 1);
   if (!input_axes && n_axes >= 0)
     assert_int_equal(sc_node_set_attr_ints(t.node, "axes", n_axes, axes, NULL),
                      SC_OK);
@@ -148,32 +53,10 @@ static struct sc_tensor *reduce(const char *op, int64_t opset,
   if (noop)
     assert_int_equal(
         sc_node_set_attr_int(t.node, "noop_with_empty_axes", 1, NULL), SC_OK);
-  if (one_node_run(&t, NULL, &out, &err) != SC_OK)
+  if (sc_test_node_run(&t, NULL, &out, &err) != SC_OK)
     fail_msg("%s: %s", op, err.message);
-  one_node_free(&t);
+  sc_test_node_free(&t);
   return out;
-}
-
-static void expect_f32(struct sc_tensor *actual, int rank, const int64_t *dims,
-                       const float *values)
-{
-  struct sc_tensor *want = sc_test_tensor_f32(rank, dims, values);
-  assert_tensor_close(actual, want, 1e-6, 1e-6);
-  sc_tensor_free(want);
-  sc_tensor_free(actual);
-}
-
-static void expect_i64(struct sc_tensor *actual, int rank, const int64_t *dims,
-                       const int64_t *values)
-{
-  int64_t i;
-  assert_int_equal(actual->dtype, SC_DTYPE_INT64);
-  assert_int_equal(actual->rank, rank);
-  for (i = 0; i < rank; i++)
-    assert_int_equal(actual->dims[i], dims[i]);
-  for (i = 0; i < actual->n_elements; i++)
-    assert_int_equal(((const int64_t *)actual->data)[i], values[i]);
-  sc_tensor_free(actual);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -183,7 +66,8 @@ static void test_reduce_sum_keepdims_along_last_axis(void **state)
   int64_t axes[1] = {1}, dims[2] = {2, 1};
   float want[2] = {6, 15}; /* 1+2+3, 4+5+6 */
   (void)state;
-  expect_f32(reduce("ReduceSum", 13, x_2x3(), 1, axes, 1, 0, 1), 2, dims, want);
+  assert_result_f32(reduce("ReduceSum", 13, x_2x3(), 1, axes, 1, 0, 1), 2, dims,
+                    want, 1e-6);
 }
 
 static void test_reduce_sum_negative_axis_without_keepdims(void **state)
@@ -192,7 +76,8 @@ static void test_reduce_sum_negative_axis_without_keepdims(void **state)
   float want[2] = {6, 15};
   (void)state;
   /* axes fed at run time: the static pass defers the shape */
-  expect_f32(reduce("ReduceSum", 13, x_2x3(), 1, axes, 0, 0, 0), 1, dims, want);
+  assert_result_f32(reduce("ReduceSum", 13, x_2x3(), 1, axes, 0, 0, 0), 1, dims,
+                    want, 1e-6);
 }
 
 static void test_reduce_sum_empty_axes_reduce_everything(void **state)
@@ -200,10 +85,11 @@ static void test_reduce_sum_empty_axes_reduce_everything(void **state)
   int64_t dims[2] = {1, 1};
   float want[1] = {21};
   (void)state;
-  expect_f32(reduce("ReduceSum", 13, x_2x3(), 0, NULL, 1, 0, 1), 2, dims, want);
+  assert_result_f32(reduce("ReduceSum", 13, x_2x3(), 0, NULL, 1, 0, 1), 2, dims,
+                    want, 1e-6);
   /* omitted axes input: the same */
-  expect_f32(reduce("ReduceSum", 13, x_2x3(), -1, NULL, 1, 0, 0), 2, dims,
-             want);
+  assert_result_f32(reduce("ReduceSum", 13, x_2x3(), -1, NULL, 1, 0, 0), 2,
+                    dims, want, 1e-6);
 }
 
 static void test_reduce_sum_empty_axes_with_noop_is_identity(void **state)
@@ -211,7 +97,8 @@ static void test_reduce_sum_empty_axes_with_noop_is_identity(void **state)
   int64_t dims[2] = {2, 3};
   float want[6] = {1, 2, 3, 4, 5, 6};
   (void)state;
-  expect_f32(reduce("ReduceSum", 13, x_2x3(), 0, NULL, 1, 1, 0), 2, dims, want);
+  assert_result_f32(reduce("ReduceSum", 13, x_2x3(), 0, NULL, 1, 1, 0), 2, dims,
+                    want, 1e-6);
 }
 
 static void test_reduce_mean_attribute_axes_before_opset_18(void **state)
@@ -219,8 +106,8 @@ static void test_reduce_mean_attribute_axes_before_opset_18(void **state)
   int64_t axes[1] = {0}, dims[1] = {3};
   float want[3] = {2.5f, 3.5f, 4.5f};
   (void)state;
-  expect_f32(reduce("ReduceMean", 11, x_2x3(), 1, axes, 0, 0, 0), 1, dims,
-             want);
+  assert_result_f32(reduce("ReduceMean", 11, x_2x3(), 1, axes, 0, 0, 0), 1,
+                    dims, want, 1e-6);
 }
 
 static void test_reduce_mean_axes_input_from_opset_18(void **state)
@@ -228,8 +115,8 @@ static void test_reduce_mean_axes_input_from_opset_18(void **state)
   int64_t axes[1] = {0}, dims[2] = {1, 3};
   float want[3] = {2.5f, 3.5f, 4.5f};
   (void)state;
-  expect_f32(reduce("ReduceMean", 18, x_2x3(), 1, axes, 1, 0, 1), 2, dims,
-             want);
+  assert_result_f32(reduce("ReduceMean", 18, x_2x3(), 1, axes, 1, 0, 1), 2,
+                    dims, want, 1e-6);
 }
 
 static void test_reduce_kinds_over_all_axes(void **state)
@@ -251,8 +138,8 @@ static void test_reduce_kinds_over_all_axes(void **state)
   size_t i;
   (void)state;
   for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
-    expect_f32(reduce(cases[i].op, 13, x_2x3(), -1, NULL, 1, 0, 0), 2, dims,
-               &cases[i].want);
+    assert_result_f32(reduce(cases[i].op, 13, x_2x3(), -1, NULL, 1, 0, 0), 2,
+                      dims, &cases[i].want, 1e-6);
 }
 
 static void test_reduce_log_sum_exp_is_stable_for_large_values(void **state)
@@ -260,9 +147,9 @@ static void test_reduce_log_sum_exp_is_stable_for_large_values(void **state)
   float v[2] = {1000, 1000}, want[1] = {1000.693147f}; /* 1000 + ln 2 */
   int64_t dims[1] = {2}, out_dims[1] = {1};
   (void)state;
-  expect_f32(reduce("ReduceLogSumExp", 13, sc_test_tensor_f32(1, dims, v), -1,
-                    NULL, 1, 0, 0),
-             1, out_dims, want);
+  assert_result_f32(reduce("ReduceLogSumExp", 13,
+                           sc_test_tensor_f32(1, dims, v), -1, NULL, 1, 0, 0),
+                    1, out_dims, want, 1e-6);
 }
 
 static void test_reduce_max_propagates_nan(void **state)
@@ -270,9 +157,9 @@ static void test_reduce_max_propagates_nan(void **state)
   float v[3] = {1, NAN, 3}, want[1] = {NAN};
   int64_t dims[1] = {3}, out_dims[1] = {1};
   (void)state;
-  expect_f32(reduce("ReduceMax", 13, sc_test_tensor_f32(1, dims, v), -1, NULL,
-                    1, 0, 0),
-             1, out_dims, want);
+  assert_result_f32(reduce("ReduceMax", 13, sc_test_tensor_f32(1, dims, v), -1,
+                           NULL, 1, 0, 0),
+                    1, out_dims, want, 1e-6);
 }
 
 static void test_reduce_over_empty_set_gives_identity_values(void **state)
@@ -298,9 +185,9 @@ static void test_reduce_over_empty_set_gives_identity_values(void **state)
   for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     float want[2];
     want[0] = want[1] = cases[i].want;
-    expect_f32(reduce(cases[i].op, 13, sc_test_tensor_f32(2, dims, NULL), 1,
-                      axes, 0, 0, 0),
-               1, out_dims, want);
+    assert_result_f32(reduce(cases[i].op, 13, sc_test_tensor_f32(2, dims, NULL),
+                             1, axes, 0, 0, 0),
+                      1, out_dims, want, 1e-6);
   }
 }
 
@@ -316,9 +203,9 @@ static void test_reduce_middle_axis_of_3d(void **state)
   for (i = 0; i < 2; i++)
     for (k = 0; k < 4; k++)
       want[i * 4 + k] = (float)(36 * i + 3 * k + 12);
-  expect_f32(
+  assert_result_f32(
       reduce("ReduceSum", 13, sc_test_tensor_f32(3, dims, v), 1, axes, 0, 0, 1),
-      2, out_dims, want);
+      2, out_dims, want, 1e-6);
 }
 
 static void test_reduce_first_axis_of_wide_tensor_in_blocks(void **state)
@@ -333,9 +220,9 @@ static void test_reduce_first_axis_of_wide_tensor_in_blocks(void **state)
     v[i] = (float)i;
   for (i = 0; i < 150; i++)
     want[i] = (float)(3 * i + 450);
-  expect_f32(
+  assert_result_f32(
       reduce("ReduceSum", 13, sc_test_tensor_f32(2, dims, v), 1, axes, 0, 0, 1),
-      1, out_dims, want);
+      1, out_dims, want, 1e-6);
 }
 
 static void test_reduce_sum_int64_is_exact(void **state)
@@ -344,8 +231,9 @@ static void test_reduce_sum_int64_is_exact(void **state)
   int64_t v[2] = {9007199254740993LL, 1}, dims[1] = {2}, out_dims[1] = {1};
   int64_t want[1] = {9007199254740994LL};
   (void)state;
-  expect_i64(reduce("ReduceSum", 13, tensor_i64(1, dims, v), -1, NULL, 1, 0, 0),
-             1, out_dims, want);
+  assert_result_i64(reduce("ReduceSum", 13, sc_test_tensor_i64(1, dims, v), -1,
+                           NULL, 1, 0, 0),
+                    1, out_dims, want);
 }
 
 static void test_reduce_max_int64_over_empty_set_is_lowest(void **state)
@@ -353,9 +241,9 @@ static void test_reduce_max_int64_over_empty_set_is_lowest(void **state)
   int64_t dims[2] = {2, 0}, axes[1] = {1}, out_dims[1] = {2};
   int64_t want[2] = {INT64_MIN, INT64_MIN};
   (void)state;
-  expect_i64(
-      reduce("ReduceMax", 13, tensor_i64(2, dims, NULL), 1, axes, 0, 0, 0), 1,
-      out_dims, want);
+  assert_result_i64(reduce("ReduceMax", 13, sc_test_tensor_i64(2, dims, NULL),
+                           1, axes, 0, 0, 0),
+                    1, out_dims, want);
 }
 
 /* Runs a big float reduction with 1 and 2 threads and with the given axis;
@@ -364,7 +252,7 @@ static void check_thread_invariance(int64_t rows, int64_t cols, int64_t axis)
 {
   struct sc_threadpool *pool = NULL;
   struct sc_tensor *x, *inputs[1], *out1 = NULL, *out2 = NULL;
-  struct one_node t;
+  struct sc_test_node t;
   int64_t dims[2], i;
   float *v;
 
@@ -377,16 +265,16 @@ static void check_thread_invariance(int64_t rows, int64_t cols, int64_t axis)
   assert_int_equal(sc_threadpool_create(2, &pool, NULL), SC_OK);
 
   inputs[0] = x;
-  one_node_init(&t, "ReduceLogSumExp", 13, 1, inputs, 0, 1);
+  sc_test_node_init(&t, "ReduceLogSumExp", 13, 1, inputs, 0, 1);
   assert_int_equal(sc_node_set_attr_ints(t.node, "axes", 1, &axis, NULL),
                    SC_OK);
-  assert_int_equal(one_node_run(&t, NULL, &out1, NULL), SC_OK);
-  assert_int_equal(one_node_run(&t, pool, &out2, NULL), SC_OK);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out1, NULL), SC_OK);
+  assert_int_equal(sc_test_node_run(&t, pool, &out2, NULL), SC_OK);
   assert_int_equal(out1->n_elements, axis == 0 ? cols : rows);
   assert_memory_equal(out1->data, out2->data, sc_tensor_size(out1));
   sc_tensor_free(out1);
   sc_tensor_free(out2);
-  one_node_free(&t);
+  sc_test_node_free(&t);
   sc_threadpool_free(pool);
 }
 
@@ -416,32 +304,32 @@ static void test_reduce_rejects_axis_out_of_range(void **state)
 {
   int64_t axes[1] = {2};
   struct sc_tensor *inputs[2];
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   (void)state;
   inputs[0] = x_2x3();
   inputs[1] = axes_tensor(1, axes);
-  one_node_init(&t, "ReduceSum", 13, 2, inputs, 2u, 1);
-  assert_int_equal(one_node_run(&t, NULL, NULL, &err), SC_ERR_FORMAT);
-  assert_non_null(strstr(err.message, NODE_NAME));
+  sc_test_node_init(&t, "ReduceSum", 13, 2, inputs, 2u, 1);
+  assert_int_equal(sc_test_node_run(&t, NULL, NULL, &err), SC_ERR_FORMAT);
+  assert_non_null(strstr(err.message, SC_TEST_NODE_NAME));
   assert_non_null(strstr(err.message, "axis 2"));
-  one_node_free(&t);
+  sc_test_node_free(&t);
 }
 
 static void test_reduce_rejects_repeated_axis(void **state)
 {
   int64_t axes[2] = {1, -1};
   struct sc_tensor *inputs[1];
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   (void)state;
   inputs[0] = x_2x3();
-  one_node_init(&t, "ReduceMax", 13, 1, inputs, 0, 1);
+  sc_test_node_init(&t, "ReduceMax", 13, 1, inputs, 0, 1);
   assert_int_equal(sc_node_set_attr_ints(t.node, "axes", 2, axes, NULL), SC_OK);
-  assert_int_equal(one_node_run(&t, NULL, NULL, &err), SC_ERR_FORMAT);
-  assert_non_null(strstr(err.message, NODE_NAME));
+  assert_int_equal(sc_test_node_run(&t, NULL, NULL, &err), SC_ERR_FORMAT);
+  assert_non_null(strstr(err.message, SC_TEST_NODE_NAME));
   assert_non_null(strstr(err.message, "twice"));
-  one_node_free(&t);
+  sc_test_node_free(&t);
 }
 
 static void test_reduce_rejects_bool_input_as_unsupported(void **state)
@@ -449,15 +337,15 @@ static void test_reduce_rejects_bool_input_as_unsupported(void **state)
   double v[2] = {1, 0};
   int64_t dims[1] = {2};
   struct sc_tensor *inputs[1];
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   (void)state;
   inputs[0] = sc_test_tensor(SC_DTYPE_BOOL, 1, dims, v);
-  one_node_init(&t, "ReduceSum", 13, 1, inputs, 0, 1);
-  assert_int_equal(one_node_run(&t, NULL, NULL, &err), SC_ERR_UNSUPPORTED);
-  assert_non_null(strstr(err.message, NODE_NAME));
+  sc_test_node_init(&t, "ReduceSum", 13, 1, inputs, 0, 1);
+  assert_int_equal(sc_test_node_run(&t, NULL, NULL, &err), SC_ERR_UNSUPPORTED);
+  assert_non_null(strstr(err.message, SC_TEST_NODE_NAME));
   assert_non_null(strstr(err.message, "bool"));
-  one_node_free(&t);
+  sc_test_node_free(&t);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -466,18 +354,18 @@ static struct sc_tensor *arg(const char *op, struct sc_tensor *x, int64_t axis,
                              int keepdims, int select_last)
 {
   struct sc_tensor *inputs[1] = {x}, *out = NULL;
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
-  one_node_init(&t, op, 13, 1, inputs, 0, 1);
+  sc_test_node_init(&t, op, 13, 1, inputs, 0, 1);
   assert_int_equal(sc_node_set_attr_int(t.node, "axis", axis, NULL), SC_OK);
   assert_int_equal(sc_node_set_attr_int(t.node, "keepdims", keepdims, NULL),
                    SC_OK);
   assert_int_equal(
       sc_node_set_attr_int(t.node, "select_last_index", select_last, NULL),
       SC_OK);
-  if (one_node_run(&t, NULL, &out, &err) != SC_OK)
+  if (sc_test_node_run(&t, NULL, &out, &err) != SC_OK)
     fail_msg("%s", err.message);
-  one_node_free(&t);
+  sc_test_node_free(&t);
   return out;
 }
 
@@ -492,8 +380,8 @@ static void test_argmax_ties_take_first_or_last_index(void **state)
 {
   int64_t dims[2] = {2, 1}, first[2] = {1, 0}, last[2] = {2, 1};
   (void)state;
-  expect_i64(arg("ArgMax", x_ties(), 1, 1, 0), 2, dims, first);
-  expect_i64(arg("ArgMax", x_ties(), -1, 1, 1), 2, dims, last);
+  assert_result_i64(arg("ArgMax", x_ties(), 1, 1, 0), 2, dims, first);
+  assert_result_i64(arg("ArgMax", x_ties(), -1, 1, 1), 2, dims, last);
 }
 
 static void test_argmin_along_first_axis_without_keepdims(void **state)
@@ -501,7 +389,7 @@ static void test_argmin_along_first_axis_without_keepdims(void **state)
   /* columns (1, 2) -> 0, (3, 2) -> 1, (3, 1) -> 1 */
   int64_t dims[1] = {3}, want[3] = {0, 1, 1};
   (void)state;
-  expect_i64(arg("ArgMin", x_ties(), 0, 0, 0), 1, dims, want);
+  assert_result_i64(arg("ArgMin", x_ties(), 0, 0, 0), 1, dims, want);
 }
 
 static void test_cumsum_reverse_exclusive(void **state)
@@ -509,16 +397,16 @@ static void test_cumsum_reverse_exclusive(void **state)
   float v[3] = {1, 2, 3}, want[3] = {5, 3, 0};
   int64_t dims[1] = {3}, axis[1] = {0};
   struct sc_tensor *inputs[2], *out = NULL;
-  struct one_node t;
+  struct sc_test_node t;
   (void)state;
   inputs[0] = sc_test_tensor_f32(1, dims, v);
-  inputs[1] = tensor_i64(0, NULL, axis);
-  one_node_init(&t, "CumSum", 14, 2, inputs, 0, 1);
+  inputs[1] = sc_test_tensor_i64(0, NULL, axis);
+  sc_test_node_init(&t, "CumSum", 14, 2, inputs, 0, 1);
   assert_int_equal(sc_node_set_attr_int(t.node, "exclusive", 1, NULL), SC_OK);
   assert_int_equal(sc_node_set_attr_int(t.node, "reverse", 1, NULL), SC_OK);
-  assert_int_equal(one_node_run(&t, NULL, &out, NULL), SC_OK);
-  expect_f32(out, 1, dims, want);
-  one_node_free(&t);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, NULL), SC_OK);
+  assert_result_f32(out, 1, dims, want, 1e-6);
+  sc_test_node_free(&t);
 }
 
 static void test_cumsum_along_inner_axis_of_int32(void **state)
@@ -526,17 +414,17 @@ static void test_cumsum_along_inner_axis_of_int32(void **state)
   double v[6] = {1, 2, 3, 4, 5, 6}, want[6] = {1, 3, 6, 4, 9, 15};
   int64_t dims[2] = {2, 3}, axis[1] = {-1};
   struct sc_tensor *inputs[2], *out = NULL, *expected;
-  struct one_node t;
+  struct sc_test_node t;
   (void)state;
   inputs[0] = sc_test_tensor(SC_DTYPE_INT32, 2, dims, v);
-  inputs[1] = tensor_i64(1, (int64_t[]){1}, axis);
-  one_node_init(&t, "CumSum", 14, 2, inputs, 2u, 1);
-  assert_int_equal(one_node_run(&t, NULL, &out, NULL), SC_OK);
+  inputs[1] = sc_test_tensor_i64(1, (int64_t[]){1}, axis);
+  sc_test_node_init(&t, "CumSum", 14, 2, inputs, 2u, 1);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, NULL), SC_OK);
   expected = sc_test_tensor(SC_DTYPE_INT32, 2, dims, want);
   assert_tensor_close(out, expected, 0, 0);
   sc_tensor_free(expected);
   sc_tensor_free(out);
-  one_node_free(&t);
+  sc_test_node_free(&t);
 }
 
 /* TopK of x along its last axis; values and indices returned. */
@@ -545,16 +433,16 @@ static void topk(struct sc_tensor *x, int64_t k, int largest,
                  sc_status want_status, struct sc_error *err)
 {
   struct sc_tensor *inputs[2], *outs[2] = {NULL, NULL};
-  struct one_node t;
+  struct sc_test_node t;
   inputs[0] = x;
-  inputs[1] = tensor_i64(1, (int64_t[]){1}, &k);
-  one_node_init(&t, "TopK", 11, 2, inputs, 2u, 2);
+  inputs[1] = sc_test_tensor_i64(1, (int64_t[]){1}, &k);
+  sc_test_node_init(&t, "TopK", 11, 2, inputs, 2u, 2);
   assert_int_equal(sc_node_set_attr_int(t.node, "largest", largest, NULL),
                    SC_OK);
-  assert_int_equal(one_node_run(&t, NULL, outs, err), want_status);
+  assert_int_equal(sc_test_node_run(&t, NULL, outs, err), want_status);
   *values = outs[0];
   *indices = outs[1];
-  one_node_free(&t);
+  sc_test_node_free(&t);
 }
 
 static void test_topk_ties_keep_lower_index_first(void **state)
@@ -565,11 +453,11 @@ static void test_topk_ties_keep_lower_index_first(void **state)
   struct sc_tensor *values, *indices;
   (void)state;
   topk(sc_test_tensor_f32(1, dims, v), 2, 1, &values, &indices, SC_OK, NULL);
-  expect_f32(values, 1, out_dims, big);
-  expect_i64(indices, 1, out_dims, big_at);
+  assert_result_f32(values, 1, out_dims, big, 1e-6);
+  assert_result_i64(indices, 1, out_dims, big_at);
   topk(sc_test_tensor_f32(1, dims, v), 2, 0, &values, &indices, SC_OK, NULL);
-  expect_f32(values, 1, out_dims, small);
-  expect_i64(indices, 1, out_dims, small_at);
+  assert_result_f32(values, 1, out_dims, small, 1e-6);
+  assert_result_i64(indices, 1, out_dims, small_at);
 }
 
 static void test_topk_rejects_k_larger_than_axis(void **state)
@@ -581,7 +469,7 @@ static void test_topk_rejects_k_larger_than_axis(void **state)
   (void)state;
   topk(sc_test_tensor_f32(1, dims, v), 5, 1, &values, &indices, SC_ERR_FORMAT,
        &err);
-  assert_non_null(strstr(err.message, NODE_NAME));
+  assert_non_null(strstr(err.message, SC_TEST_NODE_NAME));
   assert_non_null(strstr(err.message, "K = 5"));
 }
 
@@ -591,11 +479,11 @@ static struct sc_tensor *normalise(const char *op, int64_t opset,
                                    struct sc_tensor *x, int64_t axis)
 {
   struct sc_tensor *inputs[1] = {x}, *out = NULL;
-  struct one_node t;
-  one_node_init(&t, op, opset, 1, inputs, 0, 1);
+  struct sc_test_node t;
+  sc_test_node_init(&t, op, opset, 1, inputs, 0, 1);
   assert_int_equal(sc_node_set_attr_int(t.node, "axis", axis, NULL), SC_OK);
-  assert_int_equal(one_node_run(&t, NULL, &out, NULL), SC_OK);
-  one_node_free(&t);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, NULL), SC_OK);
+  sc_test_node_free(&t);
   return out;
 }
 
@@ -616,7 +504,7 @@ static void test_softmax_before_opset_13_coerces_to_2d(void **state)
   float want[8] = {0.1f, 0.2f, 0.3f, 0.4f, 0.1f, 0.2f, 0.3f, 0.4f};
   int64_t dims[3] = {2, 2, 2};
   (void)state;
-  expect_f32(normalise("Softmax", 11, x_logs(), 1), 3, dims, want);
+  assert_result_f32(normalise("Softmax", 11, x_logs(), 1), 3, dims, want, 1e-6);
 }
 
 static void test_softmax_from_opset_13_is_along_axis(void **state)
@@ -626,7 +514,7 @@ static void test_softmax_from_opset_13_is_along_axis(void **state)
                    0.25f, 2.0f / 6, 0.75f, 4.0f / 6};
   int64_t dims[3] = {2, 2, 2};
   (void)state;
-  expect_f32(normalise("Softmax", 13, x_logs(), 1), 3, dims, want);
+  assert_result_f32(normalise("Softmax", 13, x_logs(), 1), 3, dims, want, 1e-6);
 }
 
 static void test_log_softmax_of_large_values(void **state)
@@ -636,8 +524,9 @@ static void test_log_softmax_of_large_values(void **state)
   float want[2] = {-1.3132617f, -0.3132617f};
   int64_t dims[1] = {2};
   (void)state;
-  expect_f32(normalise("LogSoftmax", 13, sc_test_tensor_f32(1, dims, v), -1), 1,
-             dims, want);
+  assert_result_f32(
+      normalise("LogSoftmax", 13, sc_test_tensor_f32(1, dims, v), -1), 1, dims,
+      want, 1e-6);
 }
 
 static void test_hardmax_marks_first_maximum(void **state)
@@ -645,22 +534,22 @@ static void test_hardmax_marks_first_maximum(void **state)
   float v[6] = {1, 3, 3, 2, 2, 1}, want[6] = {0, 1, 0, 1, 0, 0};
   int64_t dims[2] = {2, 3};
   (void)state;
-  expect_f32(normalise("Hardmax", 13, sc_test_tensor_f32(2, dims, v), 1), 2,
-             dims, want);
+  assert_result_f32(normalise("Hardmax", 13, sc_test_tensor_f32(2, dims, v), 1),
+                    2, dims, want, 1e-6);
 }
 
 static void test_softmax_rejects_axis_out_of_range(void **state)
 {
   struct sc_tensor *inputs[1];
-  struct one_node t;
+  struct sc_test_node t;
   struct sc_error err;
   (void)state;
   inputs[0] = x_2x3();
-  one_node_init(&t, "Softmax", 13, 1, inputs, 0, 1);
+  sc_test_node_init(&t, "Softmax", 13, 1, inputs, 0, 1);
   assert_int_equal(sc_node_set_attr_int(t.node, "axis", 2, NULL), SC_OK);
-  assert_int_equal(one_node_run(&t, NULL, NULL, &err), SC_ERR_FORMAT);
-  assert_non_null(strstr(err.message, NODE_NAME));
-  one_node_free(&t);
+  assert_int_equal(sc_test_node_run(&t, NULL, NULL, &err), SC_ERR_FORMAT);
+  assert_non_null(strstr(err.message, SC_TEST_NODE_NAME));
+  sc_test_node_free(&t);
 }
 
 int main(void)

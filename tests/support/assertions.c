@@ -41,15 +41,67 @@ void sc_test_tensor_close(const struct sc_tensor *actual,
   }
 }
 
-struct sc_tensor *sc_test_tensor_f32(int rank, const int64_t *dims,
-                                     const float *values)
+void sc_test_result_f32(struct sc_tensor *actual, int rank, const int64_t *dims,
+                        const float *values, double tolerance, const char *file,
+                        int line)
+{
+  struct sc_tensor *want = sc_test_tensor_f32(rank, dims, values);
+  sc_test_tensor_close(actual, want, tolerance, tolerance, file, line);
+  sc_tensor_free(want);
+  sc_tensor_free(actual);
+}
+
+void sc_test_result_i64(struct sc_tensor *actual, int rank, const int64_t *dims,
+                        const int64_t *values, const char *file, int line)
+{
+  char sa[160], se[160];
+  int same_shape, d;
+  int64_t i;
+
+  if (!actual) {
+    fail_msg("%s:%d: tensor is NULL", file, line);
+    return;
+  }
+  if (actual->dtype != SC_DTYPE_INT64)
+    fail_msg("%s:%d: dtype %s, expected %s", file, line,
+             sc_dtype_name(actual->dtype), sc_dtype_name(SC_DTYPE_INT64));
+  same_shape = actual->rank == rank;
+  for (d = 0; same_shape && d < rank; d++)
+    same_shape = actual->dims[d] == dims[d];
+  if (!same_shape)
+    fail_msg("%s:%d: shape %s, expected %s", file, line,
+             sc_shape_format(actual->rank, actual->dims, sa, sizeof sa),
+             sc_shape_format(rank, dims, se, sizeof se));
+  for (i = 0; i < actual->n_elements; i++) {
+    int64_t a = ((const int64_t *)actual->data)[i];
+    if (a != values[i])
+      fail_msg("%s:%d: element %lld is %lld, expected %lld", file, line,
+               (long long)i, (long long)a, (long long)values[i]);
+  }
+  sc_tensor_free(actual);
+}
+
+/* A tensor of `dtype` holding a copy of the elements at `values`. */
+static struct sc_tensor *tensor_of(enum sc_dtype dtype, int rank,
+                                   const int64_t *dims, const void *values)
 {
   struct sc_tensor *t = NULL;
-  assert_int_equal(sc_tensor_create(SC_DTYPE_FLOAT, rank, dims, &t, NULL),
-                   SC_OK);
+  assert_int_equal(sc_tensor_create(dtype, rank, dims, &t, NULL), SC_OK);
   if (t->n_elements)
     memcpy(t->data, values, sc_tensor_size(t));
   return t;
+}
+
+struct sc_tensor *sc_test_tensor_f32(int rank, const int64_t *dims,
+                                     const float *values)
+{
+  return tensor_of(SC_DTYPE_FLOAT, rank, dims, values);
+}
+
+struct sc_tensor *sc_test_tensor_i64(int rank, const int64_t *dims,
+                                     const int64_t *values)
+{
+  return tensor_of(SC_DTYPE_INT64, rank, dims, values);
 }
 
 struct sc_tensor *sc_test_tensor(enum sc_dtype dtype, int rank,

@@ -21,10 +21,29 @@ void sc_test_tensor_close(const struct sc_tensor *actual,
                           const struct sc_tensor *expected, double atol,
                           double rtol, const char *file, int line);
 
+/* Checks a result the test hands over, then frees it: fails the test
+ * unless actual is a float tensor of the given dims whose elements are
+ * close to values (assert_tensor_close with atol = rtol = tolerance). */
+#define assert_result_f32(actual, rank, dims, values, tolerance)               \
+  sc_test_result_f32((actual), (rank), (dims), (values), (tolerance),          \
+                     __FILE__, __LINE__)
+void sc_test_result_f32(struct sc_tensor *actual, int rank, const int64_t *dims,
+                        const float *values, double tolerance, const char *file,
+                        int line);
+/* The same for an int64 result, compared exactly (as int64, not through
+ * double). */
+#define assert_result_i64(actual, rank, dims, values)                          \
+  sc_test_result_i64((actual), (rank), (dims), (values), __FILE__, __LINE__)
+void sc_test_result_i64(struct sc_tensor *actual, int rank, const int64_t *dims,
+                        const int64_t *values, const char *file, int line);
+
 /* A float tensor from a literal array (test-owned, free with
  * sc_tensor_free). */
 struct sc_tensor *sc_test_tensor_f32(int rank, const int64_t *dims,
                                      const float *values);
+/* An int64 tensor from a literal array (test-owned). */
+struct sc_tensor *sc_test_tensor_i64(int rank, const int64_t *dims,
+                                     const int64_t *values);
 /* Any dtype, values given as doubles (converted with sc_dtype_store). */
 struct sc_tensor *sc_test_tensor(enum sc_dtype dtype, int rank,
                                  const int64_t *dims, const double *values);

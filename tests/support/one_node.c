@@ -1,0 +1,126 @@
+#include "tests/support/one_node.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void sc_test_node_init(struct sc_test_node *t, const char *op, int64_t opset,
+                       int n_inputs, struct sc_tensor *const *inputs,
+                       unsigned constant_mask, int n_outputs)
+{
+  const char *in_names[SC_TEST_NODE_MAX_INPUTS];
+  const char *out_names[SC_TEST_NODE_MAX_OUTPUTS];
+  char out_buf[SC_TEST_NODE_MAX_OUTPUTS][8];
+  int i;
+
+  assert_in_range(n_inputs, 0, SC_TEST_NODE_MAX_INPUTS);
+  assert_in_range(n_outputs, 1, SC_TEST_NODE_MAX_OUTPUTS);
+  memset(t, 0, sizeof *t);
+  assert_int_equal(sc_graph_create(&t->graph, NULL), SC_OK);
+  assert_int_equal(sc_graph_set_opset(t->graph, "", opset, NULL), SC_OK);
+  t->n_inputs = n_inputs;
+  t->n_outputs = n_outputs;
+  t->constant_mask = constant_mask;
+  for (i = 0; i < n_inputs; i++) {
+    char *name = t->input_names[i];
+    t->inputs[i] = inputs[i];
+    snprintf(name, sizeof t->input_names[i], "in%d", i);
+    in_names[i] = inputs[i] ? name : "";
+    if (!inputs[i])
+      continue;
+    if (constant_mask >> i & 1) {
+      struct sc_tensor *copy = NULL;
+      assert_int_equal(sc_tensor_clone(inputs[i], &copy, NULL), SC_OK);
+      assert_int_equal(sc_graph_add_initializer(t->graph, name, copy, NULL),
+                       SC_OK);
+    } else {
+      assert_int_equal(sc_graph_add_input(t->graph, name, inputs[i]->dtype,
+                                          inputs[i]->rank, inputs[i]->dims,
+                                          NULL),
+                       SC_OK);
+    }
+  }
+  for (i = 0; i < n_outputs; i++) {
+    snprintf(out_buf[i], sizeof out_buf[i], "out%d", i);
+    out_names[i] = out_buf[i];
+  }
+  assert_int_equal(sc_graph_add_node(t->graph, SC_TEST_NODE_NAME, op, "",
+                                     n_inputs, in_names, n_outputs, out_names,
+                                     &t->node, NULL),
+                   SC_OK);
+  for (i = 0; i < n_outputs; i++)
+    assert_int_equal(sc_graph_add_output(t->graph, out_buf[i], NULL), SC_OK);
+}
+
+sc_status sc_test_node_run(struct sc_test_node *t,
+                           struct sc_threadpool *threads,
+                           struct sc_tensor **outputs, struct sc_error *err)
+{
+  struct sc_feed feeds[SC_TEST_NODE_MAX_INPUTS];
+  struct sc_run_options opt;
+  int i, n = 0;
+  sc_status st = sc_graph_prepare(t->graph, err);
+  if (st)
+    return st;
+  for (i = 0; i < t->n_inputs; i++)
+    if (t->inputs[i] && !(t->constant_mask >> i & 1)) {
+      feeds[n].name = t->input_names[i];
+      feeds[n].tensor = t->inputs[i];
+      n++;
+    }
+  memset(&opt, 0, sizeof opt);
+  opt.threads = threads;
+  return sc_graph_run(t->graph, n, feeds, outputs, &opt, err);
+}
+
+void sc_test_node_prepare_fails(struct sc_test_node *t, sc_status status,
+                                const char *needle)
+{
+  struct sc_error err;
+  sc_error_clear(&err);
+  assert_int_equal(sc_graph_prepare(t->graph, &err), status);
+  assert_non_null(strstr(err.message, SC_TEST_NODE_NAME));
+  if (!strstr(err.message, needle))
+    fail_msg("message '%s' does not mention '%s'", err.message, needle);
+}
+
+void sc_test_node_free(struct sc_test_node *t)
+{
+  int i;
+  sc_test_node_free_graph(t);
+  for (i = 0; i < t->n_inputs; i++)
+    sc_tensor_free(t->inputs[i]);
+}
+
+void sc_test_node_free_graph(struct sc_test_node *t)
+{
+  sc_graph_free(t->graph);
+  t->graph = NULL;
+  t->node = NULL;
+}
+
+void sc_test_node_set_int(struct sc_test_node *t, const char *name,
+                          int64_t value)
+{
+  assert_int_equal(sc_node_set_attr_int(t->node, name, value, NULL), SC_OK);
+}
+
+void sc_test_node_set_ints(struct sc_test_node *t, const char *name, int64_t n,
+                           const int64_t *values)
+{
+  assert_int_equal(sc_node_set_attr_ints(t->node, name, n, values, NULL),
+                   SC_OK);
+}
+
+void sc_test_node_set_float(struct sc_test_node *t, const char *name,
+                            float value)
+{
+  assert_int_equal(sc_node_set_attr_float(t->node, name, value, NULL), SC_OK);
+}
+
+void sc_test_node_set_string(struct sc_test_node *t, const char *name,
+                             const char *value)
+{
+  assert_int_equal(
+      sc_node_set_attr_string(t->node, name, value, strlen(value), NULL),
+      SC_OK);
+}

@@ -32,10 +32,16 @@ struct conv_state {
   int64_t output_padding[SC_WINDOW_MAX_DIMS];
   int64_t output_shape[SC_WINDOW_MAX_DIMS + 2];
   struct sc_conv_geometry geometry; /* resolved by reshape */
+  /* Conv: W packed for the packed path, made once when W is a constant
+   * of the model; NULL until then or when W is not constant */
+  struct sc_conv_weights *packed;
 };
 
 static void conv_release(struct sc_node *node)
 {
+  struct conv_state *state = node->state;
+  if (state)
+    sc_conv_weights_free(state->packed);
   free(node->state);
   node->state = NULL;
 }
@@ -161,6 +167,33 @@ static sc_status set_output_shape(struct sc_node *node, int n_spatial,
   return sc_tensor_set_shape(node->out[0], n_spatial + 2, dims, err);
 }
 
+/* 1 if input i is bound to an initializer's own data: a constant of the
+ * model, not a graph input nor a feed overriding it, nor a float copy of
+ * a float16 constant (made again for every run). */
+static int input_is_constant(const struct sc_node *node, int i)
+{
+  const struct sc_value *v;
+  if (!node->graph || node->inputs[i] < 0 || !node->in[i]->data)
+    return 0;
+  v = &node->graph->values[node->inputs[i]];
+  return v->initializer && !v->is_input &&
+         node->in[i]->data == v->initializer->data;
+}
+
+/* Packs W once for the packed path when it is a constant of the model:
+ * at prepare time when reshape sees the initializer, else at the first
+ * run. Other weights are packed by every run (sc_conv_forward). */
+static sc_status pack_constant_weights(struct sc_node *node,
+                                       struct sc_error *err)
+{
+  struct conv_state *state = node->state;
+  if (state->packed || !input_is_constant(node, 1) ||
+      sc_conv_path_choose(&state->geometry) != SC_CONV_PATH_PACKED)
+    return SC_OK;
+  return sc_conv_weights_pack(&state->geometry, node->in[1]->data,
+                              &state->packed, err);
+}
+
 static sc_status conv_reshape(struct sc_node *node, struct sc_error *err)
 {
   struct conv_state *state = node->state;
@@ -202,7 +235,10 @@ static sc_status conv_reshape(struct sc_node *node, struct sc_error *err)
   g->group = state->group;
   geometry_fill(g, n_spatial, win.in, win.out, win.kernel, win.stride,
                 win.dilation, win.pad_begin);
-  return set_output_shape(node, n_spatial, m, win.out, err);
+  st = set_output_shape(node, n_spatial, m, win.out, err);
+  if (!st)
+    st = pack_constant_weights(node, err);
+  return st;
 }
 
 /* Output size and begin padding of ConvTranspose along spatial dim i. */
@@ -352,9 +388,12 @@ static sc_status conv_run(struct sc_node *node, struct sc_error *err)
                                    b ? b->data : NULL, node->out[0]->data,
                                    sc_node_threads(node), err);
   else
-    st = sc_conv_forward(&state->geometry, SC_CONV_PATH_AUTO, node->in[0]->data,
-                         node->in[1]->data, b ? b->data : NULL,
-                         node->out[0]->data, sc_node_threads(node), err);
+    st = sc_conv_forward(
+        &state->geometry, SC_CONV_PATH_AUTO, node->in[0]->data,
+        node->in[1]->data,
+        sc_conv_weights_match(state->packed, &state->geometry) ? state->packed
+                                                               : NULL,
+        b ? b->data : NULL, node->out[0]->data, sc_node_threads(node), err);
   if (st)
     sc_error_prefix(err, "node '%s' (%s): ", node->name, node->op_type);
   return st;

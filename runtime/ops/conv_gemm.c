@@ -539,6 +539,8 @@ int64_t sc_conv_scratch_floats(const struct sc_conv_geometry *g,
     gemm_plan(g, 0, &job);
     return shared_floats(&job) > 0 ? shared_floats(&job) : job.k * job.tile;
   }
+  if (path == SC_CONV_PATH_PACKED)
+    return sc_conv_packed_scratch_floats(g);
   return 0;
 }
 

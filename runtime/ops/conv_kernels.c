@@ -19,6 +19,7 @@ int sc_conv_path_applies(const struct sc_conv_geometry *g,
   case SC_CONV_PATH_AUTO:
   case SC_CONV_PATH_REFERENCE:
   case SC_CONV_PATH_IM2COL:
+  case SC_CONV_PATH_PACKED:
     return 1;
   case SC_CONV_PATH_POINTWISE:
     for (i = 0; i < 3; i++)
@@ -39,17 +40,20 @@ int sc_conv_path_applies(const struct sc_conv_geometry *g,
 
 enum sc_conv_path sc_conv_path_choose(const struct sc_conv_geometry *g)
 {
-  if (sc_conv_path_applies(g, SC_CONV_PATH_POINTWISE))
-    return SC_CONV_PATH_POINTWISE;
-  /* a depthwise layer through im2col would be one tiny sgemm per channel */
-  if (sc_conv_path_applies(g, SC_CONV_PATH_DEPTHWISE))
+  int pointwise = sc_conv_path_applies(g, SC_CONV_PATH_POINTWISE);
+  /* a depthwise layer as a matrix product would be one tiny product per
+   * channel (a 1x1 one is a product by a scalar either way) */
+  if (!pointwise && sc_conv_path_applies(g, SC_CONV_PATH_DEPTHWISE))
     return SC_CONV_PATH_DEPTHWISE;
-  return SC_CONV_PATH_IM2COL;
+  if (sc_conv_packed_fast())
+    return SC_CONV_PATH_PACKED;
+  return pointwise ? SC_CONV_PATH_POINTWISE : SC_CONV_PATH_IM2COL;
 }
 
 sc_status sc_conv_forward(const struct sc_conv_geometry *g,
                           enum sc_conv_path path, const float *x,
-                          const float *w, const float *bias, float *y,
+                          const float *w, const struct sc_conv_weights *packed,
+                          const float *bias, float *y,
                           struct sc_threadpool *threads, struct sc_error *err)
 {
   if (path == SC_CONV_PATH_AUTO)
@@ -68,6 +72,8 @@ sc_status sc_conv_forward(const struct sc_conv_geometry *g,
     return sc_conv_depthwise(g, x, w, bias, y, threads, err);
   case SC_CONV_PATH_POINTWISE:
     return sc_conv_gemm(g, 1, x, w, bias, y, threads, err);
+  case SC_CONV_PATH_PACKED:
+    return sc_conv_packed(g, x, w, packed, bias, y, threads, err);
   default:
     return sc_conv_gemm(g, 0, x, w, bias, y, threads, err);
   }

@@ -40,27 +40,60 @@ struct sc_conv_geometry {
 enum sc_conv_path {
   SC_CONV_PATH_AUTO = 0,  /* the fastest path that applies */
   SC_CONV_PATH_REFERENCE, /* direct loops, double accumulation, serial */
-  SC_CONV_PATH_IM2COL,    /* Conv: tiled im2col + sgemm, any geometry;
-                             ConvTranspose: sgemm + tiled col2im */
+  SC_CONV_PATH_IM2COL,    /* Conv: tiled im2col + OpenBLAS sgemm, any
+                             geometry; ConvTranspose: sgemm + tiled col2im */
   SC_CONV_PATH_POINTWISE, /* 1x1x1 kernel, stride 1, output = input size:
-                             sgemm straight on x and y */
-  SC_CONV_PATH_DEPTHWISE  /* one input channel per group, 1-D or 2-D,
+                             OpenBLAS sgemm straight on x and y */
+  SC_CONV_PATH_DEPTHWISE, /* one input channel per group, 1-D or 2-D,
                              up to SC_CONV_DEPTHWISE_MAX_TAPS taps */
+  SC_CONV_PATH_PACKED     /* Conv, any geometry: weights packed once,
+                             im2col written straight into the panels our
+                             own micro-kernel reads (AVX-512F, or a
+                             portable one on other CPUs) */
 };
 
 /* 1 if `path` can compute Conv with this geometry. */
 int sc_conv_path_applies(const struct sc_conv_geometry *g,
                          enum sc_conv_path path);
 
-/* The path SC_CONV_PATH_AUTO resolves to. */
+/* The path SC_CONV_PATH_AUTO resolves to: depthwise where it applies,
+ * else packed on CPUs with AVX-512F (sc_conv_packed_fast), else pointwise
+ * or im2col through OpenBLAS. */
 enum sc_conv_path sc_conv_path_choose(const struct sc_conv_geometry *g);
 
-/* y = conv(x, w) + bias through `path`. Fails with SC_ERR_NOMEM when the
- * scratch buffer (bounded, a few MB per thread) cannot be allocated and
- * with SC_ERR_INTERNAL when `path` does not apply. */
+/* Conv weights packed for SC_CONV_PATH_PACKED: a copy of W rearranged,
+ * made once per node (runtime/ops/conv.c keeps it in the node's state). */
+struct sc_conv_weights;
+
+/* Packs w ([M, C/group, kernel...], see above) for geometries with g's
+ * output channels, group and K = C/group * kernel volume. On success the
+ * caller owns *out (sc_conv_weights_free); fails only with SC_ERR_NOMEM. */
+sc_status sc_conv_weights_pack(const struct sc_conv_geometry *g, const float *w,
+                               struct sc_conv_weights **out,
+                               struct sc_error *err);
+void sc_conv_weights_free(struct sc_conv_weights *packed); /* NULL: no-op */
+
+/* 1 if `packed` was packed for weights of g's shape. */
+int sc_conv_weights_match(const struct sc_conv_weights *packed,
+                          const struct sc_conv_geometry *g);
+
+/* 1 if the packed path runs its AVX-512F micro-kernel on this CPU (and
+ * AUTO therefore chooses it), 0 if it runs the portable one. */
+int sc_conv_packed_fast(void);
+
+/* Tests: 1 forces the portable micro-kernel, so that the packed path and
+ * AUTO behave as on a CPU without AVX-512F; 0 restores the default. */
+void sc_conv_packed_force_portable(int force);
+
+/* y = conv(x, w) + bias through `path`. `packed` (may be NULL) holds w
+ * packed by sc_conv_weights_pack; without it the packed path packs w for
+ * this call, the others ignore it. Fails with SC_ERR_NOMEM when a scratch
+ * buffer (bounded, a few MB per thread) cannot be allocated and with
+ * SC_ERR_INTERNAL when `path` does not apply or `packed` does not match. */
 sc_status sc_conv_forward(const struct sc_conv_geometry *g,
                           enum sc_conv_path path, const float *x,
-                          const float *w, const float *bias, float *y,
+                          const float *w, const struct sc_conv_weights *packed,
+                          const float *bias, float *y,
                           struct sc_threadpool *threads, struct sc_error *err);
 
 /* ConvTranspose through SC_CONV_PATH_REFERENCE or SC_CONV_PATH_IM2COL
@@ -74,9 +107,11 @@ sc_status sc_conv_transpose_forward(const struct sc_conv_geometry *g,
 /* Floats of scratch memory a convolution allocates through `path`
  * (transpose = 0) or as ConvTranspose (transpose = 1): per thread, about
  * 256K floats (1 MB) whatever the image size, more only when 256 columns
- * of the im2col matrix are larger; for a small image whose output
- * channels are split over threads, one im2col matrix of at most 4M floats
- * shared by all threads. */
+ * of the im2col matrix are larger (im2col) or a K block of 48 columns is
+ * (packed); for a small image whose output channels are split over
+ * threads (im2col), one im2col matrix of at most 4M floats shared by all
+ * threads. The packed path also holds the packed weights (not counted:
+ * about the size of w). */
 int64_t sc_conv_scratch_floats(const struct sc_conv_geometry *g,
                                enum sc_conv_path path, int transpose);
 
@@ -87,11 +122,17 @@ void sc_conv_reference(const struct sc_conv_geometry *g, const float *x,
 void sc_conv_transpose_reference(const struct sc_conv_geometry *g,
                                  const float *x, const float *w,
                                  const float *bias, float *y);
-/* These three fail only with SC_ERR_NOMEM (scratch). */
+/* These fail only with SC_ERR_NOMEM (scratch), and sc_conv_packed with
+ * SC_ERR_INTERNAL when `packed` does not match g. */
 sc_status sc_conv_depthwise(const struct sc_conv_geometry *g, const float *x,
                             const float *w, const float *bias, float *y,
                             struct sc_threadpool *threads,
                             struct sc_error *err);
+sc_status sc_conv_packed(const struct sc_conv_geometry *g, const float *x,
+                         const float *w, const struct sc_conv_weights *packed,
+                         const float *bias, float *y,
+                         struct sc_threadpool *threads, struct sc_error *err);
+int64_t sc_conv_packed_scratch_floats(const struct sc_conv_geometry *g);
 sc_status sc_conv_gemm(const struct sc_conv_geometry *g, int pointwise,
                        const float *x, const float *w, const float *bias,
                        float *y, struct sc_threadpool *threads,

@@ -92,7 +92,7 @@ static int64_t volume(const int64_t *v)
 
 /* Runs `path` and the reference on the same random inputs and compares
  * them; with `threads`, also checks the result is bit-identical to the
- * single-threaded one. */
+ * single-threaded one on that pool. */
 static void check_against_reference(const struct conv_case *cc, int transpose,
                                     enum sc_conv_path path,
                                     struct sc_threadpool *threads)
@@ -124,11 +124,12 @@ static void check_against_reference(const struct conv_case *cc, int transpose,
         SC_OK);
   } else {
     assert_true(sc_conv_path_applies(&g, path));
-    assert_int_equal(sc_conv_forward(&g, SC_CONV_PATH_REFERENCE, x, w, b,
+    assert_int_equal(sc_conv_forward(&g, SC_CONV_PATH_REFERENCE, x, w, NULL, b,
                                      slow->data, NULL, &err),
                      SC_OK);
-    assert_int_equal(sc_conv_forward(&g, path, x, w, b, fast->data, NULL, &err),
-                     SC_OK);
+    assert_int_equal(
+        sc_conv_forward(&g, path, x, w, NULL, b, fast->data, NULL, &err),
+        SC_OK);
   }
   /* float sums of up to a few hundred products of values in [-1, 1) */
   assert_tensor_close(fast, slow, 2e-5, 1e-4);
@@ -139,9 +140,9 @@ static void check_against_reference(const struct conv_case *cc, int transpose,
                                                  parallel->data, threads, &err),
                        SC_OK);
     else
-      assert_int_equal(
-          sc_conv_forward(&g, path, x, w, b, parallel->data, threads, &err),
-          SC_OK);
+      assert_int_equal(sc_conv_forward(&g, path, x, w, NULL, b, parallel->data,
+                                       threads, &err),
+                       SC_OK);
     assert_memory_equal(parallel->data, fast->data,
                         (size_t)y_size * sizeof(float));
   }
@@ -270,6 +271,124 @@ static void test_im2col_matches_reference_1d_and_3d(void **state)
     check_against_reference(&cases[i], 0, SC_CONV_PATH_IM2COL, NULL);
 }
 
+/* The packed path on shapes that are not multiples of its tiles (8
+ * output channels by 48 positions, K blocks of about 192 rows): odd M, N
+ * and K, several K blocks, groups, strides, dilations, padding, bias or
+ * not, batch 2, 1-D, 2-D and 3-D, pointwise. */
+#define MAX_PACKED_CASES 64
+
+/* Copies the cases into `out` (room for MAX_PACKED_CASES); their count. */
+static size_t packed_cases(struct conv_case *out)
+{
+  const struct conv_case cases[] = {
+      /* M = 5 (one partial panel), N = 63, K = 27 */
+      case_2d(1, 3, 5, 1, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      /* M = 13 (a full and a partial panel), stride 2, asymmetric pads */
+      case_2d(2, 4, 13, 1, 11, 8, 3, 3, 2, 1, 0, 1, 2, 0, 1),
+      /* dilation 2, no bias, M = 8 exactly */
+      case_2d(1, 3, 8, 1, 12, 10, 3, 3, 1, 2, 2, 2, 2, 2, 0),
+      /* groups: 6 input and 4 output channels in 2 groups, 3x2 kernel */
+      case_2d(2, 6, 4, 2, 9, 7, 3, 2, 1, 1, 1, 0, 1, 1, 1),
+      /* 4 groups of 5 input and 9 output channels */
+      case_2d(1, 20, 36, 4, 10, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      /* K = 50 * 9 = 450: three K blocks; N = 23 x 21 = 483, M = 17 */
+      case_2d(1, 50, 17, 1, 23, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      /* K = 70 * 9 = 630 over 4 blocks, stride 2 with dilation 2, no bias */
+      case_2d(2, 70, 12, 1, 19, 17, 3, 3, 2, 2, 2, 1, 2, 1, 0),
+      /* rectangular 5x1 kernel, stride 3, big pads */
+      case_2d(1, 2, 3, 1, 13, 6, 5, 1, 3, 1, 4, 0, 4, 0, 1),
+      /* kernel as large as the padded input; pads larger than the kernel */
+      case_2d(1, 2, 2, 1, 3, 3, 5, 5, 1, 1, 1, 1, 1, 1, 1),
+      case_2d(1, 1, 2, 1, 4, 5, 2, 2, 1, 1, 3, 3, 3, 3, 1),
+      /* 1x1 with stride 2 and a padded 1x1 (not pointwise) */
+      case_2d(1, 4, 3, 1, 9, 9, 1, 1, 2, 1, 0, 0, 0, 0, 1),
+      case_2d(1, 5, 9, 1, 6, 7, 1, 1, 1, 1, 1, 1, 1, 1, 0),
+      /* stride 4: neither the contiguous nor the stride-2 copy */
+      case_2d(1, 3, 10, 1, 17, 19, 3, 3, 4, 1, 1, 1, 1, 1, 1),
+      /* a small image with many output channels: channel blocks */
+      case_2d(1, 8, 70, 1, 9, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      case_2d(2, 6, 40, 2, 5, 5, 3, 3, 2, 1, 1, 1, 1, 1, 0),
+      /* several column tiles: 100 x 100 positions, M = 24 */
+      case_2d(1, 16, 24, 1, 100, 100, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      /* pointwise: whole panels, a partial one, groups, more than 4096 */
+      case_2d(2, 8, 5, 1, 7, 9, 1, 1, 1, 1, 0, 0, 0, 0, 1),
+      case_2d(1, 6, 4, 2, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0, 0),
+      case_2d(1, 200, 33, 1, 70, 70, 1, 1, 1, 1, 0, 0, 0, 0, 1),
+      /* 1-D, 3-D */
+      case_1d(4, 5, 1, 10, 3, 1, 1, 1, 1),
+      case_1d(4, 6, 2, 17, 5, 2, 1, 2, 1),
+      case_1d(3, 3, 1, 20, 3, 1, 3, 0, 0),
+      case_1d(40, 9, 1, 100, 7, 1, 1, 3, 3),
+      case_3d(3, 4, 1, 5, 3, 1, 1, 1),
+      case_3d(4, 4, 2, 5, 2, 2, 1, 1),
+      case_3d(2, 3, 1, 6, 2, 1, 2, 0),
+      case_3d(10, 11, 1, 6, 3, 1, 1, 1),
+      case_3d(3, 5, 1, 4, 1, 1, 1, 0),
+  };
+  size_t n = sizeof cases / sizeof cases[0];
+  assert_true(n <= MAX_PACKED_CASES);
+  memcpy(out, cases, sizeof cases);
+  return n;
+}
+
+/* Every case through the packed path, with the AVX-512 micro-kernel when
+ * the CPU has it and with the portable one. */
+static void test_packed_matches_reference(void **state)
+{
+  struct conv_case cases[MAX_PACKED_CASES];
+  size_t i, n = packed_cases(cases);
+  int portable;
+  (void)state;
+  for (portable = 0; portable <= 1; portable++) {
+    sc_conv_packed_force_portable(portable);
+    for (i = 0; i < n; i++)
+      check_against_reference(&cases[i], 0, SC_CONV_PATH_PACKED, NULL);
+  }
+  sc_conv_packed_force_portable(0);
+}
+
+/* Weights packed beforehand give the same bits as packing per call; a
+ * packing for another shape is refused. */
+static void test_packed_weights_reused(void **state)
+{
+  struct conv_case cc =
+      case_2d(1, 20, 36, 4, 10, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  struct conv_case other =
+      case_2d(1, 20, 36, 2, 10, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  struct sc_conv_geometry g = geometry_of(&cc, 0), go = geometry_of(&other, 0);
+  int64_t x_size = g.in_channels * volume(g.in);
+  int64_t w_size =
+      g.out_channels * (g.in_channels / g.group) * volume(g.kernel);
+  int64_t y_size = g.out_channels * volume(g.out);
+  float *x = random_array(x_size), *w = random_array(w_size);
+  float *b = random_array(g.out_channels);
+  float *once = random_array(y_size), *each = random_array(y_size);
+  struct sc_conv_weights *packed = NULL;
+  struct sc_error err;
+  (void)state;
+  assert_int_equal(sc_conv_weights_pack(&g, w, &packed, &err), SC_OK);
+  assert_true(sc_conv_weights_match(packed, &g));
+  assert_false(sc_conv_weights_match(packed, &go));
+  assert_int_equal(sc_conv_forward(&g, SC_CONV_PATH_PACKED, x, w, packed, b,
+                                   once, NULL, &err),
+                   SC_OK);
+  assert_int_equal(
+      sc_conv_forward(&g, SC_CONV_PATH_PACKED, x, w, NULL, b, each, NULL, &err),
+      SC_OK);
+  assert_memory_equal(once, each, (size_t)y_size * sizeof(float));
+  assert_int_equal(sc_conv_forward(&go, SC_CONV_PATH_PACKED, x, w, packed, b,
+                                   each, NULL, &err),
+                   SC_ERR_INTERNAL);
+  assert_non_null(strstr(err.message, "packed"));
+  sc_conv_weights_free(packed);
+  sc_conv_weights_free(NULL);
+  free(x);
+  free(w);
+  free(b);
+  free(once);
+  free(each);
+}
+
 static void test_pointwise_matches_reference(void **state)
 {
   const struct conv_case cases[] = {
@@ -340,9 +459,8 @@ static void test_conv_transpose_matches_reference(void **state)
 /* Cases big enough for several tiles, small ones with few items, and
  * small ones whose output channels are split over items: all must give the
  * single-threaded bits on two threads. */
-static void test_paths_bit_identical_across_thread_counts(void **state)
+static void check_thread_counts(struct sc_threadpool *pool)
 {
-  struct sc_threadpool *pool = NULL;
   const struct conv_case big_im2col =
       case_2d(1, 16, 24, 1, 70, 66, 3, 3, 1, 1, 1, 1, 1, 1, 1);
   const struct conv_case small_im2col =
@@ -359,8 +477,18 @@ static void test_paths_bit_identical_across_thread_counts(void **state)
       case_2d(2, 8, 32, 1, 40, 40, 2, 2, 2, 1, 0, 0, 0, 0, 1);
   const struct conv_case small_transpose =
       case_2d(1, 8, 4, 1, 9, 9, 3, 3, 2, 1, 1, 1, 1, 1, 1);
-  (void)state;
-  assert_int_equal(sc_threadpool_create(2, &pool, NULL), SC_OK);
+  /* packed: many column tiles and K blocks; few tiles with channel
+   * blocks; groups and batch; pointwise */
+  const struct conv_case big_packed =
+      case_2d(1, 40, 21, 1, 70, 66, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  const struct conv_case small_packed =
+      case_2d(1, 30, 75, 1, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  const struct conv_case grouped_packed =
+      case_2d(2, 12, 18, 3, 20, 25, 3, 3, 2, 1, 1, 1, 1, 1, 0);
+  const struct conv_case pointwise_packed =
+      case_2d(2, 64, 40, 1, 50, 45, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+  struct conv_case cases[MAX_PACKED_CASES];
+  size_t i, n = packed_cases(cases);
   check_against_reference(&big_im2col, 0, SC_CONV_PATH_IM2COL, pool);
   check_against_reference(&small_im2col, 0, SC_CONV_PATH_IM2COL, pool);
   check_against_reference(&split_im2col, 0, SC_CONV_PATH_IM2COL, pool);
@@ -369,7 +497,25 @@ static void test_paths_bit_identical_across_thread_counts(void **state)
   check_against_reference(&depthwise, 0, SC_CONV_PATH_DEPTHWISE, pool);
   check_against_reference(&transpose, 1, SC_CONV_PATH_IM2COL, pool);
   check_against_reference(&small_transpose, 1, SC_CONV_PATH_IM2COL, pool);
-  sc_threadpool_free(pool);
+  check_against_reference(&big_packed, 0, SC_CONV_PATH_PACKED, pool);
+  check_against_reference(&small_packed, 0, SC_CONV_PATH_PACKED, pool);
+  check_against_reference(&grouped_packed, 0, SC_CONV_PATH_PACKED, pool);
+  check_against_reference(&pointwise_packed, 0, SC_CONV_PATH_PACKED, pool);
+  for (i = 0; i < n; i++)
+    check_against_reference(&cases[i], 0, SC_CONV_PATH_PACKED, pool);
+}
+
+/* Each fast path on 2 and on 3 threads gives the single-threaded bits. */
+static void test_paths_bit_identical_across_thread_counts(void **state)
+{
+  int n_threads;
+  (void)state;
+  for (n_threads = 2; n_threads <= 3; n_threads++) {
+    struct sc_threadpool *pool = NULL;
+    assert_int_equal(sc_threadpool_create(n_threads, &pool, NULL), SC_OK);
+    check_thread_counts(pool);
+    sc_threadpool_free(pool);
+  }
 }
 
 /* A 1024 x 1024 layer: the im2col matrix would be 64 * 9 * 1M floats
@@ -391,6 +537,7 @@ static void test_im2col_scratch_is_bounded(void **state)
   assert_true(sc_conv_scratch_floats(&gt, SC_CONV_PATH_IM2COL, 1) <=
               256 * 1024);
   assert_int_equal(sc_conv_scratch_floats(&g, SC_CONV_PATH_POINTWISE, 0), 0);
+  assert_true(sc_conv_scratch_floats(&g, SC_CONV_PATH_PACKED, 0) <= 256 * 1024);
   /* K = 360: several tiles for the 2000 positions */
   assert_true(sc_conv_scratch_floats(&g3, SC_CONV_PATH_IM2COL, 0) < 360 * 2000);
   check_against_reference(&tiled, 0, SC_CONV_PATH_IM2COL, NULL);
@@ -408,18 +555,34 @@ static void test_auto_path_choice(void **state)
       case_2d(1, 8, 8, 2, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1);
   struct conv_case depthwise_3d = case_3d(4, 4, 4, 4, 3, 1, 1, 1);
   struct sc_conv_geometry g;
+  int portable;
   (void)state;
-  g = geometry_of(&pointwise, 0);
-  assert_int_equal(sc_conv_path_choose(&g), SC_CONV_PATH_POINTWISE);
-  g = geometry_of(&padded_1x1, 0);
-  assert_int_equal(sc_conv_path_choose(&g), SC_CONV_PATH_IM2COL);
-  g = geometry_of(&depthwise, 0);
-  assert_int_equal(sc_conv_path_choose(&g), SC_CONV_PATH_DEPTHWISE);
-  g = geometry_of(&general, 0);
-  assert_int_equal(sc_conv_path_choose(&g), SC_CONV_PATH_IM2COL);
-  g = geometry_of(&depthwise_3d, 0);
-  assert_int_equal(sc_conv_path_choose(&g), SC_CONV_PATH_IM2COL);
-  check_against_reference(&depthwise_3d, 0, SC_CONV_PATH_AUTO, NULL);
+  /* with the AVX-512 kernel (when the CPU has it), then as without it */
+  for (portable = 0; portable <= 1; portable++) {
+    int fast;
+    sc_conv_packed_force_portable(portable);
+    fast = sc_conv_packed_fast();
+    if (portable)
+      assert_false(fast);
+    g = geometry_of(&pointwise, 0);
+    assert_int_equal(sc_conv_path_choose(&g),
+                     fast ? SC_CONV_PATH_PACKED : SC_CONV_PATH_POINTWISE);
+    g = geometry_of(&padded_1x1, 0);
+    assert_int_equal(sc_conv_path_choose(&g),
+                     fast ? SC_CONV_PATH_PACKED : SC_CONV_PATH_IM2COL);
+    g = geometry_of(&depthwise, 0);
+    assert_int_equal(sc_conv_path_choose(&g), SC_CONV_PATH_DEPTHWISE);
+    g = geometry_of(&general, 0);
+    assert_int_equal(sc_conv_path_choose(&g),
+                     fast ? SC_CONV_PATH_PACKED : SC_CONV_PATH_IM2COL);
+    g = geometry_of(&depthwise_3d, 0);
+    assert_int_equal(sc_conv_path_choose(&g),
+                     fast ? SC_CONV_PATH_PACKED : SC_CONV_PATH_IM2COL);
+    check_against_reference(&depthwise_3d, 0, SC_CONV_PATH_AUTO, NULL);
+    check_against_reference(&general, 0, SC_CONV_PATH_AUTO, NULL);
+    check_against_reference(&pointwise, 0, SC_CONV_PATH_AUTO, NULL);
+  }
+  sc_conv_packed_force_portable(0);
 }
 
 static void test_forward_rejects_a_path_that_does_not_apply(void **state)
@@ -430,9 +593,9 @@ static void test_forward_rejects_a_path_that_does_not_apply(void **state)
   struct sc_error err;
   (void)state;
   assert_false(sc_conv_path_applies(&g, SC_CONV_PATH_POINTWISE));
-  assert_int_equal(
-      sc_conv_forward(&g, SC_CONV_PATH_DEPTHWISE, x, w, NULL, y, NULL, &err),
-      SC_ERR_INTERNAL);
+  assert_int_equal(sc_conv_forward(&g, SC_CONV_PATH_DEPTHWISE, x, w, NULL, NULL,
+                                   y, NULL, &err),
+                   SC_ERR_INTERNAL);
   assert_non_null(strstr(err.message, "does not apply"));
 }
 
@@ -679,6 +842,8 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_im2col_matches_reference_2d),
       cmocka_unit_test(test_im2col_matches_reference_1d_and_3d),
+      cmocka_unit_test(test_packed_matches_reference),
+      cmocka_unit_test(test_packed_weights_reused),
       cmocka_unit_test(test_pointwise_matches_reference),
       cmocka_unit_test(test_depthwise_matches_reference),
       cmocka_unit_test(test_conv_transpose_matches_reference),

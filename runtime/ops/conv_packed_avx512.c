@@ -1,0 +1,199 @@
+/* AVX-512F inner loops of the packed convolution path (see conv_packed.h).
+ *
+ * Only the functions below carry target("avx512f"): the rest of the build
+ * stays baseline x86-64, and sc_packed_avx512 hands them out only when the
+ * CPU and the OS support AVX-512F (__builtin_cpu_supports checks both).
+ *
+ * Micro-kernel: an 8 x 48 block of C lives in 24 of the 32 zmm registers
+ * (8 rows x 3 vectors of 16 columns) for the whole reduction. Per k it
+ * loads the three vectors of the column panel, broadcasts the 8 weights
+ * one at a time from memory and issues 24 fused multiply-adds: 11 loads
+ * for 24 FMAs, which two load ports feed while the two FMA ports stay
+ * busy, and 24 independent accumulators hide the FMA latency (4 cycles x
+ * 2 ports needs 8). Edge tiles are the same code with fewer rows or
+ * vectors (compile-time constants, so the unused registers vanish) and a
+ * lane mask on the last vector's loads and stores of C. */
+#include "runtime/ops/conv_packed.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+
+#include <immintrin.h>
+
+#define AVX512 __attribute__((target("avx512f")))
+#define INLINE_AVX512                                                          \
+  static inline __attribute__((always_inline, target("avx512f")))
+
+/* Explicit accumulators: GCC keeps an array of vectors in memory. */
+#define FOR_VECTORS(X, r) X(r, 0) X(r, 1) X(r, 2)
+#define FOR_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#define FOR_TILE(X)                                                            \
+  FOR_VECTORS(X, 0)                                                            \
+  FOR_VECTORS(X, 1)                                                            \
+  FOR_VECTORS(X, 2)                                                            \
+  FOR_VECTORS(X, 3)                                                            \
+  FOR_VECTORS(X, 4)                                                            \
+  FOR_VECTORS(X, 5)                                                            \
+  FOR_VECTORS(X, 6)                                                            \
+  FOR_VECTORS(X, 7)
+
+#define DECLARE(r, v) __m512 c##r##v = _mm512_setzero_ps();
+#define INIT(r, v)                                                             \
+  if (rows > r && vectors > v) {                                               \
+    if (accumulate)                                                            \
+      c##r##v = _mm512_maskz_loadu_ps(mask##v, c + r * ldc + 16 * v);          \
+    else if (bias)                                                             \
+      c##r##v = _mm512_set1_ps(bias[r]);                                       \
+  }
+#define FMA(r, v)                                                              \
+  if (vectors > v)                                                             \
+    c##r##v = _mm512_fmadd_ps(a##r, b##v, c##r##v);
+#define ROW(r)                                                                 \
+  if (rows > r) {                                                              \
+    __m512 a##r = _mm512_set1_ps(a[k * SC_PACKED_MR + r]);                     \
+    FOR_VECTORS(FMA, r)                                                        \
+  }
+#define STORE(r, v)                                                            \
+  if (rows > r && vectors > v)                                                 \
+    _mm512_mask_storeu_ps(c + r * ldc + 16 * v, mask##v, c##r##v);
+
+INLINE_AVX512 void tile_body(const int rows, const int vectors, int64_t kc,
+                             const float *a, const float *b, float *c,
+                             int64_t ldc, int64_t cols, const float *bias,
+                             int accumulate)
+{
+  const int width = 16 * vectors;
+  /* lanes of the last vector holding valid columns (cols > width - 16) */
+  const __mmask16 last = (__mmask16)(0xffffu >> (width - cols));
+  const __mmask16 mask0 = vectors == 1 ? last : 0xffff;
+  const __mmask16 mask1 = vectors == 2 ? last : 0xffff;
+  const __mmask16 mask2 = last;
+  int64_t k;
+  FOR_TILE(DECLARE)
+  FOR_TILE(INIT)
+  for (k = 0; k < kc; k++) {
+    const float *bk = b + k * width;
+    __m512 b0 = _mm512_load_ps(bk), b1 = b0, b2 = b0;
+    if (vectors > 1)
+      b1 = _mm512_load_ps(bk + 16);
+    if (vectors > 2)
+      b2 = _mm512_load_ps(bk + 32);
+    FOR_ROWS(ROW)
+  }
+  FOR_TILE(STORE)
+  (void)mask0;
+  (void)mask1;
+  (void)mask2;
+}
+
+#define DEFINE_TILE(rows, vectors)                                             \
+  AVX512 static void tile_##rows##x##vectors(                                  \
+      int64_t kc, const float *a, const float *b, float *c, int64_t ldc,       \
+      int64_t cols, const float *bias, int accumulate)                         \
+  {                                                                            \
+    tile_body(rows, vectors, kc, a, b, c, ldc, cols, bias, accumulate);        \
+  }
+#define DEFINE_ROW_TILES(rows)                                                 \
+  DEFINE_TILE(rows, 1) DEFINE_TILE(rows, 2) DEFINE_TILE(rows, 3)
+DEFINE_ROW_TILES(1)
+DEFINE_ROW_TILES(2)
+DEFINE_ROW_TILES(3)
+DEFINE_ROW_TILES(4)
+DEFINE_ROW_TILES(5)
+DEFINE_ROW_TILES(6)
+DEFINE_ROW_TILES(7)
+DEFINE_ROW_TILES(8)
+
+/* Lanes [0, n) of a vector, n in [0, 16]. */
+static inline __mmask16 lanes(int64_t n)
+{
+  return (__mmask16)(0xffffu >> (16 - n));
+}
+
+INLINE_AVX512 void zero_columns(float *row, int64_t begin, int64_t end)
+{
+  int64_t j;
+  for (j = begin; j < end; j += 16)
+    _mm512_mask_storeu_ps(row + j, lanes(end - j < 16 ? end - j : 16),
+                          _mm512_setzero_ps());
+}
+
+/* row[j] = src[(j - lo) * 2] for j in [lo, hi): the even floats of two
+ * loads of 16, never reading past the last float needed. */
+INLINE_AVX512 void copy_stride2(float *row, const float *src, int64_t lo,
+                                int64_t hi)
+{
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12,
+                                        10, 8, 6, 4, 2, 0);
+  int64_t j;
+  for (j = lo; j < hi; j += 16) {
+    int64_t n = hi - j < 16 ? hi - j : 16, span = 2 * n - 1;
+    const float *s = src + 2 * (j - lo);
+    __m512 v0 = _mm512_maskz_loadu_ps(lanes(span < 16 ? span : 16), s);
+    __m512 v1 = _mm512_maskz_loadu_ps(lanes(span > 16 ? span - 16 : 0), s + 16);
+    _mm512_mask_storeu_ps(row + j, lanes(n),
+                          _mm512_permutex2var_ps(v0, even, v1));
+  }
+}
+
+AVX512 static void fill_avx512(const float *x, int64_t plane,
+                               int64_t n_channels,
+                               const struct sc_packed_tap *taps, int64_t n_taps,
+                               int64_t stride, float *dst, int64_t width,
+                               int64_t len)
+{
+  int64_t c, t, j;
+  for (c = 0; c < n_channels; c++) {
+    const float *xc = x + c * plane;
+    for (t = 0; t < n_taps; t++, dst += width) {
+      const struct sc_packed_tap *tap = &taps[t];
+      const float *src = xc + tap->offset;
+      zero_columns(dst, 0, tap->lo);
+      if (stride == 1) {
+        for (j = tap->lo; j < tap->hi; j += 16) {
+          __mmask16 m = lanes(tap->hi - j < 16 ? tap->hi - j : 16);
+          _mm512_mask_storeu_ps(dst + j, m,
+                                _mm512_maskz_loadu_ps(m, src + (j - tap->lo)));
+        }
+      } else if (stride == 2) {
+        copy_stride2(dst, src, tap->lo, tap->hi);
+      } else {
+        for (j = tap->lo; j < tap->hi; j++)
+          dst[j] = src[(j - tap->lo) * stride];
+      }
+      zero_columns(dst, tap->hi, len);
+    }
+  }
+}
+
+#define TILE_ROW(rows) tile_##rows##x1, tile_##rows##x2, tile_##rows##x3
+
+int sc_packed_avx512(sc_packed_tile_fn *tiles, sc_packed_fill_fn *fill)
+{
+  static const sc_packed_tile_fn table[SC_PACKED_N_TILES] = {
+      TILE_ROW(1), TILE_ROW(2), TILE_ROW(3), TILE_ROW(4),
+      TILE_ROW(5), TILE_ROW(6), TILE_ROW(7), TILE_ROW(8)};
+  static int supported = -1;
+  int i, s = __atomic_load_n(&supported, __ATOMIC_RELAXED);
+  if (s < 0) {
+    __builtin_cpu_init();
+    s = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    __atomic_store_n(&supported, s, __ATOMIC_RELAXED);
+  }
+  if (!s)
+    return 0;
+  for (i = 0; i < SC_PACKED_N_TILES; i++)
+    tiles[i] = table[i];
+  *fill = fill_avx512;
+  return 1;
+}
+
+#else /* not x86-64 with GCC or Clang */
+
+int sc_packed_avx512(sc_packed_tile_fn *tiles, sc_packed_fill_fn *fill)
+{
+  (void)tiles;
+  (void)fill;
+  return 0;
+}
+
+#endif

@@ -112,6 +112,7 @@ static sc_status check_operands(const struct sc_node *node, int64_t m,
 {
   const struct sc_tensor *x = node->in[0], *w = node->in[1];
   const struct sc_tensor *b = node->n_inputs > 2 ? node->in[2] : NULL;
+  *n_spatial = 0;
   if (x->rank < 3)
     return sc_node_fail(node, err, SC_ERR_FORMAT,
                         "input X has rank %d, expected N x C x D1 x ... "
@@ -325,8 +326,10 @@ static sc_status conv_transpose_reshape(struct sc_node *node,
   const struct sc_tensor *x = node->in[0], *w = node->in[1];
   const struct sc_window_attrs *a = &state->window;
   struct sc_conv_geometry *g = &state->geometry;
-  int64_t out[CONV_MAX_SPATIAL], pad[CONV_MAX_SPATIAL];
-  int64_t stride[CONV_MAX_SPATIAL], dilation[CONV_MAX_SPATIAL];
+  /* set for the n_spatial dims in use (zero: -O3's flow analysis cannot
+   * tell that geometry_fill reads no others) */
+  int64_t out[CONV_MAX_SPATIAL] = {0}, pad[CONV_MAX_SPATIAL] = {0};
+  int64_t stride[CONV_MAX_SPATIAL] = {0}, dilation[CONV_MAX_SPATIAL] = {0};
   int64_t c, m;
   int n_spatial, i;
   sc_status st;

@@ -36,10 +36,18 @@
 #ifndef KC_TARGET
 #define KC_TARGET 192
 #endif
-/* floats of one item's column block (K block x columns) plus its output
- * tile (channels x columns): 1 MB, half the L2 of current Xeons */
+/* column panels per work item, at most */
+#ifndef TILE_PANELS
+#define TILE_PANELS 16
+#endif
+/* floats of an item's column block when K is one block: 1 MB, half the
+ * L2 of current Xeons */
 #ifndef TILE_BUDGET
 #define TILE_BUDGET ((int64_t)256 * 1024)
+#endif
+/* column panels sharing a K block when K spans several */
+#ifndef GROUP_PANELS
+#define GROUP_PANELS 1
 #endif
 /* fewest work items wanted before tiles shrink and channels split */
 #define MIN_ITEMS 8
@@ -139,14 +147,15 @@ int sc_conv_weights_match(const struct sc_conv_weights *p,
  * same order as the AVX-512 one (a product, then a sum: no fused
  * multiply-add in this build, so the bits may differ from it). */
 static void tile_portable(int64_t rows, int64_t width, int64_t kc,
-                          const float *a, const float *b, float *c, int64_t ldc,
-                          int64_t cols, const float *bias, int accumulate)
+                          const float *a, const float *b, const float *in,
+                          int64_t ldi, float *out, int64_t ldo, int64_t cols,
+                          const float *bias)
 {
   float acc[MR][NR];
   int64_t r, j, k;
   for (r = 0; r < rows; r++)
     for (j = 0; j < cols; j++)
-      acc[r][j] = accumulate ? c[r * ldc + j] : bias ? bias[r] : 0.0f;
+      acc[r][j] = in ? in[r * ldi + j] : bias ? bias[r] : 0.0f;
   for (k = 0; k < kc; k++)
     for (r = 0; r < rows; r++) {
       float av = a[k * MR + r];
@@ -154,7 +163,7 @@ static void tile_portable(int64_t rows, int64_t width, int64_t kc,
         acc[r][j] += av * b[k * width + j];
     }
   for (r = 0; r < rows; r++)
-    memcpy(c + r * ldc, acc[r], (size_t)cols * sizeof(float));
+    memcpy(out + r * ldo, acc[r], (size_t)cols * sizeof(float));
 }
 
 static void fill_portable(const float *x, int64_t plane, int64_t n_channels,
@@ -189,9 +198,18 @@ struct packed_job {
   sc_packed_fill_fn fill;
   int64_t cg, mg, kvol, k, s_in, s_out;
   int64_t kb_channels, n_kblocks; /* input channels per K block */
-  int64_t tile, n_tiles;          /* output columns per item */
+  int64_t n_panels;               /* column panels per image and group */
+  int64_t tile, n_tiles;          /* column panels per item */
+  int64_t group;                  /* column panels sharing a K block */
   int64_t m_block, n_mblocks;     /* output channels per item */
   int failed;                     /* a scratch allocation failed */
+};
+
+/* A thread's buffers, allocated once per range of items. */
+struct packed_scratch {
+  float *panels;              /* one K block of `group` column panels */
+  float *stage;               /* their partial sums, [panel][channel][NR] */
+  struct sc_packed_tap *taps; /* kvol */
 };
 
 /* Range [lo, hi) of j in [0, run) with 0 <= first + j * step < size. */
@@ -210,7 +228,8 @@ static void valid_range(int64_t first, int64_t step, int64_t size, int64_t run,
   *hi = b;
 }
 
-/* The taps of a run of `run` output positions starting at (od, oy, ox). */
+/* The taps, in im2col row order, of a run of `run` output positions
+ * starting at (od, oy, ox). */
 static void run_taps(const struct sc_conv_geometry *g, int64_t od, int64_t oy,
                      int64_t ox, int64_t run, struct sc_packed_tap *taps)
 {
@@ -226,116 +245,176 @@ static void run_taps(const struct sc_conv_geometry *g, int64_t od, int64_t oy,
         int64_t first = ox * sw - g->pad[2] + kx * g->dilation[2];
         taps->offset = 0;
         taps->lo = taps->hi = 0;
+        taps->ahead = -1;
         if (!inside)
           continue;
         valid_range(first, sw, w_in, run, &taps->lo, &taps->hi);
-        if (taps->hi > taps->lo)
+        if (taps->hi > taps->lo) {
           taps->offset = (id * h_in + iy) * w_in + first + taps->lo * sw;
+          /* the input row's next positions, once per kernel row */
+          if (kx == 0)
+            taps->ahead = (run - taps->lo) * sw;
+        }
       }
     }
   }
 }
 
-/* Writes the column block of input channels [0, n_channels) of xc (the
- * first channel of the K block) over output columns [s0, s0 + cols): kc
- * rows, as column panels of NR positions at block + p * NR * kc. Runs of
- * positions end at panel and output row boundaries. */
-static void pack_columns(const struct packed_job *job, const float *xc,
-                         int64_t n_channels, int64_t s0, int64_t cols,
-                         int64_t kc, float *block, struct sc_packed_tap *taps)
+/* Writes the kc = n_channels * kvol im2col rows of the K block whose
+ * first input channel is xc, over output positions [s0, s0 + len), as the
+ * column panel `panel` (width = len rounded up to whole vectors; the
+ * columns past len are zero). Runs of positions end at output row
+ * boundaries. */
+static void pack_panel(const struct packed_job *job, const float *xc,
+                       int64_t n_channels, int64_t s0, int64_t len, int64_t kc,
+                       float *panel, struct sc_packed_tap *taps)
 {
   const struct sc_conv_geometry *g = job->g;
   const int64_t oh = g->out[1], ow = g->out[2];
-  int64_t p;
-  for (p = 0; p * NR < cols; p++) {
-    int64_t p0 = s0 + p * NR, pc = cols - p * NR < NR ? cols - p * NR : NR;
-    int64_t width = ceil_div(pc, LANES) * LANES, s, k;
-    float *panel = block + p * NR * kc;
-    for (s = p0; s < p0 + pc;) {
-      int64_t od = s / (oh * ow), oy = s / ow % oh, ox = s % ow;
-      int64_t run = p0 + pc - s < ow - ox ? p0 + pc - s : ow - ox;
-      run_taps(g, od, oy, ox, run, taps);
-      if (job->fill)
-        job->fill(xc, job->s_in, n_channels, taps, job->kvol, g->stride[2],
-                  panel + (s - p0), width, run);
-      else
-        fill_portable(xc, job->s_in, n_channels, taps, job->kvol, g->stride[2],
-                      panel + (s - p0), width, run);
-      s += run;
-    }
-    if (width > pc)
-      for (k = 0; k < kc; k++)
-        memset(panel + k * width + pc, 0, (size_t)(width - pc) * sizeof(float));
+  int64_t width = ceil_div(len, LANES) * LANES, s, k;
+  for (s = s0; s < s0 + len;) {
+    int64_t od = s / (oh * ow), oy = s / ow % oh, ox = s % ow;
+    int64_t run = s0 + len - s < ow - ox ? s0 + len - s : ow - ox;
+    run_taps(g, od, oy, ox, run, taps);
+    if (job->fill)
+      job->fill(xc, job->s_in, n_channels, taps, job->kvol, g->stride[2],
+                panel + (s - s0), width, run);
+    else
+      fill_portable(xc, job->s_in, n_channels, taps, job->kvol, g->stride[2],
+                    panel + (s - s0), width, run);
+    s += run;
   }
+  if (width > len)
+    for (k = 0; k < kc; k++)
+      memset(panel + k * width + len, 0, (size_t)(width - len) * sizeof(float));
 }
 
-/* One item: output channels [m0, m0 + rows) of image n, group gi over
- * output columns [s0, s0 + cols). */
-static void packed_item(const struct packed_job *job, int64_t item,
-                        float *block, struct sc_packed_tap *taps)
+/* The operands of one item: output channels [m0, m0 + rows) of image n,
+ * group gi, over output positions [s0, s0 + cols) (whole panels but the
+ * last). */
+struct packed_item {
+  const float *x;    /* the group's first input channel */
+  const float *w;    /* the first weights panel of the channels */
+  const float *bias; /* their bias, or NULL */
+  float *y;          /* output channel m0, position s0 */
+  int64_t rows, s0, cols;
+};
+
+static void item_operands(const struct packed_job *job, int64_t item,
+                          struct packed_item *it)
 {
   const struct sc_conv_geometry *g = job->g;
   int64_t mb = item % job->n_mblocks, t = item / job->n_mblocks % job->n_tiles;
   int64_t gi = item / job->n_mblocks / job->n_tiles % g->group;
   int64_t n = item / job->n_mblocks / job->n_tiles / g->group;
-  int64_t m0 = mb * job->m_block, s0 = t * job->tile;
-  int64_t rows = job->mg - m0 < job->m_block ? job->mg - m0 : job->m_block;
-  int64_t cols = job->s_out - s0 < job->tile ? job->s_out - s0 : job->tile;
-  const float *xg = job->x + (n * g->in_channels + gi * job->cg) * job->s_in;
-  const float *wg =
-      job->w->panels + (gi * job->w->n_panels + m0 / MR) * job->k * MR;
-  const float *bias = job->bias ? job->bias + gi * job->mg + m0 : NULL;
-  float *yg =
-      job->y + (n * g->out_channels + gi * job->mg + m0) * job->s_out + s0;
-  int64_t kb, p, m;
+  int64_t m0 = mb * job->m_block;
+  it->s0 = t * job->tile * NR;
+  it->cols = job->s_out - it->s0 < job->tile * NR ? job->s_out - it->s0
+                                                  : job->tile * NR;
+  it->rows = job->mg - m0 < job->m_block ? job->mg - m0 : job->m_block;
+  it->x = job->x + (n * g->in_channels + gi * job->cg) * job->s_in;
+  it->w = job->w->panels + (gi * job->w->n_panels + m0 / MR) * job->k * MR;
+  it->bias = job->bias ? job->bias + gi * job->mg + m0 : NULL;
+  it->y =
+      job->y + (n * g->out_channels + gi * job->mg + m0) * job->s_out + it->s0;
+}
 
-  for (kb = 0; kb < job->n_kblocks; kb++) {
-    int64_t c0 = kb * job->kb_channels;
-    int64_t c1 =
-        c0 + job->kb_channels < job->cg ? c0 + job->kb_channels : job->cg;
-    int64_t k0 = c0 * job->kvol, kc = (c1 - c0) * job->kvol;
-    pack_columns(job, xg + c0 * job->s_in, c1 - c0, s0, cols, kc, block, taps);
-    for (p = 0; p * NR < cols; p++) {
-      int64_t pc = cols - p * NR < NR ? cols - p * NR : NR;
-      int64_t width = ceil_div(pc, LANES) * LANES;
-      const float *b = block + p * NR * kc;
-      for (m = 0; m < rows; m += MR) {
-        int64_t r = rows - m < MR ? rows - m : MR;
-        const float *a = wg + (m / MR) * job->k * MR + k0 * MR;
-        float *c = yg + m * job->s_out + p * NR;
-        const float *bm = bias ? bias + m : NULL;
-        if (job->fill)
-          job->tiles[(r - 1) * (NR / LANES) + width / LANES - 1](
-              kc, a, b, c, job->s_out, pc, bm, kb > 0);
-        else
-          tile_portable(r, width, kc, a, b, c, job->s_out, pc, bm, kb > 0);
+/* out (ldo) = in (ld NR; NULL: the bias) + one weights panel a (rows
+ * output channels, a K block of kc rows) times the column panel b (len
+ * positions). */
+static void multiply(const struct packed_job *job, int64_t rows, const float *a,
+                     int64_t kc, const float *b, int64_t len, const float *in,
+                     float *out, int64_t ldo, const float *bias)
+{
+  int64_t width = ceil_div(len, LANES) * LANES;
+  if (job->fill)
+    job->tiles[(rows - 1) * (NR / LANES) + width / LANES - 1](
+        kc, a, b, in, NR, out, ldo, len, bias);
+  else
+    tile_portable(rows, width, kc, a, b, in, NR, out, ldo, len, bias);
+}
+
+/* An item, `group` column panels at a time: for each K block, the
+ * group's column panels are written, then each weights panel passes over
+ * every column panel of the group (weights from L2, each reused by the
+ * whole group; column panels from L1 when the group is one panel, from L2
+ * when it is the item's whole block). The sums wait in the stage between
+ * K blocks and go to y after the last. */
+static void packed_item(const struct packed_job *job,
+                        const struct packed_item *it,
+                        const struct packed_scratch *scratch)
+{
+  const int64_t stage_rows = ceil_div(job->m_block, MR) * MR;
+  int64_t g0, kb, m, p;
+  for (g0 = 0; g0 < it->cols; g0 += job->group * NR) {
+    int64_t g_cols =
+        it->cols - g0 < job->group * NR ? it->cols - g0 : job->group * NR;
+    for (kb = 0; kb < job->n_kblocks; kb++) {
+      int64_t c0 = kb * job->kb_channels;
+      int64_t c1 =
+          c0 + job->kb_channels < job->cg ? c0 + job->kb_channels : job->cg;
+      int64_t kc = (c1 - c0) * job->kvol;
+      int last = kb == job->n_kblocks - 1;
+      for (p = 0; p * NR < g_cols; p++)
+        pack_panel(job, it->x + c0 * job->s_in, c1 - c0, it->s0 + g0 + p * NR,
+                   g_cols - p * NR < NR ? g_cols - p * NR : NR, kc,
+                   scratch->panels + p * NR * kc, scratch->taps);
+      for (m = 0; m < it->rows; m += MR) {
+        int64_t r = it->rows - m < MR ? it->rows - m : MR;
+        const float *a = it->w + (m / MR) * job->k * MR + c0 * job->kvol * MR;
+        for (p = 0; p * NR < g_cols; p++) {
+          int64_t len = g_cols - p * NR < NR ? g_cols - p * NR : NR;
+          float *stage = scratch->stage + (p * stage_rows + m) * NR;
+          multiply(job, r, a, kc, scratch->panels + p * NR * kc, len,
+                   kb > 0 ? stage : NULL,
+                   last ? it->y + m * job->s_out + g0 + p * NR : stage,
+                   last ? job->s_out : NR, it->bias ? it->bias + m : NULL);
+        }
       }
     }
   }
 }
 
+/* Floats of a thread's column panels and stage (none for one K block). */
+static int64_t panels_floats(const struct packed_job *job)
+{
+  return job->kb_channels * job->kvol * NR * job->group;
+}
+
+static int64_t stage_floats(const struct packed_job *job)
+{
+  if (job->n_kblocks < 2)
+    return 0;
+  return ceil_div(job->m_block, MR) * MR * NR * job->group;
+}
+
 static void packed_range(void *ctx, int64_t begin, int64_t end)
 {
   struct packed_job *job = ctx;
-  size_t block_size =
-      (size_t)(job->tile * job->kb_channels * job->kvol) * sizeof(float);
-  float *block = aligned_alloc(64, (block_size + 63) / 64 * 64);
-  struct sc_packed_tap *taps = malloc((size_t)job->kvol * sizeof *taps);
+  size_t size =
+      (size_t)(panels_floats(job) + stage_floats(job)) * sizeof(float);
+  struct packed_scratch scratch;
   int64_t item;
-  if (block && taps)
-    for (item = begin; item < end; item++)
-      packed_item(job, item, block, taps);
+  scratch.panels = aligned_alloc(64, (size + 63) / 64 * 64);
+  scratch.stage = scratch.panels ? scratch.panels + panels_floats(job) : NULL;
+  scratch.taps = malloc((size_t)job->kvol * sizeof *scratch.taps);
+  if (scratch.panels && scratch.taps)
+    for (item = begin; item < end; item++) {
+      struct packed_item it;
+      item_operands(job, item, &it);
+      packed_item(job, &it, &scratch);
+    }
   else
     __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
-  free(block);
-  free(taps);
+  free(scratch.panels);
+  free(scratch.taps);
 }
 
 /* Fills the sizes of a job (no pointers). */
 static void packed_plan(const struct sc_conv_geometry *g,
                         struct packed_job *job)
 {
-  int64_t per_block, n_panels, widest, n_base, kc;
+  int64_t per_block, n_base, widest;
   memset(job, 0, sizeof *job);
   job->g = g;
   job->cg = g->in_channels / g->group;
@@ -344,27 +423,33 @@ static void packed_plan(const struct sc_conv_geometry *g,
   job->k = job->cg * job->kvol;
   job->s_in = volume3(g->in);
   job->s_out = volume3(g->out);
+  job->n_panels = ceil_div(job->s_out, NR);
 
   /* K blocks of whole input channels, as even as possible */
   per_block = KC_TARGET / job->kvol > 0 ? KC_TARGET / job->kvol : 1;
   job->n_kblocks = ceil_div(job->cg, per_block);
   job->kb_channels = job->n_kblocks > 0 ? ceil_div(job->cg, job->n_kblocks) : 0;
-  kc = job->kb_channels * job->kvol;
 
-  /* column tiles of whole panels within the budget, more of them when
-   * there are too few items */
-  n_panels = ceil_div(job->s_out, NR);
-  widest = TILE_BUDGET / (kc + job->mg) / NR;
+  /* tiles of whole panels (when K is one block, its column block within
+   * the budget), smaller when there are too few items */
+  widest = job->n_kblocks > 1 ? TILE_PANELS : TILE_BUDGET / (job->k * NR);
+  if (widest > TILE_PANELS)
+    widest = TILE_PANELS;
   if (widest < 1)
     widest = 1;
-  job->n_tiles = ceil_div(n_panels, widest);
+  job->n_tiles = ceil_div(job->n_panels, widest);
   n_base = g->batch * g->group;
   if (n_base * job->n_tiles < MIN_ITEMS)
     job->n_tiles = ceil_div(MIN_ITEMS, n_base);
-  if (job->n_tiles > n_panels)
-    job->n_tiles = n_panels;
-  job->tile = ceil_div(n_panels, job->n_tiles) * NR;
-  job->n_tiles = ceil_div(job->s_out, job->tile);
+  if (job->n_tiles > job->n_panels)
+    job->n_tiles = job->n_panels;
+  job->tile = ceil_div(job->n_panels, job->n_tiles);
+  job->n_tiles = ceil_div(job->n_panels, job->tile);
+
+  /* one K block: the item's whole column block at once; several: a few
+   * column panels per K block */
+  job->group =
+      job->n_kblocks > 1 && GROUP_PANELS < job->tile ? GROUP_PANELS : job->tile;
 
   /* blocks of output channels when tiles alone are too few */
   job->m_block = job->mg;
@@ -379,7 +464,7 @@ int64_t sc_conv_packed_scratch_floats(const struct sc_conv_geometry *g)
 {
   struct packed_job job;
   packed_plan(g, &job);
-  return job.tile * job.kb_channels * job.kvol;
+  return panels_floats(&job) + stage_floats(&job);
 }
 
 /* Y = bias (or 0) everywhere: the convolution has no input channels. */
@@ -427,6 +512,6 @@ sc_status sc_conv_packed(const struct sc_conv_geometry *g, const float *x,
                   packed_range, &job);
   sc_conv_weights_free(own);
   if (job.failed)
-    return sc_fail_nomem(err, "im2col column block");
+    return sc_fail_nomem(err, "convolution scratch buffers");
   return SC_OK;
 }

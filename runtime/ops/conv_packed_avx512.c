@@ -12,7 +12,14 @@
  * busy, and 24 independent accumulators hide the FMA latency (4 cycles x
  * 2 ports needs 8). Edge tiles are the same code with fewer rows or
  * vectors (compile-time constants, so the unused registers vanish) and a
- * lane mask on the last vector's loads and stores of C. */
+ * lane mask on the last vector's loads and stores of C.
+ *
+ * Fill: a run of output positions is written channel by channel, tap by
+ * tap (the panel's rows in order). When no tap of the run reaches into
+ * the padding and the stride is 1 (most runs), a whole panel's row is
+ * three plain loads and aligned stores; otherwise masked loads and stores
+ * write the zeros and the valid part, with a two-register permute for
+ * stride 2. The input rows the next panel will read are prefetched. */
 #include "runtime/ops/conv_packed.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -39,8 +46,8 @@
 #define DECLARE(r, v) __m512 c##r##v = _mm512_setzero_ps();
 #define INIT(r, v)                                                             \
   if (rows > r && vectors > v) {                                               \
-    if (accumulate)                                                            \
-      c##r##v = _mm512_maskz_loadu_ps(mask##v, c + r * ldc + 16 * v);          \
+    if (in)                                                                    \
+      c##r##v = _mm512_maskz_loadu_ps(mask##v, in + r * ldi + 16 * v);         \
     else if (bias)                                                             \
       c##r##v = _mm512_set1_ps(bias[r]);                                       \
   }
@@ -54,12 +61,12 @@
   }
 #define STORE(r, v)                                                            \
   if (rows > r && vectors > v)                                                 \
-    _mm512_mask_storeu_ps(c + r * ldc + 16 * v, mask##v, c##r##v);
+    _mm512_mask_storeu_ps(out + r * ldo + 16 * v, mask##v, c##r##v);
 
 INLINE_AVX512 void tile_body(const int rows, const int vectors, int64_t kc,
-                             const float *a, const float *b, float *c,
-                             int64_t ldc, int64_t cols, const float *bias,
-                             int accumulate)
+                             const float *a, const float *b, const float *in,
+                             int64_t ldi, float *out, int64_t ldo, int64_t cols,
+                             const float *bias)
 {
   const int width = 16 * vectors;
   /* lanes of the last vector holding valid columns (cols > width - 16) */
@@ -87,10 +94,10 @@ INLINE_AVX512 void tile_body(const int rows, const int vectors, int64_t kc,
 
 #define DEFINE_TILE(rows, vectors)                                             \
   AVX512 static void tile_##rows##x##vectors(                                  \
-      int64_t kc, const float *a, const float *b, float *c, int64_t ldc,       \
-      int64_t cols, const float *bias, int accumulate)                         \
+      int64_t kc, const float *a, const float *b, const float *in,             \
+      int64_t ldi, float *out, int64_t ldo, int64_t cols, const float *bias)   \
   {                                                                            \
-    tile_body(rows, vectors, kc, a, b, c, ldc, cols, bias, accumulate);        \
+    tile_body(rows, vectors, kc, a, b, in, ldi, out, ldo, cols, bias);         \
   }
 #define DEFINE_ROW_TILES(rows)                                                 \
   DEFINE_TILE(rows, 1) DEFINE_TILE(rows, 2) DEFINE_TILE(rows, 3)
@@ -135,32 +142,64 @@ INLINE_AVX512 void copy_stride2(float *row, const float *src, int64_t lo,
   }
 }
 
+/* Prefetches the n floats from address `at` on, an integer: what the
+ * next panel reads, which may lie past the input's end. */
+INLINE_AVX512 void prefetch_floats(uintptr_t at, int64_t n)
+{
+  int64_t j;
+  for (j = 0; j < n; j += 16)
+    _mm_prefetch((const char *)(at + (uintptr_t)j * 4), _MM_HINT_T0);
+}
+
 AVX512 static void fill_avx512(const float *x, int64_t plane,
                                int64_t n_channels,
                                const struct sc_packed_tap *taps, int64_t n_taps,
                                int64_t stride, float *dst, int64_t width,
                                int64_t len)
 {
-  int64_t c, t, j;
+  int64_t t, c, j;
+  int whole = stride == 1 && len == SC_PACKED_NR;
+  for (t = 0; t < n_taps; t++) {
+    if (taps[t].ahead >= 0)
+      for (c = 0; c < n_channels; c++)
+        prefetch_floats((uintptr_t)(x + c * plane + taps[t].offset) +
+                            (uintptr_t)taps[t].ahead * 4,
+                        SC_PACKED_NR * stride);
+    whole = whole && taps[t].lo == 0 && taps[t].hi == len;
+  }
+  if (whole) {
+    for (c = 0; c < n_channels; c++) {
+      const float *xc = x + c * plane;
+      for (t = 0; t < n_taps; t++, dst += width) {
+        const float *src = xc + taps[t].offset;
+        __m512 v0 = _mm512_loadu_ps(src), v1 = _mm512_loadu_ps(src + 16);
+        __m512 v2 = _mm512_loadu_ps(src + 32);
+        _mm512_store_ps(dst, v0);
+        _mm512_store_ps(dst + 16, v1);
+        _mm512_store_ps(dst + 32, v2);
+      }
+    }
+    return;
+  }
   for (c = 0; c < n_channels; c++) {
     const float *xc = x + c * plane;
     for (t = 0; t < n_taps; t++, dst += width) {
-      const struct sc_packed_tap *tap = &taps[t];
-      const float *src = xc + tap->offset;
-      zero_columns(dst, 0, tap->lo);
+      const int64_t lo = taps[t].lo, hi = taps[t].hi;
+      const float *src = xc + taps[t].offset;
+      zero_columns(dst, 0, lo);
       if (stride == 1) {
-        for (j = tap->lo; j < tap->hi; j += 16) {
-          __mmask16 m = lanes(tap->hi - j < 16 ? tap->hi - j : 16);
+        for (j = lo; j < hi; j += 16) {
+          __mmask16 m = lanes(hi - j < 16 ? hi - j : 16);
           _mm512_mask_storeu_ps(dst + j, m,
-                                _mm512_maskz_loadu_ps(m, src + (j - tap->lo)));
+                                _mm512_maskz_loadu_ps(m, src + (j - lo)));
         }
       } else if (stride == 2) {
-        copy_stride2(dst, src, tap->lo, tap->hi);
+        copy_stride2(dst, src, lo, hi);
       } else {
-        for (j = tap->lo; j < tap->hi; j++)
-          dst[j] = src[(j - tap->lo) * stride];
+        for (j = lo; j < hi; j++)
+          dst[j] = src[(j - lo) * stride];
       }
-      zero_columns(dst, tap->hi, len);
+      zero_columns(dst, hi, len);
     }
   }
 }

@@ -293,6 +293,10 @@ static size_t packed_cases(struct conv_case *out)
       case_2d(1, 20, 36, 4, 10, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1),
       /* K = 50 * 9 = 450: three K blocks; N = 23 x 21 = 483, M = 17 */
       case_2d(1, 50, 17, 1, 23, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      /* M = 40 (more than 32: K block by K block), K = 48 * 9 = 432 over
+       * 3 blocks, then 2 groups of 36 */
+      case_2d(1, 48, 40, 1, 13, 15, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      case_2d(2, 60, 72, 2, 9, 11, 3, 3, 1, 1, 0, 1, 2, 1, 0),
       /* K = 70 * 9 = 630 over 4 blocks, stride 2 with dilation 2, no bias */
       case_2d(2, 70, 12, 1, 19, 17, 3, 3, 2, 2, 2, 1, 2, 1, 0),
       /* rectangular 5x1 kernel, stride 3, big pads */
@@ -308,6 +312,13 @@ static size_t packed_cases(struct conv_case *out)
       /* a small image with many output channels: channel blocks */
       case_2d(1, 8, 70, 1, 9, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1),
       case_2d(2, 6, 40, 2, 5, 5, 3, 3, 2, 1, 1, 1, 1, 1, 0),
+      /* column panels within output rows (rows of 80, 200, 81, 96
+       * positions): read in place, partial last panels, padding copied,
+       * stride 2 copied, dilation 2 */
+      case_2d(1, 8, 20, 1, 6, 80, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      case_2d(1, 24, 40, 1, 5, 200, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      case_2d(1, 5, 11, 1, 9, 161, 3, 3, 2, 1, 1, 1, 1, 1, 1),
+      case_2d(2, 25, 36, 1, 8, 100, 3, 3, 1, 2, 0, 0, 0, 0, 0),
       /* several column tiles: 100 x 100 positions, M = 24 */
       case_2d(1, 16, 24, 1, 100, 100, 3, 3, 1, 1, 1, 1, 1, 1, 1),
       /* pointwise: whole panels, a partial one, groups, more than 4096 */
@@ -319,6 +330,7 @@ static size_t packed_cases(struct conv_case *out)
       case_1d(4, 6, 2, 17, 5, 2, 1, 2, 1),
       case_1d(3, 3, 1, 20, 3, 1, 3, 0, 0),
       case_1d(40, 9, 1, 100, 7, 1, 1, 3, 3),
+      case_1d(6, 10, 1, 130, 3, 1, 1, 1, 1),
       case_3d(3, 4, 1, 5, 3, 1, 1, 1),
       case_3d(4, 4, 2, 5, 2, 2, 1, 1),
       case_3d(2, 3, 1, 6, 2, 1, 2, 0),

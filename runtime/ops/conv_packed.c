@@ -1,27 +1,33 @@
 /* Convolution as a blocked matrix product with our own micro-kernel
  * (SC_CONV_PATH_PACKED, see conv_kernels.h; docs/internals/KERNELS.md
- * explains the tiling).
+ * explains the tiling and the measurements behind it).
  *
  * For image n and group g, Y[n, g] (Mg x S_out) = W[g] (Mg x K) * col
  * (K x S_out), col the im2col matrix, K = C/group * kernel volume:
  *   - W is packed once into panels of SC_PACKED_MR output channels
  *     (sc_conv_weights_pack; the Conv operator keeps them in its state);
- *   - col is never built whole, nor copied twice: for each block of
- *     output columns and each block of K rows (whole input channels,
- *     about KC_TARGET rows), im2col writes the rows straight into column
- *     panels of SC_PACKED_NR positions, the layout the micro-kernel reads;
- *   - the micro-kernel multiplies one weights panel by one column panel
- *     into C = Y, starting from the bias on the first K block and from C
- *     on the others.
- * The K block's column panel (K block x 48 floats, at most 36 KB) stays in
- * L1 while every weights panel of the item passes over it; the column
- * block and the output tile stay in L2 (TILE_BUDGET).
+ *   - col is never built whole, nor copied twice: the output positions
+ *     are cut into column panels of SC_PACKED_NR, K into blocks of whole
+ *     input channels (about KC_TARGET rows), and im2col writes a K block
+ *     of a column panel straight into the layout the micro-kernel reads;
+ *   - the micro-kernel multiplies one weights panel by one column panel,
+ *     starting from the bias on the first K block and from the partial
+ *     sums on the others; it writes the sums to a contiguous stage
+ *     between K blocks and to Y after the last.
+ * A work item covers a tile of column panels and a block of output
+ * channels. Per K block it writes the K block of all its column panels
+ * (with the stage at most TILE_BUDGET floats: L2), then passes every
+ * weights panel over every column panel, so that a weights panel is
+ * reused by the whole tile and output rows are written in long runs.
+ * With few output channels and several K blocks it goes one column panel
+ * at a time instead: the panel's K block stays in L1 while the (small)
+ * weights stream past it.
  *
- * Threads: work items are (image, group, column tile, block of output
- * channels), their sizes a function of the geometry only; within an item
- * every output element sums its K products in index order, K block after
- * K block, so the bits do not depend on the thread count. Each thread
- * allocates its column block once per range of items. */
+ * Threads: work items are (image, group, tile, block of output channels),
+ * their sizes a function of the geometry only; every output element sums
+ * its K products in index order, K block after K block, within one item,
+ * so the bits do not depend on the thread count. Each thread allocates
+ * its buffers once per range of items. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,15 +46,14 @@
 #ifndef TILE_PANELS
 #define TILE_PANELS 16
 #endif
-/* floats of an item's column block when K is one block: 1 MB, half the
- * L2 of current Xeons */
+/* floats of an item's column block plus its stage: 1 MB, half the L2
+ * of current Xeons */
 #ifndef TILE_BUDGET
 #define TILE_BUDGET ((int64_t)256 * 1024)
 #endif
-/* column panels sharing a K block when K spans several */
-#ifndef GROUP_PANELS
-#define GROUP_PANELS 1
-#endif
+/* at most this many output channels (per group) and several K blocks:
+ * one column panel at a time */
+#define PANEL_FIRST_ROWS 32
 /* fewest work items wanted before tiles shrink and channels split */
 #define MIN_ITEMS 8
 
@@ -200,14 +205,14 @@ struct packed_job {
   int64_t kb_channels, n_kblocks; /* input channels per K block */
   int64_t n_panels;               /* column panels per image and group */
   int64_t tile, n_tiles;          /* column panels per item */
-  int64_t group;                  /* column panels sharing a K block */
-  int64_t m_block, n_mblocks;     /* output channels per item */
-  int failed;                     /* a scratch allocation failed */
+  int64_t pass_panels;        /* column panels written per K block: tile or 1 */
+  int64_t m_block, n_mblocks; /* output channels per item */
+  int failed;                 /* a scratch allocation failed */
 };
 
 /* A thread's buffers, allocated once per range of items. */
 struct packed_scratch {
-  float *panels;              /* one K block of `group` column panels */
+  float *panels;              /* one K block of pass_panels panels */
   float *stage;               /* their partial sums, [panel][channel][NR] */
   struct sc_packed_tap *taps; /* kvol */
 };
@@ -334,21 +339,20 @@ static void multiply(const struct packed_job *job, int64_t rows, const float *a,
     tile_portable(rows, width, kc, a, b, in, NR, out, ldo, len, bias);
 }
 
-/* An item, `group` column panels at a time: for each K block, the
- * group's column panels are written, then each weights panel passes over
- * every column panel of the group (weights from L2, each reused by the
- * whole group; column panels from L1 when the group is one panel, from L2
- * when it is the item's whole block). The sums wait in the stage between
- * K blocks and go to y after the last. */
+/* An item, pass_panels column panels at a time (all of them, or one):
+ * for each K block the panels are written, then each weights panel passes
+ * over every one of them. The sums wait in the stage between K blocks and
+ * go to y after the last. */
 static void packed_item(const struct packed_job *job,
                         const struct packed_item *it,
                         const struct packed_scratch *scratch)
 {
   const int64_t stage_rows = ceil_div(job->m_block, MR) * MR;
   int64_t g0, kb, m, p;
-  for (g0 = 0; g0 < it->cols; g0 += job->group * NR) {
-    int64_t g_cols =
-        it->cols - g0 < job->group * NR ? it->cols - g0 : job->group * NR;
+  for (g0 = 0; g0 < it->cols; g0 += job->pass_panels * NR) {
+    int64_t g_cols = it->cols - g0 < job->pass_panels * NR
+                         ? it->cols - g0
+                         : job->pass_panels * NR;
     for (kb = 0; kb < job->n_kblocks; kb++) {
       int64_t c0 = kb * job->kb_channels;
       int64_t c1 =
@@ -378,14 +382,14 @@ static void packed_item(const struct packed_job *job,
 /* Floats of a thread's column panels and stage (none for one K block). */
 static int64_t panels_floats(const struct packed_job *job)
 {
-  return job->kb_channels * job->kvol * NR * job->group;
+  return job->kb_channels * job->kvol * NR * job->pass_panels;
 }
 
 static int64_t stage_floats(const struct packed_job *job)
 {
   if (job->n_kblocks < 2)
     return 0;
-  return ceil_div(job->m_block, MR) * MR * NR * job->group;
+  return ceil_div(job->m_block, MR) * MR * NR * job->pass_panels;
 }
 
 static void packed_range(void *ctx, int64_t begin, int64_t end)
@@ -414,7 +418,7 @@ static void packed_range(void *ctx, int64_t begin, int64_t end)
 static void packed_plan(const struct sc_conv_geometry *g,
                         struct packed_job *job)
 {
-  int64_t per_block, n_base, widest;
+  int64_t per_block, n_base, widest, m_rows;
   memset(job, 0, sizeof *job);
   job->g = g;
   job->cg = g->in_channels / g->group;
@@ -430,13 +434,25 @@ static void packed_plan(const struct sc_conv_geometry *g,
   job->n_kblocks = ceil_div(job->cg, per_block);
   job->kb_channels = job->n_kblocks > 0 ? ceil_div(job->cg, job->n_kblocks) : 0;
 
-  /* tiles of whole panels (when K is one block, its column block within
-   * the budget), smaller when there are too few items */
-  widest = job->n_kblocks > 1 ? TILE_PANELS : TILE_BUDGET / (job->k * NR);
+  /* Several K blocks and few output channels: one column panel at a time
+   * (its K block stays in L1, the weights are small). Otherwise the
+   * item's whole column block at once, the weights block reused by all
+   * its panels. */
+  m_rows = ceil_div(job->mg, MR) * MR;
+  if (job->n_kblocks > 1 && job->mg <= PANEL_FIRST_ROWS) {
+    widest = TILE_PANELS;
+  } else {
+    int64_t rows = job->kb_channels * job->kvol;
+    if (job->n_kblocks > 1)
+      rows += m_rows; /* the stage */
+    widest = TILE_BUDGET / (rows * NR);
+  }
   if (widest > TILE_PANELS)
     widest = TILE_PANELS;
   if (widest < 1)
     widest = 1;
+
+  /* fewer panels per item when there are too few items */
   job->n_tiles = ceil_div(job->n_panels, widest);
   n_base = g->batch * g->group;
   if (n_base * job->n_tiles < MIN_ITEMS)
@@ -445,11 +461,8 @@ static void packed_plan(const struct sc_conv_geometry *g,
     job->n_tiles = job->n_panels;
   job->tile = ceil_div(job->n_panels, job->n_tiles);
   job->n_tiles = ceil_div(job->n_panels, job->tile);
-
-  /* one K block: the item's whole column block at once; several: a few
-   * column panels per K block */
-  job->group =
-      job->n_kblocks > 1 && GROUP_PANELS < job->tile ? GROUP_PANELS : job->tile;
+  job->pass_panels =
+      job->n_kblocks > 1 && job->mg <= PANEL_FIRST_ROWS ? 1 : job->tile;
 
   /* blocks of output channels when tiles alone are too few */
   job->m_block = job->mg;

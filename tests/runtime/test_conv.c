@@ -693,6 +693,71 @@ static void test_conv_hand_computed_float_and_float16(void **state)
   check_conv_hand_computed(SC_DTYPE_FLOAT16);
 }
 
+/* Runs a 3x3 Conv node (pads 1) on x, w, b, with W and B constants of the
+ * graph (packed once when the graph is prepared) or fed at each run, on
+ * `threads`; *out receives the output. */
+static void run_conv_node(const struct conv_case *cc, const float *x,
+                          const float *w, const float *b, int constant,
+                          struct sc_threadpool *threads, struct sc_tensor **out)
+{
+  int64_t xd[4] = {cc->batch, cc->channels, cc->in[0], cc->in[1]};
+  int64_t wd[4] = {cc->maps, cc->channels / cc->group, 3, 3};
+  int64_t bd[1] = {cc->maps};
+  static const int64_t pads[4] = {1, 1, 1, 1};
+  struct sc_tensor *inputs[3];
+  struct sc_test_node t;
+  struct sc_error err;
+  inputs[0] = sc_test_tensor_f32(4, xd, x);
+  inputs[1] = sc_test_tensor_f32(4, wd, w);
+  inputs[2] = sc_test_tensor_f32(1, bd, b);
+  sc_test_node_init(&t, "Conv", 11, 3, inputs,
+                    constant ? SC_TEST_NODE_PARAMS_CONSTANT : 0, 1);
+  sc_test_node_set_ints(&t, "pads", 4, pads);
+  sc_test_node_set_int(&t, "group", cc->group);
+  if (sc_test_node_run(&t, threads, out, &err) != SC_OK)
+    fail_msg("%s", err.message);
+  sc_test_node_free(&t);
+}
+
+/* The Conv operator on the default path: constant weights (packed at
+ * prepare time and kept) and fed weights (packed per run) give the same
+ * bits, on 1 and 2 threads, close to the reference. */
+static void test_conv_node_constant_and_fed_weights(void **state)
+{
+  struct conv_case cc =
+      case_2d(2, 10, 26, 2, 11, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  struct sc_conv_geometry g = geometry_of(&cc, 0);
+  int64_t x_size = g.batch * g.in_channels * volume(g.in);
+  int64_t w_size = g.out_channels * (g.in_channels / g.group) * 9;
+  int64_t y_size = g.batch * g.out_channels * volume(g.out);
+  float *x = random_array(x_size), *w = random_array(w_size);
+  float *b = random_array(g.out_channels);
+  struct sc_tensor *want = NULL, *constant = NULL, *fed = NULL, *two = NULL;
+  struct sc_threadpool *pool = NULL;
+  int64_t y_dims[4] = {g.batch, g.out_channels, g.out[1], g.out[2]};
+  (void)state;
+  assert_int_equal(sc_tensor_create(SC_DTYPE_FLOAT, 4, y_dims, &want, NULL),
+                   SC_OK);
+  sc_conv_reference(&g, x, w, b, want->data);
+  assert_int_equal(sc_threadpool_create(2, &pool, NULL), SC_OK);
+  run_conv_node(&cc, x, w, b, 1, NULL, &constant);
+  run_conv_node(&cc, x, w, b, 0, NULL, &fed);
+  run_conv_node(&cc, x, w, b, 1, pool, &two);
+  assert_tensor_close(constant, want, 2e-5, 1e-4);
+  assert_memory_equal(constant->data, fed->data,
+                      (size_t)y_size * sizeof(float));
+  assert_memory_equal(constant->data, two->data,
+                      (size_t)y_size * sizeof(float));
+  sc_threadpool_free(pool);
+  sc_tensor_free(want);
+  sc_tensor_free(constant);
+  sc_tensor_free(fed);
+  sc_tensor_free(two);
+  free(x);
+  free(w);
+  free(b);
+}
+
 /* ConvTranspose of x = [1, 2] with w = [1, 1, 1], stride 2: x0 covers
  * output 0..2 and x1 covers 2..4, so the full output is [1, 1, 3, 2, 2]. */
 static void check_transpose_1d(const char *attr, int64_t n, const int64_t *v,
@@ -865,6 +930,7 @@ int main(void)
       cmocka_unit_test(test_forward_rejects_a_path_that_does_not_apply),
       cmocka_unit_test(test_conv_auto_pad_same_upper_and_lower),
       cmocka_unit_test(test_conv_hand_computed_float_and_float16),
+      cmocka_unit_test(test_conv_node_constant_and_fed_weights),
       cmocka_unit_test(test_conv_transpose_output_size_rules),
       cmocka_unit_test(test_conv_errors_name_the_node),
   };

@@ -681,181 +681,274 @@ static int shape_matches(const struct sc_value *v, const struct sc_tensor *t)
   return 1;
 }
 
-sc_status sc_graph_run(struct sc_graph *g, int n_feeds,
-                       const struct sc_feed *feeds, struct sc_tensor **outputs,
-                       const struct sc_run_options *options,
-                       struct sc_error *err)
+/* A run in progress (sc_run_start ... sc_run_free). */
+struct sc_run {
+  struct sc_graph *g;
+  struct sc_run_options opt;
+  struct sc_tensor *vt; /* one header per value */
+  int *remaining;       /* consumers still to run, per value */
+  uint8_t *borrowed;    /* data not ours: initializers and feeds */
+  uint8_t *keep;        /* graph outputs */
+  int next;             /* the node the next step runs, g->n_nodes when done */
+  int failed;           /* a step failed: the run cannot go on */
+};
+
+/* The first node at or after i that the run executes. */
+static int next_selected(const struct sc_run *run, int i)
 {
-  static const struct sc_run_options no_options;
-  const struct sc_run_options *opt = options ? options : &no_options;
-  struct sc_plan *plan;
-  struct sc_tensor *vt = NULL;
-  int *remaining = NULL;
-  uint8_t *borrowed = NULL, *keep = NULL;
-  struct sc_threadpool *outer_threads = g->threads;
-  int i, j;
-  sc_status st;
+  while (i < run->g->n_nodes && run->opt.node_mask && !run->opt.node_mask[i])
+    i++;
+  return i;
+}
 
-  if (outputs)
-    for (i = 0; i < g->n_outputs; i++)
-      outputs[i] = NULL;
-  st = sc_graph_prepare(g, err);
-  if (st)
-    return st;
-  plan = g->plan;
-
-  vt = calloc((size_t)g->n_values + 1, sizeof *vt);
-  remaining = calloc((size_t)g->n_values + 1, sizeof *remaining);
-  borrowed = calloc((size_t)g->n_values + 1, 1);
-  keep = calloc((size_t)g->n_values + 1, 1);
-  if (!vt || !remaining || !borrowed || !keep) {
-    st = sc_fail_nomem(err, "run state");
-    goto cleanup;
-  }
-  for (i = 0; i < g->n_values; i++) {
-    init_value_header(g, i, &vt[i]);
-    if (g->values[i].initializer)
-      borrowed[i] = 1;
-    else
-      vt[i].rank = -2; /* not available yet */
-  }
-  for (i = 0; i < g->n_outputs; i++)
-    keep[g->outputs[i]] = 1;
-
+static sc_status bind_feeds(struct sc_run *run, int n_feeds,
+                            const struct sc_feed *feeds, struct sc_error *err)
+{
+  struct sc_graph *g = run->g;
+  int i;
   for (i = 0; i < n_feeds; i++) {
     int v = sc_graph_find_value(g, feeds[i].name);
     const struct sc_tensor *t = feeds[i].tensor;
     char want[128], got[128];
-    if (v < 0) {
-      st = sc_fail(err, SC_ERR_CONFIG, "the model has no tensor named '%s'",
-                   feeds[i].name);
-      goto cleanup;
-    }
+    if (v < 0)
+      return sc_fail(err, SC_ERR_CONFIG, "the model has no tensor named '%s'",
+                     feeds[i].name);
     if (g->values[v].dtype != SC_DTYPE_UNDEFINED &&
-        g->values[v].dtype != t->dtype) {
-      st = sc_fail(err, SC_ERR_CONFIG,
-                   "input '%s': the model expects %s, the input is %s",
-                   feeds[i].name, sc_dtype_name(g->values[v].dtype),
-                   sc_dtype_name(t->dtype));
-      goto cleanup;
-    }
-    if (!shape_matches(&g->values[v], t)) {
-      st = sc_fail(err, SC_ERR_CONFIG,
-                   "input '%s': the model expects shape %s, the input has %s",
-                   feeds[i].name,
-                   sc_shape_format(g->values[v].rank, g->values[v].dims, want,
-                                   sizeof want),
-                   sc_shape_format(t->rank, t->dims, got, sizeof got));
-      goto cleanup;
-    }
-    vt[v] = *t;
-    vt[v].buffer = NULL;
-    borrowed[v] = 1;
+        g->values[v].dtype != t->dtype)
+      return sc_fail(err, SC_ERR_CONFIG,
+                     "input '%s': the model expects %s, the input is %s",
+                     feeds[i].name, sc_dtype_name(g->values[v].dtype),
+                     sc_dtype_name(t->dtype));
+    if (!shape_matches(&g->values[v], t))
+      return sc_fail(err, SC_ERR_CONFIG,
+                     "input '%s': the model expects shape %s, the input has %s",
+                     feeds[i].name,
+                     sc_shape_format(g->values[v].rank, g->values[v].dims, want,
+                                     sizeof want),
+                     sc_shape_format(t->rank, t->dims, got, sizeof got));
+    run->vt[v] = *t;
+    run->vt[v].buffer = NULL;
+    run->borrowed[v] = 1;
   }
-  if (!opt->node_mask)
+  if (!run->opt.node_mask)
     for (i = 0; i < g->n_inputs; i++)
-      if (vt[g->inputs[i]].rank == -2) {
-        st = sc_fail(err, SC_ERR_CONFIG, "no tensor given for input '%s'",
-                     g->values[g->inputs[i]].name);
-        goto cleanup;
-      }
+      if (run->vt[g->inputs[i]].rank == -2)
+        return sc_fail(err, SC_ERR_CONFIG, "no tensor given for input '%s'",
+                       g->values[g->inputs[i]].name);
+  return SC_OK;
+}
 
+sc_status sc_run_start(struct sc_graph *g, int n_feeds,
+                       const struct sc_feed *feeds,
+                       const struct sc_run_options *options,
+                       struct sc_run **out, struct sc_error *err)
+{
+  struct sc_run *run;
+  int i, j;
+  sc_status st;
+
+  *out = NULL;
+  st = sc_graph_prepare(g, err);
+  if (st)
+    return st;
+  run = calloc(1, sizeof *run);
+  if (!run)
+    return sc_fail_nomem(err, "run state");
+  run->g = g;
+  if (options)
+    run->opt = *options;
+  run->vt = calloc((size_t)g->n_values + 1, sizeof *run->vt);
+  run->remaining = calloc((size_t)g->n_values + 1, sizeof *run->remaining);
+  run->borrowed = calloc((size_t)g->n_values + 1, 1);
+  run->keep = calloc((size_t)g->n_values + 1, 1);
+  if (!run->vt || !run->remaining || !run->borrowed || !run->keep) {
+    sc_run_free(run);
+    return sc_fail_nomem(err, "run state");
+  }
+  for (i = 0; i < g->n_values; i++) {
+    init_value_header(g, i, &run->vt[i]);
+    if (g->values[i].initializer)
+      run->borrowed[i] = 1;
+    else
+      run->vt[i].rank = -2; /* not available yet */
+  }
+  for (i = 0; i < g->n_outputs; i++)
+    run->keep[g->outputs[i]] = 1;
+  st = bind_feeds(run, n_feeds, feeds, err);
+  if (st) {
+    sc_run_free(run);
+    return st;
+  }
   for (i = 0; i < g->n_nodes; i++) {
-    if (opt->node_mask && !opt->node_mask[i])
+    if (run->opt.node_mask && !run->opt.node_mask[i])
       continue;
     for (j = 0; j < g->nodes[i].n_inputs; j++)
       if (g->nodes[i].inputs[j] >= 0)
-        remaining[g->nodes[i].inputs[j]]++;
+        run->remaining[g->nodes[i].inputs[j]]++;
   }
+  run->next = next_selected(run, 0);
+  *out = run;
+  return SC_OK;
+}
 
-  g->threads = opt->threads;
-  for (i = 0; i < g->n_nodes; i++) {
-    struct sc_node *node = &g->nodes[i];
-    struct sc_node_plan *np = &plan->nodes[i];
-    if (opt->node_mask && !opt->node_mask[i])
-      continue;
-    bind_node(node, vt);
-    for (j = 0; j < node->n_inputs; j++)
-      if (node->in[j] && node->in[j]->rank == -2) {
-        st = sc_node_fail(node, err, SC_ERR_CONFIG,
+int sc_run_next_node(const struct sc_run *run)
+{
+  return run->failed || run->next >= run->g->n_nodes ? -1 : run->next;
+}
+
+/* Runs node i of the run's graph and recycles what nobody needs any more. */
+static sc_status run_node(struct sc_run *run, int i, struct sc_error *err)
+{
+  struct sc_graph *g = run->g;
+  struct sc_node *node = &g->nodes[i];
+  struct sc_plan *plan = g->plan;
+  struct sc_node_plan *np = &plan->nodes[i];
+  struct sc_tensor *vt = run->vt;
+  int j;
+  sc_status st;
+
+  bind_node(node, vt);
+  for (j = 0; j < node->n_inputs; j++)
+    if (node->in[j] && node->in[j]->rank == -2)
+      return sc_node_fail(node, err, SC_ERR_CONFIG,
                           "input '%s' has no value in this run",
                           g->values[node->inputs[j]].name);
-        goto cleanup;
-      }
-    for (j = 0; j < node->n_outputs; j++)
-      if (node->out[j]) {
-        sc_tensor_release_data(node->out[j]);
-        node->out[j]->dtype = g->values[node->outputs[j]].dtype;
-        node->out[j]->rank = -1;
-      }
-    node->shape_deferred = 0;
-    st = node_phase(node, np, PHASE_RESHAPE, g->pool, err);
-    if (!st && node->shape_deferred)
-      st = sc_node_fail(node, err, SC_ERR_INTERNAL,
-                        "shape still unknown with all inputs computed");
-    if (!st)
-      st = node_phase(node, np, PHASE_RUN, g->pool, err);
-    if (st)
-      goto cleanup;
-    for (j = 0; j < node->n_outputs; j++)
-      if (node->out[j] && !node->out[j]->data) {
-        st = sc_node_fail(node, err, SC_ERR_INTERNAL,
+  for (j = 0; j < node->n_outputs; j++)
+    if (node->out[j]) {
+      sc_tensor_release_data(node->out[j]);
+      node->out[j]->dtype = g->values[node->outputs[j]].dtype;
+      node->out[j]->rank = -1;
+    }
+  node->shape_deferred = 0;
+  st = node_phase(node, np, PHASE_RESHAPE, g->pool, err);
+  if (!st && node->shape_deferred)
+    st = sc_node_fail(node, err, SC_ERR_INTERNAL,
+                      "shape still unknown with all inputs computed");
+  if (!st)
+    st = node_phase(node, np, PHASE_RUN, g->pool, err);
+  if (st)
+    return st;
+  for (j = 0; j < node->n_outputs; j++)
+    if (node->out[j] && !node->out[j]->data)
+      return sc_node_fail(node, err, SC_ERR_INTERNAL,
                           "output %d was not produced", j);
-        goto cleanup;
-      }
-    if (opt->observer) {
-      st = opt->observer(opt->observer_user, g, i, node->out, err);
-      if (st)
-        goto cleanup;
-    }
-    /* recycle what nobody needs any more */
-    for (j = 0; j < node->n_inputs; j++) {
-      int v = node->inputs[j];
-      if (v >= 0 && --remaining[v] == 0 && !keep[v] && !borrowed[v])
-        sc_tensor_release_data(&vt[v]);
-    }
-    for (j = 0; j < node->n_outputs; j++) {
-      int v = node->outputs[j];
-      if (v >= 0 && remaining[v] == 0 && !keep[v])
-        sc_tensor_release_data(&vt[v]);
+  if (run->opt.observer) {
+    st = run->opt.observer(run->opt.observer_user, g, i, node->out, err);
+    if (st)
+      return st;
+  }
+  for (j = 0; j < node->n_inputs; j++) {
+    int v = node->inputs[j];
+    if (v >= 0 && --run->remaining[v] == 0 && !run->keep[v] &&
+        !run->borrowed[v])
+      sc_tensor_release_data(&vt[v]);
+  }
+  for (j = 0; j < node->n_outputs; j++) {
+    int v = node->outputs[j];
+    if (v >= 0 && run->remaining[v] == 0 && !run->keep[v])
+      sc_tensor_release_data(&vt[v]);
+  }
+  return SC_OK;
+}
+
+sc_status sc_run_step(struct sc_run *run, int *done, struct sc_error *err)
+{
+  struct sc_graph *g = run->g;
+  struct sc_threadpool *outer = g->threads;
+  sc_status st;
+
+  *done = 0;
+  if (run->failed)
+    return sc_fail(err, SC_ERR_INTERNAL, "stepping a run that failed");
+  if (run->next >= g->n_nodes) {
+    *done = 1;
+    return SC_OK;
+  }
+  g->threads = run->opt.threads;
+  st = run_node(run, run->next, err);
+  g->threads = outer; /* runs of other graphs may come in between */
+  if (st) {
+    run->failed = 1;
+    return st;
+  }
+  run->next = next_selected(run, run->next + 1);
+  *done = run->next >= g->n_nodes;
+  return SC_OK;
+}
+
+sc_status sc_run_finish(struct sc_run *run, struct sc_tensor **outputs,
+                        struct sc_error *err)
+{
+  struct sc_graph *g = run->g;
+  int i;
+  sc_status st = SC_OK;
+
+  if (!outputs)
+    return SC_OK;
+  for (i = 0; i < g->n_outputs; i++)
+    outputs[i] = NULL;
+  if (run->failed || run->next < g->n_nodes)
+    return sc_fail(err, SC_ERR_INTERNAL, "the run has not finished");
+  for (i = 0; i < g->n_outputs && !st; i++) {
+    int v = g->outputs[i];
+    if (run->vt[v].rank == -2) {
+      if (run->opt.node_mask)
+        continue; /* not computed by this subset */
+      st = sc_fail(err, SC_ERR_INTERNAL, "graph output '%s' not computed",
+                   g->values[v].name);
+    } else {
+      st = sc_tensor_ref(&run->vt[v], &outputs[i], err);
     }
   }
-
-  if (outputs)
-    for (i = 0; i < g->n_outputs; i++) {
-      int v = g->outputs[i];
-      if (vt[v].rank == -2) {
-        if (opt->node_mask)
-          continue; /* not computed by this subset */
-        st = sc_fail(err, SC_ERR_INTERNAL, "graph output '%s' not computed",
-                     g->values[v].name);
-        goto cleanup;
-      }
-      st = sc_tensor_ref(&vt[v], &outputs[i], err);
-      if (st)
-        goto cleanup;
-    }
-
-cleanup:
-  g->threads = outer_threads; /* a nested run restores the outer one's */
-  if (st && outputs)
+  if (st)
     for (i = 0; i < g->n_outputs; i++) {
       sc_tensor_free(outputs[i]);
       outputs[i] = NULL;
     }
-  if (vt && borrowed)
+  return st;
+}
+
+void sc_run_free(struct sc_run *run)
+{
+  struct sc_graph *g;
+  int i, j;
+  if (!run)
+    return;
+  g = run->g;
+  if (run->vt && run->borrowed)
     for (i = 0; i < g->n_values; i++)
-      if (!borrowed[i])
-        sc_tensor_release_data(&vt[i]);
+      if (!run->borrowed[i])
+        sc_tensor_release_data(&run->vt[i]);
   for (i = 0; i < g->n_nodes; i++) {
     for (j = 0; j < g->nodes[i].n_inputs; j++)
       g->nodes[i].in[j] = NULL;
     for (j = 0; j < g->nodes[i].n_outputs; j++)
       g->nodes[i].out[j] = NULL;
   }
-  free(vt);
-  free(remaining);
-  free(borrowed);
-  free(keep);
+  free(run->vt);
+  free(run->remaining);
+  free(run->borrowed);
+  free(run->keep);
+  free(run);
+}
+
+sc_status sc_graph_run(struct sc_graph *g, int n_feeds,
+                       const struct sc_feed *feeds, struct sc_tensor **outputs,
+                       const struct sc_run_options *options,
+                       struct sc_error *err)
+{
+  struct sc_run *run;
+  int done = 0, i;
+  sc_status st;
+
+  if (outputs)
+    for (i = 0; i < g->n_outputs; i++)
+      outputs[i] = NULL;
+  st = sc_run_start(g, n_feeds, feeds, options, &run, err);
+  while (!st && !done)
+    st = sc_run_step(run, &done, err);
+  if (!st)
+    st = sc_run_finish(run, outputs, err);
+  sc_run_free(run);
   return st;
 }

@@ -241,6 +241,74 @@ static void test_node_mask_runs_a_segment_from_fed_values(void **state)
   sc_graph_free(g);
 }
 
+/* Two runs taken node by node, interleaved: each observes its own nodes
+ * in order, next_node names what comes, and the outputs are those of a
+ * whole run (relu of relu of x: negatives become 0). */
+static void test_runs_step_interleaved(void **state)
+{
+  struct sc_graph *a = relu_chain(3, 2), *b = relu_chain(2, 2);
+  struct trace ta, tb;
+  struct sc_run_options oa, ob;
+  struct sc_run *ra = NULL, *rb = NULL;
+  struct sc_error err;
+  float xv[2] = {-5, 7}, want_v[2] = {0, 7};
+  int64_t dims[1] = {2};
+  struct sc_tensor *x = sc_test_tensor_f32(1, dims, xv);
+  struct sc_tensor *want = sc_test_tensor_f32(1, dims, want_v);
+  struct sc_tensor *out[1] = {NULL};
+  struct sc_feed feed = {"x", x};
+  int done_a = 0, done_b = 0, step;
+  (void)state;
+
+  memset(&ta, 0, sizeof ta);
+  memset(&tb, 0, sizeof tb);
+  ta.keep_index = tb.keep_index = -1;
+  memset(&oa, 0, sizeof oa);
+  oa.observer = record;
+  oa.observer_user = &ta;
+  ob = oa;
+  ob.observer_user = &tb;
+  assert_int_equal(sc_run_start(a, 1, &feed, &oa, &ra, &err), SC_OK);
+  assert_int_equal(sc_run_start(b, 1, &feed, &ob, &rb, &err), SC_OK);
+  /* unfinished: no outputs yet */
+  assert_int_equal(sc_run_finish(ra, out, &err), SC_ERR_INTERNAL);
+  assert_null(out[0]);
+  for (step = 0; !done_a || !done_b; step++) {
+    if (!done_a) {
+      assert_int_equal(sc_run_next_node(ra), step);
+      assert_int_equal(sc_run_step(ra, &done_a, &err), SC_OK);
+    }
+    if (!done_b) {
+      assert_int_equal(sc_run_next_node(rb), step);
+      assert_int_equal(sc_run_step(rb, &done_b, &err), SC_OK);
+    }
+  }
+  assert_int_equal(sc_run_next_node(ra), -1);
+  assert_int_equal(ta.n, 3);
+  assert_int_equal(tb.n, 2);
+  assert_int_equal(ta.order[2], 2);
+  assert_int_equal(sc_run_finish(ra, out, &err), SC_OK);
+  assert_tensor_close(out[0], want, 0, 0);
+  sc_tensor_free(out[0]);
+  assert_int_equal(sc_run_finish(rb, out, &err), SC_OK);
+  assert_tensor_close(out[0], want, 0, 0);
+  sc_tensor_free(out[0]);
+  sc_run_free(ra);
+  sc_run_free(rb);
+  /* a run freed half way leaves the graph runnable */
+  assert_int_equal(sc_run_start(a, 1, &feed, &oa, &ra, &err), SC_OK);
+  assert_int_equal(sc_run_step(ra, &done_a, &err), SC_OK);
+  assert_false(done_a);
+  sc_run_free(ra);
+  assert_int_equal(sc_graph_run(a, 1, &feed, out, NULL, &err), SC_OK);
+  assert_tensor_close(out[0], want, 0, 0);
+  sc_tensor_free(out[0]);
+  sc_tensor_free(x);
+  sc_tensor_free(want);
+  sc_graph_free(a);
+  sc_graph_free(b);
+}
+
 static void test_feed_checks_name_dtype_and_shape(void **state)
 {
   struct sc_graph *g = relu_chain(1, 3);
@@ -368,6 +436,7 @@ int main(void)
       cmocka_unit_test(test_observer_can_keep_a_tensor),
       cmocka_unit_test(test_observer_failure_aborts_run),
       cmocka_unit_test(test_node_mask_runs_a_segment_from_fed_values),
+      cmocka_unit_test(test_runs_step_interleaved),
       cmocka_unit_test(test_feed_checks_name_dtype_and_shape),
       cmocka_unit_test(test_float16_runs_in_float_and_rounds_outputs),
       cmocka_unit_test(test_results_identical_for_one_and_two_threads),

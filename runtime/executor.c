@@ -7,6 +7,7 @@
 #include "runtime/op.h"
 #include "runtime/plan.h"
 #include "runtime/quant.h"
+#include "runtime/threadpool.h"
 
 /* Outputs of constant subgraphs at most this many elements are evaluated
  * during prepare, so that shape computations (Shape -> Gather -> Concat ->
@@ -23,8 +24,14 @@ const char *sc_node_describe(const struct sc_node *node, char *buf, size_t size)
 void sc_plan_free(struct sc_graph *g)
 {
   struct sc_plan *plan = g->plan;
+  int i, j;
   if (!plan)
     return;
+  for (i = 0; i < g->n_nodes && plan->nodes; i++) {
+    for (j = 0; j < plan->nodes[i].n_widened; j++)
+      sc_tensor_free(plan->nodes[i].widened[j]);
+    free(plan->nodes[i].widened);
+  }
   free(plan->nodes);
   free(plan);
   g->plan = NULL;
@@ -228,13 +235,55 @@ static int append_text(char *buf, size_t size, size_t *used, const char *text)
   return 0;
 }
 
+/* Conversions between float and float16/bfloat16, split over the pool in
+ * chunks (element-wise: the bits do not depend on the split). */
+#define CONVERT_CHUNK ((int64_t)1 << 16)
+
+struct convert_job {
+  const void *src;
+  void *dst;
+  enum sc_dtype reduced;
+  int widen; /* reduced -> float, else float -> reduced */
+  int64_t n;
+};
+
+static void convert_range(void *ctx, int64_t begin, int64_t end)
+{
+  const struct convert_job *c = ctx;
+  int64_t lo = begin * CONVERT_CHUNK;
+  int64_t hi = end * CONVERT_CHUNK < c->n ? end * CONVERT_CHUNK : c->n, i;
+  const uint16_t *h = c->src;
+  const float *f = c->src;
+  uint16_t *hd = c->dst;
+  float *fd = c->dst;
+
+  if (c->reduced == SC_DTYPE_FLOAT16) {
+    if (c->widen)
+      sc_half_to_float_n(h + lo, fd + lo, hi - lo);
+    else
+      sc_float_to_half_n(f + lo, hd + lo, hi - lo);
+  } else if (c->widen) {
+    for (i = lo; i < hi; i++)
+      fd[i] = sc_bfloat16_to_float(h[i]);
+  } else {
+    for (i = lo; i < hi; i++)
+      hd[i] = sc_float_to_bfloat16(f[i]);
+  }
+}
+
+static void convert(const void *src, void *dst, enum sc_dtype reduced,
+                    int widen, int64_t n, struct sc_threadpool *threads)
+{
+  struct convert_job c = {src, dst, reduced, widen, n};
+  sc_parallel_for(threads, (n + CONVERT_CHUNK - 1) / CONVERT_CHUNK, 1,
+                  convert_range, &c);
+}
+
 /* Converts a reduced-float tensor into a float tensor (same shape). */
 static sc_status widen(const struct sc_tensor *src, struct sc_tensor *dst,
-                       struct sc_pool *pool, struct sc_error *err)
+                       struct sc_pool *pool, struct sc_threadpool *threads,
+                       struct sc_error *err)
 {
-  int64_t i;
-  const uint16_t *s = src->data;
-  float *d;
   sc_status st;
 
   dst->dtype = SC_DTYPE_FLOAT;
@@ -248,27 +297,48 @@ static sc_status widen(const struct sc_tensor *src, struct sc_tensor *dst,
   st = sc_tensor_alloc(dst, pool, err);
   if (st)
     return st;
-  d = dst->data;
-  if (src->dtype == SC_DTYPE_FLOAT16)
-    for (i = 0; i < src->n_elements; i++)
-      d[i] = sc_half_to_float(s[i]);
-  else
-    for (i = 0; i < src->n_elements; i++)
-      d[i] = sc_bfloat16_to_float(s[i]);
+  convert(src->data, dst->data, src->dtype, 1, src->n_elements, threads);
   return SC_OK;
 }
 
-static void narrow(const struct sc_tensor *src, struct sc_tensor *dst)
+static void narrow(const struct sc_tensor *src, struct sc_tensor *dst,
+                   struct sc_threadpool *threads)
 {
-  const float *s = src->data;
-  uint16_t *d = dst->data;
-  int64_t i;
-  if (dst->dtype == SC_DTYPE_FLOAT16)
-    for (i = 0; i < src->n_elements; i++)
-      d[i] = sc_float_to_half(s[i]);
-  else
-    for (i = 0; i < src->n_elements; i++)
-      d[i] = sc_float_to_bfloat16(s[i]);
+  convert(src->data, dst->data, dst->dtype, 0, src->n_elements, threads);
+}
+
+/* The float copy of input i when it is a reduced-precision initializer:
+ * made once, kept with the plan. NULL (and SC_OK) for other inputs. */
+static sc_status widened_initializer(struct sc_node *node,
+                                     struct sc_node_plan *np, int i,
+                                     struct sc_tensor **out,
+                                     struct sc_error *err)
+{
+  const struct sc_graph *g = node->graph;
+  const struct sc_tensor *init;
+  sc_status st;
+
+  *out = NULL;
+  if (node->inputs[i] < 0 || !g->values[node->inputs[i]].initializer)
+    return SC_OK;
+  init = g->values[node->inputs[i]].initializer;
+  if (!np->widened) {
+    np->widened = calloc((size_t)node->n_inputs, sizeof *np->widened);
+    if (!np->widened)
+      return sc_fail_nomem(err, "float copies of float16 weights");
+    np->n_widened = node->n_inputs;
+  }
+  if (!np->widened[i]) {
+    struct sc_tensor *t = NULL;
+    st = sc_tensor_create_pooled(NULL, SC_DTYPE_FLOAT, init->rank, init->dims,
+                                 &t, err);
+    if (st)
+      return st;
+    convert(init->data, t->data, init->dtype, 1, init->n_elements, g->threads);
+    np->widened[i] = t;
+  }
+  *out = np->widened[i];
+  return SC_OK;
 }
 
 /* Runs one phase (prepare / reshape / run) of a node whose kernel computes
@@ -299,7 +369,15 @@ static sc_status call_via_float(struct sc_node *node, struct sc_node_plan *np,
         memcpy(s->dims, node->in[i]->dims, sizeof s->dims);
         s->n_elements = node->in[i]->n_elements;
       } else {
-        st = widen(node->in[i], s, pool, err);
+        struct sc_tensor *copy;
+        st = widened_initializer(node, np, i, &copy, err);
+        if (st)
+          goto cleanup;
+        if (copy) {
+          node->in[i] = copy;
+          continue;
+        }
+        st = widen(node->in[i], s, pool, node->graph->threads, err);
         if (st)
           goto cleanup;
       }
@@ -352,7 +430,7 @@ static sc_status call_via_float(struct sc_node *node, struct sc_node_plan *np,
             st = sc_tensor_alloc(real_out[i], pool, err);
         }
         if (!st)
-          narrow(node->out[i], real_out[i]);
+          narrow(node->out[i], real_out[i], node->graph->threads);
       }
   }
 

@@ -11,6 +11,10 @@ struct sc_node_plan {
   int via_float;           /* float16/bfloat16 inputs computed in float */
   enum sc_dtype reduced;   /* the reduced type when via_float */
   uint64_t narrow_outputs; /* outputs rounded back to `reduced` */
+  /* via_float: float copies of the reduced-precision initializers among
+   * the node's inputs (n_widened = n_inputs), made at the first run */
+  struct sc_tensor **widened;
+  int n_widened;
 };
 
 struct sc_plan {

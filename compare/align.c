@@ -120,10 +120,15 @@ static void grid_walk_init(struct grid_walk *g, const struct sc_quant *q,
   g->dim = dims[q->axis];
 }
 
-/* index of the quantization parameter for element i */
+/* index of the quantization parameter for element i (the last one where
+ * the list is shorter than the axis, as compare/metrics.c reads it) */
 static int64_t param_of(const struct grid_walk *g, int64_t i)
 {
-  return g->dim ? (i / g->inner) % g->dim : 0;
+  int64_t c;
+  if (!g->dim)
+    return 0;
+  c = (i / g->inner) % g->dim;
+  return c < g->q->n_params ? c : g->q->n_params - 1;
 }
 
 /* 1 when every element of r has the same parameters under r_quant (with

@@ -31,7 +31,11 @@ void sc_plan_free(struct sc_graph *g)
     for (j = 0; j < plan->nodes[i].n_widened; j++)
       sc_tensor_free(plan->nodes[i].widened[j]);
     free(plan->nodes[i].widened);
+    free(plan->nodes[i].out_slot);
   }
+  for (i = 0; i < plan->n_slots; i++)
+    sc_slot_release(&plan->slots[i]);
+  free(plan->slots);
   free(plan->nodes);
   free(plan);
   g->plan = NULL;
@@ -341,6 +345,18 @@ static sc_status widened_initializer(struct sc_node *node,
   return SC_OK;
 }
 
+/* Storage for output j of a node: its slot of the memory plan when the run
+ * uses the plan (`slots` not NULL) and the tensor fits, else the pool. */
+static sc_status alloc_output(const struct sc_node_plan *np, int j,
+                              struct sc_tensor *t, struct sc_pool *pool,
+                              struct sc_slot *slots, struct sc_error *err)
+{
+  int k = slots && np->out_slot ? np->out_slot[j] : -1;
+  if (k >= 0 && sc_tensor_size(t) <= slots[k].capacity)
+    return sc_tensor_alloc_in_slot(t, &slots[k], err);
+  return sc_tensor_alloc(t, pool, err);
+}
+
 /* Runs one phase (prepare / reshape / run) of a node whose kernel computes
  * in float on reduced-precision tensors: the kernel sees float headers in
  * `shadow` (n_inputs + n_outputs of them) for every reduced input/output. */
@@ -348,7 +364,7 @@ enum phase { PHASE_PREPARE, PHASE_RESHAPE, PHASE_RUN };
 
 static sc_status call_via_float(struct sc_node *node, struct sc_node_plan *np,
                                 enum phase phase, struct sc_pool *pool,
-                                struct sc_error *err)
+                                struct sc_slot *slots, struct sc_error *err)
 {
   struct sc_tensor *real_in[64], *real_out[64];
   struct sc_tensor shadow[128];
@@ -417,7 +433,9 @@ static sc_status call_via_float(struct sc_node *node, struct sc_node_plan *np,
   } else {
     for (i = 0; i < node->n_outputs && !st; i++)
       if (node->out[i] && node->out[i]->rank >= 0)
-        st = sc_tensor_alloc(node->out[i], pool, err);
+        st = node->out[i] == real_out[i]
+                 ? alloc_output(np, i, node->out[i], pool, slots, err)
+                 : sc_tensor_alloc(node->out[i], pool, err);
     if (!st)
       st = node->op->run(node, err);
     for (i = 0; i < node->n_outputs && !st; i++)
@@ -427,7 +445,7 @@ static sc_status call_via_float(struct sc_node *node, struct sc_node_plan *np,
           st = sc_tensor_set_shape(real_out[i], node->out[i]->rank,
                                    node->out[i]->dims, err);
           if (!st)
-            st = sc_tensor_alloc(real_out[i], pool, err);
+            st = alloc_output(np, i, real_out[i], pool, slots, err);
         }
         if (!st)
           narrow(node->out[i], real_out[i], node->graph->threads);
@@ -459,21 +477,24 @@ static sc_status name_node(const struct sc_node *node, sc_status st,
 
 static sc_status node_phase_raw(struct sc_node *node, struct sc_node_plan *np,
                                 enum phase phase, struct sc_pool *pool,
-                                struct sc_error *err);
+                                struct sc_slot *slots, struct sc_error *err);
 
+/* `slots`: the memory plan's, for a full run; NULL takes every output
+ * from `pool`. */
 static sc_status node_phase(struct sc_node *node, struct sc_node_plan *np,
                             enum phase phase, struct sc_pool *pool,
-                            struct sc_error *err)
+                            struct sc_slot *slots, struct sc_error *err)
 {
-  return name_node(node, node_phase_raw(node, np, phase, pool, err), err);
+  return name_node(node, node_phase_raw(node, np, phase, pool, slots, err),
+                   err);
 }
 
 static sc_status node_phase_raw(struct sc_node *node, struct sc_node_plan *np,
                                 enum phase phase, struct sc_pool *pool,
-                                struct sc_error *err)
+                                struct sc_slot *slots, struct sc_error *err)
 {
   if (np->via_float)
-    return call_via_float(node, np, phase, pool, err);
+    return call_via_float(node, np, phase, pool, slots, err);
   switch (phase) {
   case PHASE_PREPARE:
     return node->op->prepare ? node->op->prepare(node, err) : SC_OK;
@@ -483,7 +504,7 @@ static sc_status node_phase_raw(struct sc_node *node, struct sc_node_plan *np,
     int i;
     for (i = 0; i < node->n_outputs; i++)
       if (node->out[i] && node->out[i]->rank >= 0) {
-        sc_status st = sc_tensor_alloc(node->out[i], pool, err);
+        sc_status st = alloc_output(np, i, node->out[i], pool, slots, err);
         if (st)
           return st;
       }
@@ -570,7 +591,7 @@ static sc_status static_pass(struct sc_graph *g, struct sc_tensor *vt,
             break;
           }
     }
-    st = node_phase(node, np, PHASE_PREPARE, NULL, &node_err);
+    st = node_phase(node, np, PHASE_PREPARE, NULL, NULL, &node_err);
     if (st == SC_ERR_UNSUPPORTED) {
       char item[768];
       snprintf(item, sizeof item, "%s%s", n_unsupported ? "; " : "",
@@ -600,7 +621,7 @@ static sc_status static_pass(struct sc_graph *g, struct sc_tensor *vt,
       if (node->out[j])
         node->out[j]->rank = -1;
     if (inputs_known(node, 0)) {
-      st = node_phase(node, np, PHASE_RESHAPE, NULL, err);
+      st = node_phase(node, np, PHASE_RESHAPE, NULL, NULL, err);
       if (st)
         return st;
       if (node->shape_deferred)
@@ -621,7 +642,7 @@ static sc_status static_pass(struct sc_graph *g, struct sc_tensor *vt,
             total += node->out[j]->n_elements;
         }
       if (foldable && total <= FOLD_MAX_ELEMENTS) {
-        st = node_phase(node, np, PHASE_RUN, NULL, err);
+        st = node_phase(node, np, PHASE_RUN, NULL, NULL, err);
         if (st)
           return st;
       }
@@ -656,6 +677,110 @@ static void init_value_header(const struct sc_graph *g, int v,
   }
   t->dtype = val->dtype;
   t->rank = -1;
+}
+
+/* Bytes of value v when its dtype and shape are known before running,
+ * else 0. */
+static size_t static_size(const struct sc_graph *g, int v)
+{
+  const struct sc_value *val = &g->values[v];
+  size_t n = sc_dtype_size(val->dtype);
+  int i;
+  if (val->rank < 0 || val->dtype == SC_DTYPE_STRING)
+    return 0;
+  for (i = 0; i < val->rank; i++) {
+    if (val->dims[i] < 0 ||
+        (val->dims[i] > 0 && n > SC_MAX_TENSOR_SIZE / (size_t)val->dims[i]))
+      return 0;
+    n *= (size_t)val->dims[i];
+  }
+  return n;
+}
+
+/* The memory plan of full runs, made once the static shapes are known:
+ * every value computed by a node whose size is known, and that is not a
+ * graph output, gets a slot. Walking the nodes in order, a value takes a
+ * slot whose previous values are all released before its producer runs
+ * (the tightest that fits; else the largest, grown; else a new slot), so
+ * the slots add up to about the largest set of values alive at once, and
+ * a run after the first allocates nothing for them. Values of unknown
+ * size, graph outputs and the runs of a node subset use the pool. */
+static sc_status plan_memory(struct sc_graph *g, struct sc_error *err)
+{
+  struct sc_plan *plan = g->plan;
+  int *last = calloc((size_t)g->n_values + 1, sizeof *last);
+  int *slot_end = NULL;
+  uint8_t *is_output = calloc((size_t)g->n_values + 1, 1);
+  int i, j, k;
+  sc_status st = SC_OK;
+
+  if (!last || !is_output) {
+    st = sc_fail_nomem(err, "memory plan");
+    goto done;
+  }
+  for (i = 0; i < g->n_outputs; i++)
+    is_output[g->outputs[i]] = 1;
+  for (i = 0; i < g->n_values; i++)
+    last[i] = -1;
+  for (i = 0; i < g->n_nodes; i++)
+    for (j = 0; j < g->nodes[i].n_inputs; j++)
+      if (g->nodes[i].inputs[j] >= 0)
+        last[g->nodes[i].inputs[j]] = i;
+  for (i = 0; i < g->n_nodes; i++) {
+    struct sc_node *node = &g->nodes[i];
+    struct sc_node_plan *np = &plan->nodes[i];
+    np->out_slot = malloc(((size_t)node->n_outputs + 1) * sizeof *np->out_slot);
+    if (!np->out_slot) {
+      st = sc_fail_nomem(err, "memory plan");
+      goto done;
+    }
+    for (j = 0; j < node->n_outputs; j++) {
+      int v = node->outputs[j], best = -1, largest = -1;
+      size_t size = v >= 0 ? static_size(g, v) : 0;
+      np->out_slot[j] = -1;
+      if (size == 0 || is_output[v])
+        continue;
+      size = (size + SC_TENSOR_ALIGN - 1) / SC_TENSOR_ALIGN * SC_TENSOR_ALIGN;
+      for (k = 0; k < plan->n_slots; k++) {
+        if (slot_end[k] >= i)
+          continue;
+        if (plan->slots[k].capacity >= size &&
+            (best < 0 || plan->slots[k].capacity < plan->slots[best].capacity))
+          best = k;
+        if (largest < 0 ||
+            plan->slots[k].capacity > plan->slots[largest].capacity)
+          largest = k;
+      }
+      if (best < 0 && largest >= 0) {
+        best = largest;
+        plan->slots[best].capacity = size;
+      }
+      if (best < 0) {
+        struct sc_slot *grown =
+            realloc(plan->slots, (size_t)(plan->n_slots + 1) * sizeof *grown);
+        int *ends =
+            realloc(slot_end, (size_t)(plan->n_slots + 1) * sizeof *slot_end);
+        if (grown)
+          plan->slots = grown;
+        if (ends)
+          slot_end = ends;
+        if (!grown || !ends) {
+          st = sc_fail_nomem(err, "memory plan");
+          goto done;
+        }
+        best = plan->n_slots++;
+        plan->slots[best].buffer = NULL;
+        plan->slots[best].capacity = size;
+      }
+      np->out_slot[j] = best;
+      slot_end[best] = last[v] > i ? last[v] : i;
+    }
+  }
+done:
+  free(last);
+  free(slot_end);
+  free(is_output);
+  return st;
 }
 
 sc_status sc_graph_prepare(struct sc_graph *g, struct sc_error *err)
@@ -740,6 +865,8 @@ sc_status sc_graph_prepare(struct sc_graph *g, struct sc_error *err)
   /* scales and zero points of quantized tensors, for LSB errors; after the
    * static pass, when ranks are known (per-axis parameters need them) */
   st = sc_graph_annotate_quant(g, err);
+  if (!st)
+    st = plan_memory(g, err);
   if (st)
     return st;
   g->prepared = 1;
@@ -881,6 +1008,7 @@ static sc_status run_node(struct sc_run *run, int i, struct sc_error *err)
   struct sc_node *node = &g->nodes[i];
   struct sc_plan *plan = g->plan;
   struct sc_node_plan *np = &plan->nodes[i];
+  struct sc_slot *slots = run->opt.node_mask ? NULL : plan->slots;
   struct sc_tensor *vt = run->vt;
   int j;
   sc_status st;
@@ -898,12 +1026,12 @@ static sc_status run_node(struct sc_run *run, int i, struct sc_error *err)
       node->out[j]->rank = -1;
     }
   node->shape_deferred = 0;
-  st = node_phase(node, np, PHASE_RESHAPE, g->pool, err);
+  st = node_phase(node, np, PHASE_RESHAPE, g->pool, slots, err);
   if (!st && node->shape_deferred)
     st = sc_node_fail(node, err, SC_ERR_INTERNAL,
                       "shape still unknown with all inputs computed");
   if (!st)
-    st = node_phase(node, np, PHASE_RUN, g->pool, err);
+    st = node_phase(node, np, PHASE_RUN, g->pool, slots, err);
   if (st)
     return st;
   for (j = 0; j < node->n_outputs; j++)

@@ -15,10 +15,14 @@ struct sc_node_plan {
    * the node's inputs (n_widened = n_inputs), made at the first run */
   struct sc_tensor **widened;
   int n_widened;
+  int *out_slot; /* per output: its slot of the memory plan, or -1 */
 };
 
 struct sc_plan {
   struct sc_node_plan *nodes; /* indexed like graph->nodes */
+  /* the memory plan of full runs (runtime/executor.c, plan_memory) */
+  struct sc_slot *slots;
+  int n_slots;
 };
 
 void sc_plan_free(struct sc_graph *g);

@@ -106,4 +106,22 @@ size_t sc_pool_peak_bytes(const struct sc_pool *pool);
 /* Frees all cached (unused) storage. */
 void sc_pool_trim(struct sc_pool *pool);
 
+/* A slot of a memory plan (runtime/executor.c): one buffer, kept across
+ * runs, for the tensors whose lifetimes the plan lines up in it one after
+ * the other. */
+struct sc_slot {
+  struct sc_buffer *buffer; /* the slot's reference; NULL until first use */
+  size_t capacity;          /* bytes, from the plan */
+};
+
+/* Gives an embedded header (shape set, at most slot->capacity bytes) the
+ * slot's buffer when nothing else holds it any more; when something does
+ * (an observer kept the previous tensor), a new buffer that becomes the
+ * slot's, the old one living on with its holders. */
+sc_status sc_tensor_alloc_in_slot(struct sc_tensor *t, struct sc_slot *slot,
+                                  struct sc_error *err);
+
+/* Drops the slot's reference to its buffer. */
+void sc_slot_release(struct sc_slot *slot);
+
 #endif

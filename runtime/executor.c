@@ -24,14 +24,13 @@ const char *sc_node_describe(const struct sc_node *node, char *buf, size_t size)
 void sc_plan_free(struct sc_graph *g)
 {
   struct sc_plan *plan = g->plan;
-  int i, j;
+  int i;
   if (!plan)
     return;
   for (i = 0; i < g->n_nodes && plan->nodes; i++) {
-    for (j = 0; j < plan->nodes[i].n_widened; j++)
-      sc_tensor_free(plan->nodes[i].widened[j]);
-    free(plan->nodes[i].widened);
     free(plan->nodes[i].out_slot);
+    free(plan->nodes[i].in_shadow_slot);
+    free(plan->nodes[i].out_shadow_slot);
   }
   for (i = 0; i < plan->n_slots; i++)
     sc_slot_release(&plan->slots[i]);
@@ -283,10 +282,11 @@ static void convert(const void *src, void *dst, enum sc_dtype reduced,
                   convert_range, &c);
 }
 
-/* Converts a reduced-float tensor into a float tensor (same shape). */
+/* Converts a reduced-float tensor into a float tensor (same shape), its
+ * storage from `slot` when not NULL, else from the pool. */
 static sc_status widen(const struct sc_tensor *src, struct sc_tensor *dst,
-                       struct sc_pool *pool, struct sc_threadpool *threads,
-                       struct sc_error *err)
+                       struct sc_pool *pool, struct sc_slot *slot,
+                       struct sc_threadpool *threads, struct sc_error *err)
 {
   sc_status st;
 
@@ -298,7 +298,9 @@ static sc_status widen(const struct sc_tensor *src, struct sc_tensor *dst,
     dst->data = NULL;
     return SC_OK;
   }
-  st = sc_tensor_alloc(dst, pool, err);
+  st = slot && sc_tensor_size(dst) <= slot->capacity
+           ? sc_tensor_alloc_in_slot(dst, slot, err)
+           : sc_tensor_alloc(dst, pool, err);
   if (st)
     return st;
   convert(src->data, dst->data, src->dtype, 1, src->n_elements, threads);
@@ -311,50 +313,36 @@ static void narrow(const struct sc_tensor *src, struct sc_tensor *dst,
   convert(src->data, dst->data, dst->dtype, 0, src->n_elements, threads);
 }
 
-/* The float copy of input i when it is a reduced-precision initializer:
- * made once, kept with the plan. NULL (and SC_OK) for other inputs. */
-static sc_status widened_initializer(struct sc_node *node,
-                                     struct sc_node_plan *np, int i,
-                                     struct sc_tensor **out,
-                                     struct sc_error *err)
-{
-  const struct sc_graph *g = node->graph;
-  const struct sc_tensor *init;
-  sc_status st;
+/* Where a run's tensors get storage: the memory plan's slots (a full
+ * run), else (NULL) the pool. */
+struct run_storage {
+  struct sc_slot *slots;
+  int keep_outputs; /* graph outputs outlive the run: never in a slot */
+};
 
-  *out = NULL;
-  if (node->inputs[i] < 0 || !g->values[node->inputs[i]].initializer)
-    return SC_OK;
-  init = g->values[node->inputs[i]].initializer;
-  if (!np->widened) {
-    np->widened = calloc((size_t)node->n_inputs, sizeof *np->widened);
-    if (!np->widened)
-      return sc_fail_nomem(err, "float copies of float16 weights");
-    np->n_widened = node->n_inputs;
-  }
-  if (!np->widened[i]) {
-    struct sc_tensor *t = NULL;
-    st = sc_tensor_create_pooled(NULL, SC_DTYPE_FLOAT, init->rank, init->dims,
-                                 &t, err);
-    if (st)
-      return st;
-    convert(init->data, t->data, init->dtype, 1, init->n_elements, g->threads);
-    np->widened[i] = t;
-  }
-  *out = np->widened[i];
-  return SC_OK;
+/* Storage for t in slot k of the memory plan when the run uses the plan,
+ * k >= 0 and t fits, else from the pool. */
+static sc_status alloc_planned(int k, struct sc_tensor *t, struct sc_pool *pool,
+                               const struct run_storage *rs,
+                               struct sc_error *err)
+{
+  if (rs && k >= 0 && sc_tensor_size(t) <= rs->slots[k].capacity)
+    return sc_tensor_alloc_in_slot(t, &rs->slots[k], err);
+  return sc_tensor_alloc(t, pool, err);
 }
 
-/* Storage for output j of a node: its slot of the memory plan when the run
- * uses the plan (`slots` not NULL) and the tensor fits, else the pool. */
+/* Storage for output j of a node (its planned slot, else the pool). A
+ * graph output the run hands out would hold its slot's buffer, sized for
+ * the largest tensor of the slot, past the run: it comes from the pool. */
 static sc_status alloc_output(const struct sc_node_plan *np, int j,
                               struct sc_tensor *t, struct sc_pool *pool,
-                              struct sc_slot *slots, struct sc_error *err)
+                              const struct run_storage *rs,
+                              struct sc_error *err)
 {
-  int k = slots && np->out_slot ? np->out_slot[j] : -1;
-  if (k >= 0 && sc_tensor_size(t) <= slots[k].capacity)
-    return sc_tensor_alloc_in_slot(t, &slots[k], err);
-  return sc_tensor_alloc(t, pool, err);
+  int k = np->out_slot ? np->out_slot[j] : -1;
+  if (rs && rs->keep_outputs && j < 64 && (np->graph_outputs >> j & 1))
+    k = -1;
+  return alloc_planned(k, t, pool, rs, err);
 }
 
 /* Runs one phase (prepare / reshape / run) of a node whose kernel computes
@@ -364,7 +352,8 @@ enum phase { PHASE_PREPARE, PHASE_RESHAPE, PHASE_RUN };
 
 static sc_status call_via_float(struct sc_node *node, struct sc_node_plan *np,
                                 enum phase phase, struct sc_pool *pool,
-                                struct sc_slot *slots, struct sc_error *err)
+                                const struct run_storage *rs,
+                                struct sc_error *err)
 {
   struct sc_tensor *real_in[64], *real_out[64];
   struct sc_tensor shadow[128];
@@ -385,15 +374,11 @@ static sc_status call_via_float(struct sc_node *node, struct sc_node_plan *np,
         memcpy(s->dims, node->in[i]->dims, sizeof s->dims);
         s->n_elements = node->in[i]->n_elements;
       } else {
-        struct sc_tensor *copy;
-        st = widened_initializer(node, np, i, &copy, err);
-        if (st)
-          goto cleanup;
-        if (copy) {
-          node->in[i] = copy;
-          continue;
-        }
-        st = widen(node->in[i], s, pool, node->graph->threads, err);
+        st = widen(node->in[i], s, pool,
+                   rs && np->in_shadow_slot && np->in_shadow_slot[i] >= 0
+                       ? &rs->slots[np->in_shadow_slot[i]]
+                       : NULL,
+                   node->graph->threads, err);
         if (st)
           goto cleanup;
       }
@@ -434,8 +419,10 @@ static sc_status call_via_float(struct sc_node *node, struct sc_node_plan *np,
     for (i = 0; i < node->n_outputs && !st; i++)
       if (node->out[i] && node->out[i]->rank >= 0)
         st = node->out[i] == real_out[i]
-                 ? alloc_output(np, i, node->out[i], pool, slots, err)
-                 : sc_tensor_alloc(node->out[i], pool, err);
+                 ? alloc_output(np, i, node->out[i], pool, rs, err)
+                 : alloc_planned(np->out_shadow_slot ? np->out_shadow_slot[i]
+                                                     : -1,
+                                 node->out[i], pool, rs, err);
     if (!st)
       st = node->op->run(node, err);
     for (i = 0; i < node->n_outputs && !st; i++)
@@ -445,7 +432,7 @@ static sc_status call_via_float(struct sc_node *node, struct sc_node_plan *np,
           st = sc_tensor_set_shape(real_out[i], node->out[i]->rank,
                                    node->out[i]->dims, err);
           if (!st)
-            st = alloc_output(np, i, real_out[i], pool, slots, err);
+            st = alloc_output(np, i, real_out[i], pool, rs, err);
         }
         if (!st)
           narrow(node->out[i], real_out[i], node->graph->threads);
@@ -477,24 +464,25 @@ static sc_status name_node(const struct sc_node *node, sc_status st,
 
 static sc_status node_phase_raw(struct sc_node *node, struct sc_node_plan *np,
                                 enum phase phase, struct sc_pool *pool,
-                                struct sc_slot *slots, struct sc_error *err);
+                                const struct run_storage *rs,
+                                struct sc_error *err);
 
-/* `slots`: the memory plan's, for a full run; NULL takes every output
- * from `pool`. */
+/* `rs`: the memory plan's storage for a full run; NULL takes every
+ * output from `pool`. */
 static sc_status node_phase(struct sc_node *node, struct sc_node_plan *np,
                             enum phase phase, struct sc_pool *pool,
-                            struct sc_slot *slots, struct sc_error *err)
+                            const struct run_storage *rs, struct sc_error *err)
 {
-  return name_node(node, node_phase_raw(node, np, phase, pool, slots, err),
-                   err);
+  return name_node(node, node_phase_raw(node, np, phase, pool, rs, err), err);
 }
 
 static sc_status node_phase_raw(struct sc_node *node, struct sc_node_plan *np,
                                 enum phase phase, struct sc_pool *pool,
-                                struct sc_slot *slots, struct sc_error *err)
+                                const struct run_storage *rs,
+                                struct sc_error *err)
 {
   if (np->via_float)
-    return call_via_float(node, np, phase, pool, slots, err);
+    return call_via_float(node, np, phase, pool, rs, err);
   switch (phase) {
   case PHASE_PREPARE:
     return node->op->prepare ? node->op->prepare(node, err) : SC_OK;
@@ -504,7 +492,7 @@ static sc_status node_phase_raw(struct sc_node *node, struct sc_node_plan *np,
     int i;
     for (i = 0; i < node->n_outputs; i++)
       if (node->out[i] && node->out[i]->rank >= 0) {
-        sc_status st = alloc_output(np, i, node->out[i], pool, slots, err);
+        sc_status st = alloc_output(np, i, node->out[i], pool, rs, err);
         if (st)
           return st;
       }
@@ -697,89 +685,171 @@ static size_t static_size(const struct sc_graph *g, int v)
   return n;
 }
 
-/* The memory plan of full runs, made once the static shapes are known:
- * every value computed by a node whose size is known, and that is not a
- * graph output, gets a slot. Walking the nodes in order, a value takes a
- * slot whose previous values are all released before its producer runs
- * (the tightest that fits; else the largest, grown; else a new slot), so
- * the slots add up to about the largest set of values alive at once, and
- * a run after the first allocates nothing for them. Values of unknown
- * size, graph outputs and the runs of a node subset use the pool. */
+/* One tensor of the memory plan: `size` bytes held from node `first` to
+ * node `last` (inclusive), and where its slot index goes. */
+struct plan_item {
+  size_t size;
+  int first, last;
+  int *slot;
+};
+
+/* Largest first; among equals, earliest first (a stable, total order). */
+static int by_size(const void *a, const void *b)
+{
+  const struct plan_item *x = a, *y = b;
+  if (x->size != y->size)
+    return x->size < y->size ? 1 : -1;
+  if (x->first != y->first)
+    return x->first < y->first ? -1 : 1;
+  return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+/* -1 filled array of n slot indices; NULL when out of memory. */
+static int *no_slots(int n)
+{
+  int *a = malloc(((size_t)n + 1) * sizeof *a), i;
+  for (i = 0; a && i < n; i++)
+    a[i] = -1;
+  return a;
+}
+
+/* Lists the tensors of node i that get a slot: its outputs of known size
+ * and, for a node computed in float on float16 tensors, the float copies
+ * of its float16 inputs and outputs (held while the node runs). */
+static sc_status node_items(const struct sc_graph *g, int i, const int *last,
+                            struct plan_item **items, int *n, int *capacity,
+                            struct sc_error *err)
+{
+  const struct sc_node *node = &g->nodes[i];
+  struct sc_node_plan *np = &((struct sc_plan *)g->plan)->nodes[i];
+  int j, pass;
+
+  np->out_slot = no_slots(node->n_outputs);
+  if (np->via_float) {
+    np->in_shadow_slot = no_slots(node->n_inputs);
+    np->out_shadow_slot = no_slots(node->n_outputs);
+  }
+  if (!np->out_slot ||
+      (np->via_float && (!np->in_shadow_slot || !np->out_shadow_slot)))
+    return sc_fail_nomem(err, "memory plan");
+  for (j = 0; j < node->n_outputs && j < 64; j++) {
+    int v = node->outputs[j], k;
+    for (k = 0; v >= 0 && k < g->n_outputs; k++)
+      if (g->outputs[k] == v)
+        np->graph_outputs |= 1ull << j;
+  }
+  for (pass = 0; pass < 3; pass++) {
+    int count = pass == 1 ? node->n_inputs : node->n_outputs;
+    if (pass > 0 && !np->via_float)
+      break;
+    for (j = 0; j < count; j++) {
+      int v = pass == 1 ? node->inputs[j] : node->outputs[j];
+      size_t size = v >= 0 ? static_size(g, v) : 0;
+      struct plan_item *it;
+      if (size == 0)
+        continue;
+      if (pass == 1 && !is_reduced_float(g->values[v].dtype))
+        continue;
+      if (pass == 2 && (j >= 64 || !(np->narrow_outputs >> j & 1)))
+        continue;
+      if (*n == *capacity) {
+        struct plan_item *grown =
+            realloc(*items, (size_t)(*capacity * 2 + 16) * sizeof *grown);
+        if (!grown)
+          return sc_fail_nomem(err, "memory plan");
+        *items = grown;
+        *capacity = *capacity * 2 + 16;
+      }
+      it = &(*items)[(*n)++];
+      it->first = i;
+      if (pass == 0) {
+        it->size = size;
+        it->last = last[v] > i ? last[v] : i;
+        it->slot = &np->out_slot[j];
+      } else { /* float copies: twice the bytes of float16 */
+        it->size = 2 * size;
+        it->last = i;
+        it->slot = pass == 1 ? &np->in_shadow_slot[j] : &np->out_shadow_slot[j];
+      }
+      it->size =
+          (it->size + SC_TENSOR_ALIGN - 1) / SC_TENSOR_ALIGN * SC_TENSOR_ALIGN;
+    }
+  }
+  return SC_OK;
+}
+
+/* The memory plan of full runs, made once the static shapes are known
+ * (DESIGN.md: an arena plan at prepare time). Every tensor of known size
+ * a node computes gets a slot, one buffer kept across runs; so do the
+ * float copies a float16 node computes in. Largest first, each tensor
+ * takes the first slot none of whose tensors is alive while it is (a
+ * tensor is alive from its producer to its last consumer), else a new
+ * slot of its size: big tensors share big buffers, small ones fill the
+ * gaps, and the slots add up to little more than the most bytes alive at
+ * once. A run after the first allocates nothing for them. A tensor still
+ * held when its slot comes round again (a graph output the run keeps, a
+ * tensor an observer keeps, a node run out of order) makes the slot take
+ * a new buffer instead (sc_tensor_alloc_in_slot). Tensors of unknown size
+ * and the runs of a node subset use the pool. */
 static sc_status plan_memory(struct sc_graph *g, struct sc_error *err)
 {
   struct sc_plan *plan = g->plan;
   int *last = calloc((size_t)g->n_values + 1, sizeof *last);
-  int *slot_end = NULL;
-  uint8_t *is_output = calloc((size_t)g->n_values + 1, 1);
-  int i, j, k;
+  struct plan_item *items = NULL;
+  struct plan_item **members = NULL; /* per slot: its items, in a list */
+  int *n_members = NULL, n_items = 0, items_capacity = 0, i, j, k;
   sc_status st = SC_OK;
 
-  if (!last || !is_output) {
-    st = sc_fail_nomem(err, "memory plan");
-    goto done;
-  }
-  for (i = 0; i < g->n_outputs; i++)
-    is_output[g->outputs[i]] = 1;
+  if (!last)
+    return sc_fail_nomem(err, "memory plan");
   for (i = 0; i < g->n_values; i++)
     last[i] = -1;
   for (i = 0; i < g->n_nodes; i++)
     for (j = 0; j < g->nodes[i].n_inputs; j++)
       if (g->nodes[i].inputs[j] >= 0)
         last[g->nodes[i].inputs[j]] = i;
-  for (i = 0; i < g->n_nodes; i++) {
-    struct sc_node *node = &g->nodes[i];
-    struct sc_node_plan *np = &plan->nodes[i];
-    np->out_slot = malloc(((size_t)node->n_outputs + 1) * sizeof *np->out_slot);
-    if (!np->out_slot) {
+  for (i = 0; i < g->n_nodes && !st; i++)
+    st = node_items(g, i, last, &items, &n_items, &items_capacity, err);
+  if (!st && n_items > 0) {
+    qsort(items, (size_t)n_items, sizeof *items, by_size);
+    members = calloc((size_t)n_items, sizeof *members);
+    n_members = calloc((size_t)n_items, sizeof *n_members);
+    plan->slots = calloc((size_t)n_items, sizeof *plan->slots);
+    if (!members || !n_members || !plan->slots)
       st = sc_fail_nomem(err, "memory plan");
-      goto done;
-    }
-    for (j = 0; j < node->n_outputs; j++) {
-      int v = node->outputs[j], best = -1, largest = -1;
-      size_t size = v >= 0 ? static_size(g, v) : 0;
-      np->out_slot[j] = -1;
-      if (size == 0 || is_output[v])
-        continue;
-      size = (size + SC_TENSOR_ALIGN - 1) / SC_TENSOR_ALIGN * SC_TENSOR_ALIGN;
-      for (k = 0; k < plan->n_slots; k++) {
-        if (slot_end[k] >= i)
-          continue;
-        if (plan->slots[k].capacity >= size &&
-            (best < 0 || plan->slots[k].capacity < plan->slots[best].capacity))
-          best = k;
-        if (largest < 0 ||
-            plan->slots[k].capacity > plan->slots[largest].capacity)
-          largest = k;
-      }
-      if (best < 0 && largest >= 0) {
-        best = largest;
-        plan->slots[best].capacity = size;
-      }
-      if (best < 0) {
-        struct sc_slot *grown =
-            realloc(plan->slots, (size_t)(plan->n_slots + 1) * sizeof *grown);
-        int *ends =
-            realloc(slot_end, (size_t)(plan->n_slots + 1) * sizeof *slot_end);
-        if (grown)
-          plan->slots = grown;
-        if (ends)
-          slot_end = ends;
-        if (!grown || !ends) {
-          st = sc_fail_nomem(err, "memory plan");
-          goto done;
-        }
-        best = plan->n_slots++;
-        plan->slots[best].buffer = NULL;
-        plan->slots[best].capacity = size;
-      }
-      np->out_slot[j] = best;
-      slot_end[best] = last[v] > i ? last[v] : i;
-    }
   }
-done:
+  for (i = 0; i < n_items && !st; i++) {
+    struct plan_item *it = &items[i];
+    for (k = 0; k < plan->n_slots; k++) {
+      for (j = 0; j < n_members[k]; j++)
+        if (members[k][j].first <= it->last && it->first <= members[k][j].last)
+          break;
+      if (j == n_members[k])
+        break;
+    }
+    if (k == plan->n_slots) {
+      plan->slots[k].capacity = it->size;
+      plan->n_slots++;
+    }
+    if ((n_members[k] & (n_members[k] - 1)) == 0) { /* 0, 1, 2, 4 ...: grow */
+      struct plan_item *grown =
+          realloc(members[k], (size_t)(n_members[k] ? 2 * n_members[k] : 1) *
+                                  sizeof *grown);
+      if (!grown) {
+        st = sc_fail_nomem(err, "memory plan");
+        break;
+      }
+      members[k] = grown;
+    }
+    members[k][n_members[k]++] = *it;
+    *it->slot = k;
+  }
+  for (k = 0; members && k < plan->n_slots; k++)
+    free(members[k]);
+  free(members);
+  free(n_members);
+  free(items);
   free(last);
-  free(slot_end);
-  free(is_output);
   return st;
 }
 
@@ -894,14 +964,16 @@ struct sc_run {
   int *remaining;       /* consumers still to run, per value */
   uint8_t *borrowed;    /* data not ours: initializers and feeds */
   uint8_t *keep;        /* graph outputs */
+  uint8_t *ran;         /* per node: has run (sc_run_node runs out of order) */
   int next;             /* the node the next step runs, g->n_nodes when done */
   int failed;           /* a step failed: the run cannot go on */
 };
 
-/* The first node at or after i that the run executes. */
+/* The first node at or after i that the run executes and has not run. */
 static int next_selected(const struct sc_run *run, int i)
 {
-  while (i < run->g->n_nodes && run->opt.node_mask && !run->opt.node_mask[i])
+  while (i < run->g->n_nodes &&
+         ((run->opt.node_mask && !run->opt.node_mask[i]) || run->ran[i]))
     i++;
   return i;
 }
@@ -966,7 +1038,9 @@ sc_status sc_run_start(struct sc_graph *g, int n_feeds,
   run->remaining = calloc((size_t)g->n_values + 1, sizeof *run->remaining);
   run->borrowed = calloc((size_t)g->n_values + 1, 1);
   run->keep = calloc((size_t)g->n_values + 1, 1);
-  if (!run->vt || !run->remaining || !run->borrowed || !run->keep) {
+  run->ran = calloc((size_t)g->n_nodes + 1, 1);
+  if (!run->vt || !run->remaining || !run->borrowed || !run->keep ||
+      !run->ran) {
     sc_run_free(run);
     return sc_fail_nomem(err, "run state");
   }
@@ -977,7 +1051,7 @@ sc_status sc_run_start(struct sc_graph *g, int n_feeds,
     else
       run->vt[i].rank = -2; /* not available yet */
   }
-  for (i = 0; i < g->n_outputs; i++)
+  for (i = 0; i < g->n_outputs && !run->opt.discard_outputs; i++)
     run->keep[g->outputs[i]] = 1;
   st = bind_feeds(run, n_feeds, feeds, err);
   if (st) {
@@ -1008,7 +1082,8 @@ static sc_status run_node(struct sc_run *run, int i, struct sc_error *err)
   struct sc_node *node = &g->nodes[i];
   struct sc_plan *plan = g->plan;
   struct sc_node_plan *np = &plan->nodes[i];
-  struct sc_slot *slots = run->opt.node_mask ? NULL : plan->slots;
+  struct run_storage storage = {plan->slots, !run->opt.discard_outputs};
+  const struct run_storage *rs = run->opt.node_mask ? NULL : &storage;
   struct sc_tensor *vt = run->vt;
   int j;
   sc_status st;
@@ -1026,12 +1101,12 @@ static sc_status run_node(struct sc_run *run, int i, struct sc_error *err)
       node->out[j]->rank = -1;
     }
   node->shape_deferred = 0;
-  st = node_phase(node, np, PHASE_RESHAPE, g->pool, slots, err);
+  st = node_phase(node, np, PHASE_RESHAPE, g->pool, rs, err);
   if (!st && node->shape_deferred)
     st = sc_node_fail(node, err, SC_ERR_INTERNAL,
                       "shape still unknown with all inputs computed");
   if (!st)
-    st = node_phase(node, np, PHASE_RUN, g->pool, slots, err);
+    st = node_phase(node, np, PHASE_RUN, g->pool, rs, err);
   if (st)
     return st;
   for (j = 0; j < node->n_outputs; j++)
@@ -1057,29 +1132,66 @@ static sc_status run_node(struct sc_run *run, int i, struct sc_error *err)
   return SC_OK;
 }
 
-sc_status sc_run_step(struct sc_run *run, int *done, struct sc_error *err)
+/* Runs node i (selected, not run yet) on the run's threads. */
+static sc_status run_one(struct sc_run *run, int i, struct sc_error *err)
 {
   struct sc_graph *g = run->g;
   struct sc_threadpool *outer = g->threads;
   sc_status st;
 
-  *done = 0;
-  if (run->failed)
-    return sc_fail(err, SC_ERR_INTERNAL, "stepping a run that failed");
-  if (run->next >= g->n_nodes) {
-    *done = 1;
-    return SC_OK;
-  }
   g->threads = run->opt.threads;
-  st = run_node(run, run->next, err);
+  st = run_node(run, i, err);
   g->threads = outer; /* runs of other graphs may come in between */
   if (st) {
     run->failed = 1;
     return st;
   }
-  run->next = next_selected(run, run->next + 1);
-  *done = run->next >= g->n_nodes;
+  run->ran[i] = 1;
+  run->next = next_selected(run, run->next);
   return SC_OK;
+}
+
+sc_status sc_run_step(struct sc_run *run, int *done, struct sc_error *err)
+{
+  sc_status st;
+
+  *done = 0;
+  if (run->failed)
+    return sc_fail(err, SC_ERR_INTERNAL, "stepping a run that failed");
+  if (run->next >= run->g->n_nodes) {
+    *done = 1;
+    return SC_OK;
+  }
+  st = run_one(run, run->next, err);
+  *done = !st && run->next >= run->g->n_nodes;
+  return st;
+}
+
+int sc_run_node_pending(const struct sc_run *run, int i)
+{
+  return !run->failed && i >= 0 && i < run->g->n_nodes && !run->ran[i] &&
+         (!run->opt.node_mask || run->opt.node_mask[i]);
+}
+
+sc_status sc_run_node(struct sc_run *run, int i, struct sc_error *err)
+{
+  const struct sc_node *node;
+  int j;
+
+  if (run->failed)
+    return sc_fail(err, SC_ERR_INTERNAL, "stepping a run that failed");
+  if (!sc_run_node_pending(run, i))
+    return SC_OK;
+  node = &run->g->nodes[i];
+  for (j = 0; j < node->n_inputs; j++) {
+    int v = node->inputs[j];
+    if (v >= 0 && run->vt[v].rank == -2 && run->g->values[v].producer >= 0 &&
+        sc_run_node_pending(run, run->g->values[v].producer))
+      return sc_fail(err, SC_ERR_INTERNAL,
+                     "node %d run before the producer of its input '%s'", i,
+                     run->g->values[v].name);
+  }
+  return run_one(run, i, err);
 }
 
 sc_status sc_run_finish(struct sc_run *run, struct sc_tensor **outputs,
@@ -1095,6 +1207,8 @@ sc_status sc_run_finish(struct sc_run *run, struct sc_tensor **outputs,
     outputs[i] = NULL;
   if (run->failed || run->next < g->n_nodes)
     return sc_fail(err, SC_ERR_INTERNAL, "the run has not finished");
+  if (run->opt.discard_outputs)
+    return sc_fail(err, SC_ERR_INTERNAL, "the run discarded its outputs");
   for (i = 0; i < g->n_outputs && !st; i++) {
     int v = g->outputs[i];
     if (run->vt[v].rank == -2) {
@@ -1135,6 +1249,7 @@ void sc_run_free(struct sc_run *run)
   free(run->remaining);
   free(run->borrowed);
   free(run->keep);
+  free(run->ran);
   free(run);
 }
 

@@ -11,11 +11,10 @@ struct sc_node_plan {
   int via_float;           /* float16/bfloat16 inputs computed in float */
   enum sc_dtype reduced;   /* the reduced type when via_float */
   uint64_t narrow_outputs; /* outputs rounded back to `reduced` */
-  /* via_float: float copies of the reduced-precision initializers among
-   * the node's inputs (n_widened = n_inputs), made at the first run */
-  struct sc_tensor **widened;
-  int n_widened;
-  int *out_slot; /* per output: its slot of the memory plan, or -1 */
+  int *out_slot;           /* per output: its slot of the memory plan, or -1 */
+  /* via_float: per input / output, the slot of its float copy, or -1 */
+  int *in_shadow_slot, *out_shadow_slot;
+  uint64_t graph_outputs; /* outputs (bit j) that are graph outputs */
 };
 
 struct sc_plan {

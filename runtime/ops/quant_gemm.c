@@ -120,26 +120,41 @@ static void col_sums_portable(const uint8_t *packed, int64_t k, int64_t n,
   }
 }
 
-static void pack_panel_portable(const struct sc_qgemm_row *rows, int64_t k,
+/* Walks the rows of a struct sc_qgemm_rows in order. */
+struct row_walk {
+  const struct sc_qgemm_rows *rows;
+  int64_t t;        /* index in the pattern */
+  uintptr_t offset; /* moves of the pattern so far */
+};
+
+static inline void row_next(struct row_walk *w)
+{
+  if (++w->t == w->rows->period) {
+    w->t = 0;
+    w->offset += (uintptr_t)w->rows->stride;
+  }
+}
+
+static void pack_panel_portable(const struct sc_qgemm_rows *rows, int64_t k,
                                 int64_t count, uint8_t pad, uint8_t flip,
                                 int b_unsigned, uint8_t *panel,
                                 int32_t *col_sums)
 {
-  int64_t n_quads = sc_qgemm_quads(k), q, c;
-  int i;
-  for (q = 0; q < n_quads; q++)
-    for (i = 0; i < 4; i++) {
-      const struct sc_qgemm_row *row = &rows[4 * q + i];
-      for (c = 0; c < PANEL; c++) {
-        uint8_t v = 0;
-        if (4 * q + i < k)
-          v = (uint8_t)((row->present >> c & 1
-                             ? *(const uint8_t *)(row->column0 + (uintptr_t)c)
-                             : pad) ^
-                        flip);
-        panel[q * 4 * PANEL + sc_qgemm_b_lane(c) + i] = v;
-      }
+  struct row_walk w = {rows, 0, 0};
+  int64_t r, c;
+  memset(panel, 0, (size_t)sc_qgemm_b_panel_size(k));
+  for (r = 0; r < k; r++, row_next(&w)) {
+    const struct sc_qgemm_row *row = &rows->pattern[w.t];
+    uint8_t *quad = panel + r / 4 * 4 * PANEL + r % 4;
+    for (c = 0; c < PANEL; c++) {
+      uint8_t v = pad;
+      if (row->present[0] >> c & 1)
+        v = *(const uint8_t *)(row->from[0] + w.offset + (uintptr_t)c);
+      if (row->present[1] >> c & 1)
+        v = *(const uint8_t *)(row->from[1] + w.offset + (uintptr_t)c);
+      quad[sc_qgemm_b_lane(c)] = (uint8_t)(v ^ flip);
     }
+  }
   if (col_sums)
     col_sums_portable(panel, k, count, b_unsigned, col_sums);
 }
@@ -315,7 +330,22 @@ finish_row(const struct sc_qgemm_block *blk, int64_t i, int64_t j0,
  * panel's lane order directly (pairs of rows 0-1 and 2-3 per 128-bit lane,
  * then their quads); the column sums accumulate with vpdpbusd against
  * bytes of 1 on the way. */
-VNNI_TARGET static void pack_panel_vnni(const struct sc_qgemm_row *rows,
+/* One row of a panel as 64 stored bytes. */
+VNNI_TARGET static inline __m512i load_row(const struct row_walk *w,
+                                           __m512i padding, __m512i flip)
+{
+  const struct sc_qgemm_row *row = &w->rows->pattern[w->t];
+  /* masked-off bytes are not read; the row's bytes for the next panel are
+   * usually 64 further on */
+  __m512i v = _mm512_mask_loadu_epi8(padding, row->present[0],
+                                     (const void *)(row->from[0] + w->offset));
+  v = _mm512_mask_loadu_epi8(v, row->present[1],
+                             (const void *)(row->from[1] + w->offset));
+  _mm_prefetch((const char *)(row->from[0] + w->offset + 64), _MM_HINT_T0);
+  return _mm512_xor_si512(v, flip);
+}
+
+VNNI_TARGET static void pack_panel_vnni(const struct sc_qgemm_rows *rows,
                                         int64_t k, int64_t count, uint8_t pad,
                                         uint8_t flip, int b_unsigned,
                                         uint8_t *panel, int32_t *col_sums)
@@ -324,29 +354,30 @@ VNNI_TARGET static void pack_panel_vnni(const struct sc_qgemm_row *rows,
   const __m512i f = _mm512_set1_epi8((char)flip);
   const __m512i padding = _mm512_set1_epi8((char)pad);
   __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
-  int64_t q, n_quads = sc_qgemm_quads(k);
+  struct row_walk w = {rows, 0, 0};
+  int64_t r;
 
-  for (q = 0; q < n_quads; q++, panel += 4 * PANEL) {
-    __m512i r[4], lo01, hi01, lo23, hi23, q0, q1, q2, q3;
-    int i;
-    for (i = 0; i < 4; i++) {
-      const struct sc_qgemm_row *row = &rows[4 * q + i];
-      if (4 * q + i >= k) {
-        r[i] = _mm512_setzero_si512();
-        continue;
-      }
-      /* masked-off bytes are not read; the next panel's bytes of the row
-       * are usually 64 further on */
-      r[i] =
-          _mm512_xor_si512(_mm512_mask_loadu_epi8(padding, row->present,
-                                                  (const void *)row->column0),
-                           f);
-      _mm_prefetch((const char *)(row->column0 + 64), _MM_HINT_T0);
+  for (r = 0; r < k; r += 4, panel += 4 * PANEL) {
+    __m512i r0, r1, r2, r3, lo01, hi01, lo23, hi23, q0, q1, q2, q3;
+    r0 = load_row(&w, padding, f);
+    row_next(&w);
+    r1 = r2 = r3 = _mm512_setzero_si512();
+    if (r + 1 < k) {
+      r1 = load_row(&w, padding, f);
+      row_next(&w);
     }
-    lo01 = _mm512_unpacklo_epi8(r[0], r[1]);
-    hi01 = _mm512_unpackhi_epi8(r[0], r[1]);
-    lo23 = _mm512_unpacklo_epi8(r[2], r[3]);
-    hi23 = _mm512_unpackhi_epi8(r[2], r[3]);
+    if (r + 2 < k) {
+      r2 = load_row(&w, padding, f);
+      row_next(&w);
+    }
+    if (r + 3 < k) {
+      r3 = load_row(&w, padding, f);
+      row_next(&w);
+    }
+    lo01 = _mm512_unpacklo_epi8(r0, r1);
+    hi01 = _mm512_unpackhi_epi8(r0, r1);
+    lo23 = _mm512_unpacklo_epi8(r2, r3);
+    hi23 = _mm512_unpackhi_epi8(r2, r3);
     q0 = _mm512_unpacklo_epi16(lo01, lo23);
     q1 = _mm512_unpackhi_epi16(lo01, lo23);
     q2 = _mm512_unpacklo_epi16(hi01, hi23);
@@ -491,7 +522,7 @@ void sc_qgemm_b_col_sums(const uint8_t *packed, int64_t k, int64_t n,
   col_sums_portable(packed, k, n, b_unsigned, col_sums);
 }
 
-void sc_qgemm_pack_panel(const struct sc_qgemm_row *rows, int64_t k,
+void sc_qgemm_pack_panel(const struct sc_qgemm_rows *rows, int64_t k,
                          int64_t count, uint8_t pad, uint8_t flip,
                          int b_unsigned, uint8_t *panel, int32_t *col_sums)
 {

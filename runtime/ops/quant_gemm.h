@@ -104,13 +104,24 @@ void sc_qgemm_pack_b(int64_t k, int64_t n, const void *src, enum sc_dtype dtype,
                      int64_t ldb, int b_unsigned, uint8_t *dst,
                      int32_t *col_sums);
 
-/* One row of a panel of B for sc_qgemm_pack_panel: column c is the byte
- * at address column0 + c when bit c of `present` is set, else the pad
- * byte. Only the present bytes are read (column0 itself may lie outside
- * the row's buffer). */
+/* One row of a panel of B for sc_qgemm_pack_panel, read from up to two
+ * runs of bytes (two lines of an image, say): column c is the byte at
+ * address from[i] + c when bit c of present[i] is set (the two masks are
+ * disjoint), else the pad byte. Only present bytes are read: from[i]
+ * itself may lie outside the row's buffer. */
 struct sc_qgemm_row {
-  uintptr_t column0;
-  uint64_t present;
+  uintptr_t from[2];
+  uint64_t present[2];
+};
+
+/* The k rows of a panel as a pattern that repeats: row r is
+ * pattern[r % period] with its addresses moved by (r / period) * stride
+ * bytes (convolution: the kernel's taps, repeated for every input channel a
+ * channel plane apart). */
+struct sc_qgemm_rows {
+  const struct sc_qgemm_row *pattern;
+  int64_t period;
+  int64_t stride;
 };
 
 /* Writes one panel of a packed B from its k rows (raw int8/uint8 bytes,
@@ -120,7 +131,7 @@ struct sc_qgemm_row {
  * values of the first `count` columns, read as unsigned (b_unsigned) or
  * signed. For callers that gather B's rows themselves (convolution's
  * im2col, where the pad byte is the input's zero point). */
-void sc_qgemm_pack_panel(const struct sc_qgemm_row *rows, int64_t k,
+void sc_qgemm_pack_panel(const struct sc_qgemm_rows *rows, int64_t k,
                          int64_t count, uint8_t pad, uint8_t flip,
                          int b_unsigned, uint8_t *panel, int32_t *col_sums);
 

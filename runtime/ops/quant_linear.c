@@ -298,11 +298,12 @@ struct conv_job {
 
 /* Per kernel tap, for one line segment of a chunk: the segment's pixels
  * [lo, hi) read x from `start` of a channel's plane on (every `step`-th
- * byte); the others read padding. */
+ * byte), which are the chunk's columns `present`; the others read
+ * padding. */
 struct tap_run {
   int64_t start;
   int lo, hi;
-  uint64_t present; /* bits lo .. hi - 1 */
+  uint64_t present;
 };
 
 /* 1 when the tap reaches inside x along every dimension but the last for
@@ -317,23 +318,36 @@ static int tap_inside(const struct sc_qconv *conv, const int64_t *origin,
   return 1;
 }
 
-/* Describes in rows[0..k) the patch rows of the `count` (<= 64) output
- * pixels from pixel p of one image and group (image: its first channel).
- * When the pixels lie on one output line with stride 1 along it, every row
- * is read in place: a run of x with padding at its ends; otherwise the
- * rows are gathered into `gathered` (k rows of 64 bytes), segment by
- * segment. runs: `taps` entries of scratch. */
+/* dst[j] = src[2 j] for j < n: the rows of a stride-2 convolution, in a
+ * loop the compiler vectorises. */
+static void every_other_byte(uint8_t *restrict dst, const uint8_t *restrict src,
+                             int64_t n)
+{
+  int64_t j;
+  for (j = 0; j < n; j++)
+    dst[j] = src[2 * j];
+}
+
+/* Describes in *rows the patch rows of the `count` (<= 64) output pixels
+ * from pixel p of one image and group (image: its first channel). When
+ * the pixels lie on at most two output lines, stride 1 along them, every
+ * row is read in place: runs of x with padding around them, one pattern
+ * entry per kernel tap (`pattern`: taps entries), repeated a channel plane
+ * apart. Otherwise the rows are gathered into `gathered` (k rows of 64
+ * bytes), segment by segment. runs: `taps` entries of scratch. */
 static void im2col_chunk(const struct conv_job *job, const uint8_t *image,
-                         int64_t p, int64_t count, struct sc_qgemm_row *rows,
-                         uint8_t *gathered, struct tap_run *runs)
+                         int64_t p, int64_t count, struct sc_qgemm_rows *rows,
+                         struct sc_qgemm_row *pattern, uint8_t *gathered,
+                         struct tap_run *runs)
 {
   const struct sc_qconv *conv = job->conv;
-  int ns = conv->n_spatial, last = ns - 1, d;
+  int ns = conv->n_spatial, last = ns - 1, d, segment;
   int64_t width = conv->out_size[last], step = conv->stride[last];
   int64_t in_last = conv->in_size[last], end = p + count, c, t;
   int64_t origin[SC_MAX_RANK];
+  int in_place = step == 1 && count - (width - p % width) <= width;
 
-  while (p < end) {
+  for (segment = 0; p < end; segment++) {
     int64_t line = p / width, ow = p % width, offset = 0;
     int64_t col = count - (end - p);
     int64_t len = width - ow < end - p ? width - ow : end - p;
@@ -345,58 +359,77 @@ static void im2col_chunk(const struct conv_job *job, const uint8_t *image,
       offset += origin[d] * job->in_stride[d];
     }
     for (t = 0; t < job->taps; t++) {
-      /* pixels j in [lo, hi) read column iw + j * step, inside x */
+      /* pixels j in [lo, hi) of the segment read column iw + j * step,
+       * inside x; present: their columns in the chunk */
       const int64_t *tap = job->tap + t * ns;
       int64_t iw = first + tap[last], lo = 0, hi = len;
       if (!tap_inside(conv, origin, tap)) {
+        hi = 0;
+      } else {
+        if (iw < 0)
+          lo = (-iw + step - 1) / step;
+        if (iw + (len - 1) * step >= in_last)
+          hi = iw >= in_last ? 0 : (in_last - 1 - iw) / step + 1;
+      }
+      if (lo >= hi) {
         runs[t].start = 0;
         runs[t].lo = runs[t].hi = 0;
         runs[t].present = 0;
         continue;
       }
-      if (iw < 0)
-        lo = (-iw + step - 1) / step;
-      if (iw + (len - 1) * step >= in_last)
-        hi = iw >= in_last ? 0 : (in_last - 1 - iw) / step + 1;
-      if (lo > hi)
-        lo = hi;
       runs[t].start = offset + job->tap_offset[t] + first + lo * step;
       runs[t].lo = (int)lo;
       runs[t].hi = (int)hi;
-      runs[t].present = (hi >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << hi) - 1) &
-                        ~(((uint64_t)1 << lo) - 1);
+      runs[t].present =
+          (col + hi >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << (col + hi)) - 1) &
+          ~(((uint64_t)1 << (col + lo)) - 1);
     }
-    if (len == count && step == 1) {
-      /* the common case: every row read in place */
+    if (in_place) {
+      for (t = 0; t < job->taps; t++) {
+        /* the address column 0 would have in channel 0: only the present
+         * columns, inside x, are read */
+        uintptr_t from = (uintptr_t)image;
+        if (runs[t].present)
+          from += (uintptr_t)runs[t].start - (uintptr_t)(col + runs[t].lo);
+        pattern[t].from[segment] = from;
+        pattern[t].present[segment] = runs[t].present;
+        if (segment == 0) {
+          pattern[t].from[1] = from;
+          pattern[t].present[1] = 0;
+        }
+      }
+    } else {
       for (c = 0; c < job->cg; c++)
         for (t = 0; t < job->taps; t++) {
-          struct sc_qgemm_row *row = &rows[c * job->taps + t];
-          /* the address column 0 would have: only the present columns,
-           * inside x, are read */
-          row->column0 = (uintptr_t)image +
-                         (uintptr_t)(c * job->in_plane + runs[t].start) -
-                         (uintptr_t)runs[t].lo;
-          row->present = runs[t].present;
-        }
-      return;
-    }
-    for (c = 0; c < job->cg; c++)
-      for (t = 0; t < job->taps; t++) {
-        int64_t r = c * job->taps + t, j;
-        uint8_t *dst = gathered + r * SC_QGEMM_PANEL + col;
-        rows[r].column0 = (uintptr_t)(gathered + r * SC_QGEMM_PANEL);
-        rows[r].present =
-            count >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << count) - 1;
-        memset(dst, job->x_zp, (size_t)runs[t].lo);
-        if (runs[t].lo < runs[t].hi) {
+          uint8_t *dst = gathered + (c * job->taps + t) * SC_QGEMM_PANEL + col;
           const uint8_t *src = image + (c * job->in_plane + runs[t].start);
-          for (j = runs[t].lo; j < runs[t].hi; j++)
-            dst[j] = src[(j - runs[t].lo) * step];
+          int64_t j;
+          memset(dst, job->x_zp, (size_t)runs[t].lo);
+          if (step == 1)
+            memcpy(dst + runs[t].lo, src, (size_t)(runs[t].hi - runs[t].lo));
+          else if (step == 2)
+            every_other_byte(dst + runs[t].lo, src, runs[t].hi - runs[t].lo);
+          else
+            for (j = runs[t].lo; j < runs[t].hi; j++)
+              dst[j] = src[(j - runs[t].lo) * step];
+          memset(dst + runs[t].hi, job->x_zp, (size_t)(len - runs[t].hi));
         }
-        memset(dst + runs[t].hi, job->x_zp, (size_t)(len - runs[t].hi));
-      }
+    }
     p += len;
   }
+  rows->pattern = pattern;
+  if (in_place) {
+    rows->period = job->taps;
+    rows->stride = job->in_plane;
+    return;
+  }
+  /* the gathered rows, 64 bytes apart */
+  pattern[0].from[0] = pattern[0].from[1] = (uintptr_t)gathered;
+  pattern[0].present[0] =
+      count >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << count) - 1;
+  pattern[0].present[1] = 0;
+  rows->period = 1;
+  rows->stride = SC_QGEMM_PANEL;
 }
 
 static void conv_range(void *ctx, int64_t begin, int64_t end)
@@ -406,7 +439,8 @@ static void conv_range(void *ctx, int64_t begin, int64_t end)
   int64_t panel_size = sc_qgemm_b_panel_size(job->k);
   uint8_t *panels = malloc((size_t)(n_chunks * panel_size) + 1);
   uint8_t *gathered = malloc((size_t)(job->k * SC_QGEMM_PANEL) + 1);
-  struct sc_qgemm_row *rows = malloc((size_t)job->k * sizeof *rows + 1);
+  struct sc_qgemm_row *pattern =
+      malloc((size_t)job->taps * sizeof *pattern + 1);
   struct tap_run *runs = malloc((size_t)job->taps * sizeof *runs);
   int32_t *col_sums = malloc((size_t)job->cols_per_block * sizeof *col_sums);
   int32_t *tile = NULL;
@@ -415,7 +449,7 @@ static void conv_range(void *ctx, int64_t begin, int64_t end)
   if (job->emit)
     tile = malloc((size_t)(job->rows_per_job * job->cols_per_block) *
                   sizeof *tile);
-  if (!panels || !gathered || !rows || !runs || !col_sums ||
+  if (!panels || !gathered || !pattern || !runs || !col_sums ||
       (job->emit && !tile)) {
     __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
     goto cleanup;
@@ -425,6 +459,7 @@ static void conv_range(void *ctx, int64_t begin, int64_t end)
     int64_t block = rest % job->n_blocks, g, n, p0, n_cols, r0;
     const uint8_t *image;
     struct sc_qgemm_block blk;
+    struct sc_qgemm_rows rows;
     rest /= job->n_blocks;
     g = rest % job->conv->group;
     n = rest / job->conv->group;
@@ -438,9 +473,9 @@ static void conv_range(void *ctx, int64_t begin, int64_t end)
       int64_t count = n_cols - c * SC_QGEMM_PANEL < SC_QGEMM_PANEL
                           ? n_cols - c * SC_QGEMM_PANEL
                           : SC_QGEMM_PANEL;
-      im2col_chunk(job, image, p0 + c * SC_QGEMM_PANEL, count, rows, gathered,
-                   runs);
-      sc_qgemm_pack_panel(rows, job->k, count, job->x_zp, job->flip, 1,
+      im2col_chunk(job, image, p0 + c * SC_QGEMM_PANEL, count, &rows, pattern,
+                   gathered, runs);
+      sc_qgemm_pack_panel(&rows, job->k, count, job->x_zp, job->flip, 1,
                           panels + c * panel_size,
                           blk.row_u ? col_sums + c * SC_QGEMM_PANEL : NULL);
     }
@@ -469,7 +504,7 @@ static void conv_range(void *ctx, int64_t begin, int64_t end)
 cleanup:
   free(panels);
   free(gathered);
-  free(rows);
+  free(pattern);
   free(runs);
   free(col_sums);
   free(tile);

@@ -148,10 +148,10 @@ static void pack_panel_portable(const struct sc_qgemm_rows *rows, int64_t k,
     uint8_t *quad = panel + r / 4 * 4 * PANEL + r % 4;
     for (c = 0; c < PANEL; c++) {
       uint8_t v = pad;
-      if (row->present[0] >> c & 1)
-        v = *(const uint8_t *)(row->from[0] + w.offset + (uintptr_t)c);
-      if (row->present[1] >> c & 1)
-        v = *(const uint8_t *)(row->from[1] + w.offset + (uintptr_t)c);
+      int run;
+      for (run = 0; run < rows->n_runs; run++)
+        if (row->present[run] >> c & 1)
+          v = *(const uint8_t *)(row->from[run] + w.offset + (uintptr_t)c);
       quad[sc_qgemm_b_lane(c)] = (uint8_t)(v ^ flip);
     }
   }
@@ -330,25 +330,28 @@ finish_row(const struct sc_qgemm_block *blk, int64_t i, int64_t j0,
  * panel's lane order directly (pairs of rows 0-1 and 2-3 per 128-bit lane,
  * then their quads); the column sums accumulate with vpdpbusd against
  * bytes of 1 on the way. */
-/* One row of a panel as 64 stored bytes. */
-VNNI_TARGET static inline __m512i load_row(const struct row_walk *w,
-                                           __m512i padding, __m512i flip)
+/* One row of a panel as 64 stored bytes, from RUNS runs (a constant once
+ * inlined). */
+VNNI_TARGET static inline __attribute__((always_inline)) __m512i
+load_row(const struct row_walk *w, __m512i padding, __m512i flip,
+         const int RUNS)
 {
   const struct sc_qgemm_row *row = &w->rows->pattern[w->t];
+  __m512i v = padding;
+  int run;
   /* masked-off bytes are not read; the row's bytes for the next panel are
    * usually 64 further on */
-  __m512i v = _mm512_mask_loadu_epi8(padding, row->present[0],
-                                     (const void *)(row->from[0] + w->offset));
-  v = _mm512_mask_loadu_epi8(v, row->present[1],
-                             (const void *)(row->from[1] + w->offset));
+  for (run = 0; run < RUNS; run++)
+    v = _mm512_mask_loadu_epi8(v, row->present[run],
+                               (const void *)(row->from[run] + w->offset));
   _mm_prefetch((const char *)(row->from[0] + w->offset + 64), _MM_HINT_T0);
   return _mm512_xor_si512(v, flip);
 }
 
-VNNI_TARGET static void pack_panel_vnni(const struct sc_qgemm_rows *rows,
-                                        int64_t k, int64_t count, uint8_t pad,
-                                        uint8_t flip, int b_unsigned,
-                                        uint8_t *panel, int32_t *col_sums)
+VNNI_TARGET static inline __attribute__((always_inline)) void
+pack_panel_vnni(const struct sc_qgemm_rows *rows, int64_t k, int64_t count,
+                uint8_t pad, uint8_t flip, int b_unsigned, uint8_t *panel,
+                int32_t *col_sums, const int RUNS)
 {
   const __m512i ones = _mm512_set1_epi8(1);
   const __m512i f = _mm512_set1_epi8((char)flip);
@@ -359,19 +362,19 @@ VNNI_TARGET static void pack_panel_vnni(const struct sc_qgemm_rows *rows,
 
   for (r = 0; r < k; r += 4, panel += 4 * PANEL) {
     __m512i r0, r1, r2, r3, lo01, hi01, lo23, hi23, q0, q1, q2, q3;
-    r0 = load_row(&w, padding, f);
+    r0 = load_row(&w, padding, f, RUNS);
     row_next(&w);
     r1 = r2 = r3 = _mm512_setzero_si512();
     if (r + 1 < k) {
-      r1 = load_row(&w, padding, f);
+      r1 = load_row(&w, padding, f, RUNS);
       row_next(&w);
     }
     if (r + 2 < k) {
-      r2 = load_row(&w, padding, f);
+      r2 = load_row(&w, padding, f, RUNS);
       row_next(&w);
     }
     if (r + 3 < k) {
-      r3 = load_row(&w, padding, f);
+      r3 = load_row(&w, padding, f, RUNS);
       row_next(&w);
     }
     lo01 = _mm512_unpacklo_epi8(r0, r1);
@@ -408,6 +411,19 @@ VNNI_TARGET static void pack_panel_vnni(const struct sc_qgemm_rows *rows,
     _mm512_mask_storeu_epi32(col_sums + 48, lane_mask(count, 3), s3);
   }
 }
+
+#define PACK_VARIANT(RUNS)                                                     \
+  VNNI_TARGET static void pack_panel_vnni_##RUNS(                              \
+      const struct sc_qgemm_rows *rows, int64_t k, int64_t count, uint8_t pad, \
+      uint8_t flip, int b_unsigned, uint8_t *panel, int32_t *col_sums)         \
+  {                                                                            \
+    pack_panel_vnni(rows, k, count, pad, flip, b_unsigned, panel, col_sums,    \
+                    RUNS);                                                     \
+  }
+PACK_VARIANT(1)
+PACK_VARIANT(2)
+PACK_VARIANT(4)
+#undef PACK_VARIANT
 
 /* The register tile: R rows (a compile-time constant once inlined) by one
  * panel, in named accumulators so that they stay in registers.
@@ -528,7 +544,12 @@ void sc_qgemm_pack_panel(const struct sc_qgemm_rows *rows, int64_t k,
 {
 #if QGEMM_HAVE_X86
   if (sc_qgemm_uses_vnni()) {
-    pack_panel_vnni(rows, k, count, pad, flip, b_unsigned, panel, col_sums);
+    if (rows->n_runs <= 1)
+      pack_panel_vnni_1(rows, k, count, pad, flip, b_unsigned, panel, col_sums);
+    else if (rows->n_runs == 2)
+      pack_panel_vnni_2(rows, k, count, pad, flip, b_unsigned, panel, col_sums);
+    else
+      pack_panel_vnni_4(rows, k, count, pad, flip, b_unsigned, panel, col_sums);
     return;
   }
 #endif

@@ -104,24 +104,27 @@ void sc_qgemm_pack_b(int64_t k, int64_t n, const void *src, enum sc_dtype dtype,
                      int64_t ldb, int b_unsigned, uint8_t *dst,
                      int32_t *col_sums);
 
-/* One row of a panel of B for sc_qgemm_pack_panel, read from up to two
- * runs of bytes (two lines of an image, say): column c is the byte at
- * address from[i] + c when bit c of present[i] is set (the two masks are
- * disjoint), else the pad byte. Only present bytes are read: from[i]
+#define SC_QGEMM_RUNS 4 /* runs of bytes a row of a panel may come from */
+
+/* One row of a panel of B for sc_qgemm_pack_panel, read from up to
+ * SC_QGEMM_RUNS runs of bytes (lines of an image, say): column c is the
+ * byte at address from[i] + c when bit c of present[i] is set (the masks
+ * are disjoint), else the pad byte. Only present bytes are read: from[i]
  * itself may lie outside the row's buffer. */
 struct sc_qgemm_row {
-  uintptr_t from[2];
-  uint64_t present[2];
+  uintptr_t from[SC_QGEMM_RUNS];
+  uint64_t present[SC_QGEMM_RUNS];
 };
 
 /* The k rows of a panel as a pattern that repeats: row r is
  * pattern[r % period] with its addresses moved by (r / period) * stride
  * bytes (convolution: the kernel's taps, repeated for every input channel a
- * channel plane apart). */
+ * channel plane apart). Only runs [0, n_runs) of the rows are read. */
 struct sc_qgemm_rows {
   const struct sc_qgemm_row *pattern;
   int64_t period;
   int64_t stride;
+  int n_runs;
 };
 
 /* Writes one panel of a packed B from its k rows (raw int8/uint8 bytes,

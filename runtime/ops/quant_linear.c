@@ -290,6 +290,11 @@ struct conv_job {
   uint8_t x_zp;              /* x's zero point as a raw byte: the padding */
   const struct sc_qgemm_block *groups; /* per group: weights and terms */
   int64_t cols_per_block, n_blocks, rows_per_job, n_row_jobs;
+  int64_t block_size; /* bytes of a block's panels */
+  /* when rows are split: every block's panels and column sums, written
+   * once before the products (NULL: each job writes its block's) */
+  uint8_t *shared_panels;
+  int32_t *shared_sums;
   sc_qconv_emit_fn emit;
   void *ctx;
   int32_t *direct; /* emit NULL: the int32 output */
@@ -330,11 +335,11 @@ static void every_other_byte(uint8_t *restrict dst, const uint8_t *restrict src,
 
 /* Describes in *rows the patch rows of the `count` (<= 64) output pixels
  * from pixel p of one image and group (image: its first channel). When
- * the pixels lie on at most two output lines, stride 1 along them, every
- * row is read in place: runs of x with padding around them, one pattern
- * entry per kernel tap (`pattern`: taps entries), repeated a channel plane
- * apart. Otherwise the rows are gathered into `gathered` (k rows of 64
- * bytes), segment by segment. runs: `taps` entries of scratch. */
+ * the pixels lie on at most SC_QGEMM_RUNS output lines, stride 1 along
+ * them, every row is read in place: runs of x with padding around them,
+ * one pattern entry per kernel tap (`pattern`: taps entries), repeated a
+ * channel plane apart. Otherwise the rows are gathered into `gathered` (k rows
+ * of 64 bytes), segment by segment. runs: `taps` entries of scratch. */
 static void im2col_chunk(const struct conv_job *job, const uint8_t *image,
                          int64_t p, int64_t count, struct sc_qgemm_rows *rows,
                          struct sc_qgemm_row *pattern, uint8_t *gathered,
@@ -345,7 +350,9 @@ static void im2col_chunk(const struct conv_job *job, const uint8_t *image,
   int64_t width = conv->out_size[last], step = conv->stride[last];
   int64_t in_last = conv->in_size[last], end = p + count, c, t;
   int64_t origin[SC_MAX_RANK];
-  int in_place = step == 1 && count - (width - p % width) <= width;
+  /* lines the chunk touches: in place when the panel can read them all */
+  int64_t n_lines = 1 + (count - (width - p % width) + width - 1) / width;
+  int in_place = step == 1 && n_lines <= SC_QGEMM_RUNS;
 
   for (segment = 0; p < end; segment++) {
     int64_t line = p / width, ow = p % width, offset = 0;
@@ -391,12 +398,15 @@ static void im2col_chunk(const struct conv_job *job, const uint8_t *image,
         uintptr_t from = (uintptr_t)image;
         if (runs[t].present)
           from += (uintptr_t)runs[t].start - (uintptr_t)(col + runs[t].lo);
+        if (segment == 0) {
+          int run;
+          for (run = 1; run < SC_QGEMM_RUNS; run++) {
+            pattern[t].from[run] = from;
+            pattern[t].present[run] = 0;
+          }
+        }
         pattern[t].from[segment] = from;
         pattern[t].present[segment] = runs[t].present;
-        if (segment == 0) {
-          pattern[t].from[1] = from;
-          pattern[t].present[1] = 0;
-        }
       }
     } else {
       for (c = 0; c < job->cg; c++)
@@ -421,64 +431,130 @@ static void im2col_chunk(const struct conv_job *job, const uint8_t *image,
   if (in_place) {
     rows->period = job->taps;
     rows->stride = job->in_plane;
+    rows->n_runs = segment;
     return;
   }
   /* the gathered rows, 64 bytes apart */
-  pattern[0].from[0] = pattern[0].from[1] = (uintptr_t)gathered;
+  memset(&pattern[0], 0, sizeof pattern[0]);
+  pattern[0].from[0] = (uintptr_t)gathered;
   pattern[0].present[0] =
       count >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << count) - 1;
-  pattern[0].present[1] = 0;
   rows->period = 1;
   rows->stride = SC_QGEMM_PANEL;
+  rows->n_runs = 1;
 }
 
-static void conv_range(void *ctx, int64_t begin, int64_t end)
+/* Scratch of one range of jobs. */
+struct conv_scratch {
+  uint8_t *gathered;            /* k rows of 64 bytes */
+  struct sc_qgemm_row *pattern; /* taps */
+  struct tap_run *runs;         /* taps */
+};
+
+static int scratch_init(struct conv_scratch *sc, const struct conv_job *job)
+{
+  sc->gathered = malloc((size_t)(job->k * SC_QGEMM_PANEL) + 1);
+  sc->pattern = malloc((size_t)job->taps * sizeof *sc->pattern + 1);
+  sc->runs = malloc((size_t)job->taps * sizeof *sc->runs + 1);
+  return sc->gathered && sc->pattern && sc->runs;
+}
+
+static void scratch_free(struct conv_scratch *sc)
+{
+  free(sc->gathered);
+  free(sc->pattern);
+  free(sc->runs);
+}
+
+/* The geometry of job `block` (image n, group g, output pixels [p0, p0 +
+ * n_cols)) in the order image, group, block. */
+static void block_place(const struct conv_job *job, int64_t block, int64_t *n,
+                        int64_t *g, int64_t *p0, int64_t *n_cols)
+{
+  int64_t rest = block / job->n_blocks;
+  *p0 = block % job->n_blocks * job->cols_per_block;
+  *n_cols =
+      job->p - *p0 < job->cols_per_block ? job->p - *p0 : job->cols_per_block;
+  *g = rest % job->conv->group;
+  *n = rest / job->conv->group;
+}
+
+/* im2col of one block: its panels, and their column sums when the group's
+ * terms need them. */
+static void block_patches(const struct conv_job *job, struct conv_scratch *sc,
+                          int64_t block, uint8_t *panels, int32_t *col_sums)
+{
+  int64_t panel_size = sc_qgemm_b_panel_size(job->k), n, g, p0, n_cols, c;
+  const uint8_t *image;
+  block_place(job, block, &n, &g, &p0, &n_cols);
+  image = job->x + (n * job->conv->in_channels + g * job->cg) * job->in_plane;
+  for (c = 0; c * SC_QGEMM_PANEL < n_cols; c++) {
+    int64_t count = n_cols - c * SC_QGEMM_PANEL < SC_QGEMM_PANEL
+                        ? n_cols - c * SC_QGEMM_PANEL
+                        : SC_QGEMM_PANEL;
+    struct sc_qgemm_rows rows;
+    im2col_chunk(job, image, p0 + c * SC_QGEMM_PANEL, count, &rows, sc->pattern,
+                 sc->gathered, sc->runs);
+    sc_qgemm_pack_panel(
+        &rows, job->k, count, job->x_zp, job->flip, 1, panels + c * panel_size,
+        job->groups[g].row_u ? col_sums + c * SC_QGEMM_PANEL : NULL);
+  }
+}
+
+/* Phase 1 when rows are split: every block's patches, once. */
+static void patches_range(void *ctx, int64_t begin, int64_t end)
 {
   struct conv_job *job = ctx;
-  int64_t n_chunks = job->cols_per_block / SC_QGEMM_PANEL;
-  int64_t panel_size = sc_qgemm_b_panel_size(job->k);
-  uint8_t *panels = malloc((size_t)(n_chunks * panel_size) + 1);
-  uint8_t *gathered = malloc((size_t)(job->k * SC_QGEMM_PANEL) + 1);
-  struct sc_qgemm_row *pattern =
-      malloc((size_t)job->taps * sizeof *pattern + 1);
-  struct tap_run *runs = malloc((size_t)job->taps * sizeof *runs);
-  int32_t *col_sums = malloc((size_t)job->cols_per_block * sizeof *col_sums);
-  int32_t *tile = NULL;
-  int64_t id, i, c;
-
-  if (job->emit)
-    tile = malloc((size_t)(job->rows_per_job * job->cols_per_block) *
-                  sizeof *tile);
-  if (!panels || !gathered || !pattern || !runs || !col_sums ||
-      (job->emit && !tile)) {
+  struct conv_scratch sc;
+  int64_t block;
+  if (!scratch_init(&sc, job)) {
     __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
     goto cleanup;
   }
+  for (block = begin; block < end; block++)
+    block_patches(job, &sc, block, job->shared_panels + block * job->block_size,
+                  job->shared_sums + block * job->cols_per_block);
+
+cleanup:
+  scratch_free(&sc);
+}
+
+/* Jobs [begin, end): a block's patches (unless shared) times a range of
+ * the group's weight rows. */
+static void conv_range(void *ctx, int64_t begin, int64_t end)
+{
+  struct conv_job *job = ctx;
+  struct conv_scratch sc = {NULL, NULL, NULL};
+  uint8_t *own_panels = NULL;
+  int32_t *own_sums = NULL, *tile = NULL;
+  int64_t id, i;
+
+  if (!job->shared_panels) {
+    own_panels = malloc((size_t)job->block_size + 1);
+    own_sums = malloc((size_t)job->cols_per_block * sizeof *own_sums);
+    if (!own_panels || !own_sums || !scratch_init(&sc, job))
+      goto failed;
+  }
+  if (job->emit) {
+    tile = malloc((size_t)(job->rows_per_job * job->cols_per_block) *
+                  sizeof *tile);
+    if (!tile)
+      goto failed;
+  }
   for (id = begin; id < end; id++) {
-    int64_t row_job = id % job->n_row_jobs, rest = id / job->n_row_jobs;
-    int64_t block = rest % job->n_blocks, g, n, p0, n_cols, r0;
-    const uint8_t *image;
+    int64_t block = id / job->n_row_jobs, n, g, p0, n_cols;
+    int64_t r0 = id % job->n_row_jobs * job->rows_per_job;
     struct sc_qgemm_block blk;
-    struct sc_qgemm_rows rows;
-    rest /= job->n_blocks;
-    g = rest % job->conv->group;
-    n = rest / job->conv->group;
-    p0 = block * job->cols_per_block;
-    n_cols =
-        job->p - p0 < job->cols_per_block ? job->p - p0 : job->cols_per_block;
-    r0 = row_job * job->rows_per_job;
-    blk = job->groups[g];
-    image = job->x + (n * job->conv->in_channels + g * job->cg) * job->in_plane;
-    for (c = 0; c * SC_QGEMM_PANEL < n_cols; c++) {
-      int64_t count = n_cols - c * SC_QGEMM_PANEL < SC_QGEMM_PANEL
-                          ? n_cols - c * SC_QGEMM_PANEL
-                          : SC_QGEMM_PANEL;
-      im2col_chunk(job, image, p0 + c * SC_QGEMM_PANEL, count, &rows, pattern,
-                   gathered, runs);
-      sc_qgemm_pack_panel(&rows, job->k, count, job->x_zp, job->flip, 1,
-                          panels + c * panel_size,
-                          blk.row_u ? col_sums + c * SC_QGEMM_PANEL : NULL);
+    uint8_t *panels = own_panels;
+    int32_t *col_sums = own_sums;
+    block_place(job, block, &n, &g, &p0, &n_cols);
+    if (job->shared_panels) {
+      panels = job->shared_panels + block * job->block_size;
+      col_sums = job->shared_sums + block * job->cols_per_block;
+    } else {
+      block_patches(job, &sc, block, panels, col_sums);
     }
+    blk = job->groups[g];
     blk.row0 = r0;
     blk.n_rows =
         job->mg - r0 < job->rows_per_job ? job->mg - r0 : job->rows_per_job;
@@ -500,13 +576,14 @@ static void conv_range(void *ctx, int64_t begin, int64_t end)
         job->emit(job->ctx, n, g * job->mg + r0 + i, p0, tile + i * n_cols,
                   n_cols);
   }
+  goto cleanup;
 
+failed:
+  __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
 cleanup:
-  free(panels);
-  free(gathered);
-  free(pattern);
-  free(runs);
-  free(col_sums);
+  scratch_free(&sc);
+  free(own_panels);
+  free(own_sums);
   free(tile);
 }
 
@@ -546,7 +623,8 @@ sc_status sc_qconv_run(const struct sc_node *node, const struct sc_qconv *conv,
                        sc_qconv_emit_fn emit, void *ctx, struct sc_error *err)
 {
   int ns = conv->n_spatial, d;
-  int64_t m = conv->out_channels, g, i;
+  int64_t m = conv->out_channels, g, i, n_blocks;
+  struct sc_threadpool *threads = sc_node_threads(node);
   int32_t x_zp_raw = sc_quant_zero_point(x_zp, 0);
   int32_t zx = x_zp_raw + sc_qgemm_shift(x->dtype, 1);
   int32_t w_shift = sc_qgemm_shift(w->dtype, 0);
@@ -620,13 +698,29 @@ sc_status sc_qconv_run(const struct sc_node *node, const struct sc_qconv *conv,
   }
   job.groups = groups;
   conv_plan(&job);
-  sc_parallel_for(sc_node_threads(node),
-                  conv->batch * conv->group * job.n_blocks * job.n_row_jobs, 1,
-                  conv_range, &job);
+  n_blocks = conv->batch * conv->group * job.n_blocks;
+  job.block_size =
+      job.cols_per_block / SC_QGEMM_PANEL * sc_qgemm_b_panel_size(job.k);
+  if (job.n_row_jobs > 1) {
+    /* few blocks (fewer than 8 jobs without splitting rows): at most 7
+     * blocks of ~256 KiB */
+    job.shared_panels = malloc((size_t)(n_blocks * job.block_size) + 1);
+    job.shared_sums = malloc((size_t)(n_blocks * job.cols_per_block) *
+                             sizeof *job.shared_sums);
+    if (!job.shared_panels || !job.shared_sums) {
+      st = sc_fail_nomem(err, "convolution patches");
+      goto cleanup;
+    }
+    sc_parallel_for(threads, n_blocks, 1, patches_range, &job);
+  }
+  if (!job.failed)
+    sc_parallel_for(threads, n_blocks * job.n_row_jobs, 1, conv_range, &job);
   if (job.failed)
     st = sc_fail_nomem(err, "convolution work buffers");
 
 cleanup:
+  free(job.shared_panels);
+  free(job.shared_sums);
   free(own_packed);
   free(own_row_sums);
   free(ints);

@@ -565,8 +565,8 @@ void sc_qgemm_compute(const struct sc_qgemm_block *blk)
   int vnni = sc_qgemm_uses_vnni();
 #endif
 
-  /* panels outside, tiles inside: the panel stays in L1 while A's tiles
-   * stream by (a block's A is small: callers bound rows x k) */
+  /* panels outside, tiles inside: every tile reuses the panel (k x 64
+   * bytes) while it is in L1 or L2; A's tiles stream by */
   for (j = 0; j < blk->n_cols; j += PANEL) {
     const uint8_t *panel = blk->b + j / PANEL * panel_size;
     int cols = blk->n_cols - j < PANEL ? (int)(blk->n_cols - j) : PANEL;

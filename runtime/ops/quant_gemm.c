@@ -656,7 +656,7 @@ void sc_qgemm_run(const struct sc_qgemm_block *product, int64_t m, int64_t n,
   job.n = n;
   /* a job's B (k x cols) stays within ~256 KiB of L2; the split depends on
    * the shapes only, never on the thread count */
-  panels_per_job = 256 * 1024 / sc_qgemm_b_panel_size(product->k);
+  panels_per_job = 256 * 1024 / (sc_qgemm_b_panel_size(product->k) + 1);
   if (panels_per_job < 1)
     panels_per_job = 1;
   if (panels_per_job > n_panels)

@@ -594,7 +594,7 @@ cleanup:
 static void conv_plan(struct conv_job *job)
 {
   int64_t n_panels = (job->p + SC_QGEMM_PANEL - 1) / SC_QGEMM_PANEL;
-  int64_t per_block = 256 * 1024 / sc_qgemm_b_panel_size(job->k);
+  int64_t per_block = 256 * 1024 / (sc_qgemm_b_panel_size(job->k) + 1);
   int64_t n_tiles = (job->mg + SC_QGEMM_TILE_ROWS - 1) / SC_QGEMM_TILE_ROWS;
   int64_t images = job->conv->batch * job->conv->group, row_jobs;
 

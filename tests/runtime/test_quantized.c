@@ -719,6 +719,7 @@ static void test_qgemm_paths_match_reference(void **s)
   if (!sc_qgemm_has_vnni())
     print_message("no AVX-512 VNNI here: only the portable kernel runs\n");
   check_gemm_shape(1, 1, 1, 1);
+  check_gemm_shape(3, 5, 0, 9);     /* k = 0: zero, zero points or not */
   check_gemm_shape(1, 200, 9, 2);   /* one row: the 1-row tile */
   check_gemm_shape(7, 45, 33, 3);   /* odd everything, k % 4 == 1 */
   check_gemm_shape(13, 64, 72, 4);  /* two full tiles and one of 1 */
@@ -1032,6 +1033,20 @@ static void test_conv_integer_paths_match_direct_loops(void **s)
        SC_DTYPE_INT8,
        SC_DTYPE_UINT8,
        1},
+      /* no input channels: k = 0, every sum empty */
+      {2,
+       1,
+       0,
+       3,
+       1,
+       {4, 5},
+       {3, 3},
+       {1, 1},
+       {1, 1},
+       {1, 1, 1, 1},
+       SC_DTYPE_UINT8,
+       SC_DTYPE_UINT8,
+       2},
       /* 1-D, k > 64 patch rows, stride 3 */
       {1,
        2,

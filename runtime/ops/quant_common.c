@@ -25,6 +25,25 @@ int sc_quant_is_int(enum sc_dtype dtype)
   } while (0)
 
 #if defined(__x86_64__) && defined(__GNUC__)
+/* MLAS's tail of (re)quantization, 16 values: clamp to the 8-bit range
+ * less the zero point with the bound second (maxps/minps return it for a
+ * NaN), round half to even (cvtps2dq), add the zero point, narrow to bytes.
+ * Inline in loops: the bounds are loop invariants. */
+__attribute__((target("avx512f,avx512bw"))) static inline __m128i
+round_to_8bit(__m512 f, int is_signed, int32_t zero_point)
+{
+  const __m512 lo =
+      _mm512_set1_ps((float)((is_signed ? -128 : 0) - zero_point));
+  const __m512 hi =
+      _mm512_set1_ps((float)((is_signed ? 127 : 255) - zero_point));
+  __m512i v;
+  f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
+  v = _mm512_cvt_roundps_epi32(f,
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  return _mm512_cvtepi32_epi8(
+      _mm512_add_epi32(v, _mm512_set1_epi32(zero_point)));
+}
+
 /* 16 values at a time as MLAS does it (cvtdq2ps, mulps, maxps/minps with
  * the bound second so NaN gives the lower bound, cvtps2dq rounding half to
  * even, + zero point): the same arithmetic as the scalar loop. */
@@ -34,21 +53,13 @@ requantize_8bit_avx512(const int32_t *acc, int64_t n, int32_t bias,
                        uint8_t *out)
 {
   const __m512i vbias = _mm512_set1_epi32(bias);
-  const __m512i vzp = _mm512_set1_epi32(zero_point);
   const __m512 vmul = _mm512_set1_ps(multiplier);
-  const __m512 lo =
-      _mm512_set1_ps((float)((is_signed ? -128 : 0) - zero_point));
-  const __m512 hi =
-      _mm512_set1_ps((float)((is_signed ? 127 : 255) - zero_point));
   int64_t i;
   for (i = 0; i + 16 <= n; i += 16) {
     __m512i v = _mm512_add_epi32(_mm512_loadu_si512(acc + i), vbias);
     __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), vmul);
-    f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
-    v = _mm512_add_epi32(_mm512_cvt_roundps_epi32(f, _MM_FROUND_TO_NEAREST_INT |
-                                                         _MM_FROUND_NO_EXC),
-                         vzp);
-    _mm_storeu_si128((__m128i *)(out + i), _mm512_cvtepi32_epi8(v));
+    _mm_storeu_si128((__m128i *)(out + i),
+                     round_to_8bit(f, is_signed, zero_point));
   }
   return i;
 }
@@ -139,20 +150,11 @@ quantize_8bit_avx512(const float *x, int64_t n, float scale, int32_t zero_point,
                      int is_signed, uint8_t *out)
 {
   const __m512 vscale = _mm512_set1_ps(scale);
-  const __m512i vzp = _mm512_set1_epi32(zero_point);
-  const __m512 lo =
-      _mm512_set1_ps((float)((is_signed ? -128 : 0) - zero_point));
-  const __m512 hi =
-      _mm512_set1_ps((float)((is_signed ? 127 : 255) - zero_point));
   int64_t i;
   for (i = 0; i + 16 <= n; i += 16) {
     __m512 f = _mm512_div_ps(_mm512_loadu_ps(x + i), vscale);
-    __m512i v;
-    f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
-    v = _mm512_add_epi32(_mm512_cvt_roundps_epi32(f, _MM_FROUND_TO_NEAREST_INT |
-                                                         _MM_FROUND_NO_EXC),
-                         vzp);
-    _mm_storeu_si128((__m128i *)(out + i), _mm512_cvtepi32_epi8(v));
+    _mm_storeu_si128((__m128i *)(out + i),
+                     round_to_8bit(f, is_signed, zero_point));
   }
   return i;
 }

@@ -916,171 +916,64 @@ static void check_conv_case(const struct conv_case *cc, uint32_t seed)
   free(want);
 }
 
+/* Rows of the case table: batch, channels, output channels, group, input
+ * size, kernel, strides, dilations, pads (begin..., end...), types of x
+ * and w, zero points (0 none, 1 per tensor, 2 per output channel). */
+#define CONV1D(n, c, m, g, i, k, s, d, p0, p1, xt, wt, zp)                     \
+  {                                                                            \
+    1, n, c, m, g, {i}, {k}, {s}, {d}, {p0, p1}, xt, wt, zp                    \
+  }
+#define CONV2D(n, c, m, g, ih, iw, kh, kw, s, d, p0, p1, p2, p3, xt, wt, zp)   \
+  {                                                                            \
+    2, n, c, m, g, {ih, iw}, {kh, kw}, {s, s}, {d, d}, {p0, p1, p2, p3}, xt,   \
+        wt, zp                                                                 \
+  }
+#define CONV3D(n, c, m, g, i0, i1, i2, k0, k1, k2, s, p, xt, wt, zp)           \
+  {                                                                            \
+    3, n, c, m, g, {i0, i1, i2}, {k0, k1, k2}, {1, 1, s}, {1, 1, 1},           \
+        {p, 0, p, 0, p, p}, xt, wt, zp                                         \
+  }
+#define U8 SC_DTYPE_UINT8
+#define S8 SC_DTYPE_INT8
+
 static void test_conv_integer_paths_match_direct_loops(void **s)
 {
   static const struct conv_case cases[] = {
-      /* 3x3 pad 1 stride 1, uint8 x uint8 with zero points (the dynamic
-       * quantizer's form), wide enough for several blocks */
-      {2,
-       1,
-       5,
-       7,
-       1,
-       {9, 150},
-       {3, 3},
-       {1, 1},
-       {1, 1},
-       {1, 1, 1, 1},
-       SC_DTYPE_UINT8,
-       SC_DTYPE_UINT8,
-       1},
-      /* one output channel (the small-M path), K odd */
-      {2,
-       1,
-       3,
-       1,
-       1,
-       {20, 33},
-       {3, 3},
-       {1, 1},
-       {1, 1},
-       {1, 1, 1, 1},
-       SC_DTYPE_UINT8,
-       SC_DTYPE_INT8,
-       2},
-      /* int8 x uint8, per-channel weight zero points, stride 2, uneven
-       * padding, M not a multiple of the tile */
-      {2,
-       2,
-       4,
-       13,
-       1,
-       {11, 10},
-       {3, 2},
-       {2, 2},
-       {1, 1},
-       {1, 0, 2, 1},
-       SC_DTYPE_INT8,
-       SC_DTYPE_UINT8,
-       2},
+      /* 3x3 pad 1, uint8 x uint8 with zero points (the dynamic quantizer's
+       * form), wide enough for several blocks */
+      CONV2D(1, 5, 7, 1, 9, 150, 3, 3, 1, 1, 1, 1, 1, 1, U8, U8, 1),
+      /* one output channel (the small-M path), k odd */
+      CONV2D(1, 3, 1, 1, 20, 33, 3, 3, 1, 1, 1, 1, 1, 1, U8, S8, 2),
+      /* int8 x uint8, per-channel zero points, stride 2, uneven padding, M
+       * not a multiple of the tile, two images */
+      CONV2D(2, 4, 13, 1, 11, 10, 3, 2, 2, 1, 1, 0, 2, 1, S8, U8, 2),
       /* int8 x int8, dilation 2, groups */
-      {2,
-       1,
-       6,
-       9,
-       3,
-       {12, 14},
-       {3, 3},
-       {1, 1},
-       {2, 2},
-       {2, 2, 2, 2},
-       SC_DTYPE_INT8,
-       SC_DTYPE_INT8,
-       1},
+      CONV2D(1, 6, 9, 3, 12, 14, 3, 3, 1, 2, 2, 2, 2, 2, S8, S8, 1),
       /* depthwise, no zero points */
-      {2,
-       1,
-       8,
-       8,
-       8,
-       {7, 70},
-       {3, 3},
-       {1, 2},
-       {1, 1},
-       {1, 1, 1, 1},
-       SC_DTYPE_UINT8,
-       SC_DTYPE_INT8,
-       0},
-      /* 1x1 without padding (x read in place), lines shorter than a
-       * panel */
-      {2,
-       1,
-       16,
-       20,
-       1,
-       {10, 10},
-       {1, 1},
-       {1, 1},
-       {1, 1},
-       {0, 0, 0, 0},
-       SC_DTYPE_UINT8,
-       SC_DTYPE_INT8,
-       2},
+      CONV2D(1, 8, 8, 8, 7, 70, 3, 3, 1, 1, 1, 1, 1, 1, U8, S8, 0),
+      /* 1x1 without padding, lines of 10 pixels (rows gathered) */
+      CONV2D(1, 16, 20, 1, 10, 10, 1, 1, 1, 1, 0, 0, 0, 0, U8, S8, 2),
       /* lines of 16 and 21 pixels: panels read from 4 lines in place */
-      {2,
-       1,
-       4,
-       10,
-       1,
-       {8, 16},
-       {3, 3},
-       {1, 1},
-       {1, 1},
-       {1, 1, 1, 1},
-       SC_DTYPE_UINT8,
-       SC_DTYPE_INT8,
-       2},
-      {2,
-       2,
-       3,
-       5,
-       1,
-       {7, 21},
-       {3, 3},
-       {1, 1},
-       {2, 2},
-       {2, 2, 2, 2},
-       SC_DTYPE_INT8,
-       SC_DTYPE_UINT8,
-       1},
+      CONV2D(1, 4, 10, 1, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, U8, S8, 2),
+      CONV2D(2, 3, 5, 1, 7, 21, 3, 3, 1, 2, 2, 2, 2, 2, S8, U8, 1),
       /* no input channels: k = 0, every sum empty */
-      {2,
-       1,
-       0,
-       3,
-       1,
-       {4, 5},
-       {3, 3},
-       {1, 1},
-       {1, 1},
-       {1, 1, 1, 1},
-       SC_DTYPE_UINT8,
-       SC_DTYPE_UINT8,
-       2},
-      /* 1-D, k > 64 patch rows, stride 3 */
-      {1,
-       2,
-       9,
-       6,
-       1,
-       {100},
-       {5},
-       {3},
-       {1},
-       {2, 4},
-       SC_DTYPE_INT8,
-       SC_DTYPE_INT8,
-       2},
-      /* 3-D */
-      {3,
-       1,
-       3,
-       5,
-       1,
-       {4, 5, 6},
-       {2, 3, 3},
-       {1, 1, 2},
-       {1, 1, 1},
-       {1, 0, 1, 0, 1, 1},
-       SC_DTYPE_UINT8,
-       SC_DTYPE_UINT8,
-       2},
+      CONV2D(1, 0, 3, 1, 4, 5, 3, 3, 1, 1, 1, 1, 1, 1, U8, U8, 2),
+      /* 1-D, more than 64 patch rows, stride 3 */
+      CONV1D(2, 9, 6, 1, 100, 5, 3, 1, 2, 4, S8, S8, 2),
+      /* 3-D, stride 2 along the last dimension */
+      CONV3D(1, 3, 5, 1, 4, 5, 6, 2, 3, 3, 2, 1, U8, U8, 2),
   };
   size_t i;
   (void)s;
   for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
     check_conv_case(&cases[i], 100u + (uint32_t)i);
 }
+
+#undef CONV1D
+#undef CONV2D
+#undef CONV3D
+#undef U8
+#undef S8
 
 /* MatMulInteger with a batch broadcast, per-row a and per-column b zero
  * points, on both kernels and with B constant or fed. */

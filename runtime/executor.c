@@ -282,10 +282,16 @@ static void convert(const void *src, void *dst, enum sc_dtype reduced,
                   convert_range, &c);
 }
 
+struct run_storage;
+static sc_status alloc_planned(int k, struct sc_tensor *t, struct sc_pool *pool,
+                               const struct run_storage *rs,
+                               struct sc_error *err);
+
 /* Converts a reduced-float tensor into a float tensor (same shape), its
- * storage from `slot` when not NULL, else from the pool. */
+ * storage planned in slot k (alloc_planned). */
 static sc_status widen(const struct sc_tensor *src, struct sc_tensor *dst,
-                       struct sc_pool *pool, struct sc_slot *slot,
+                       struct sc_pool *pool, int k,
+                       const struct run_storage *rs,
                        struct sc_threadpool *threads, struct sc_error *err)
 {
   sc_status st;
@@ -298,9 +304,7 @@ static sc_status widen(const struct sc_tensor *src, struct sc_tensor *dst,
     dst->data = NULL;
     return SC_OK;
   }
-  st = slot && sc_tensor_size(dst) <= slot->capacity
-           ? sc_tensor_alloc_in_slot(dst, slot, err)
-           : sc_tensor_alloc(dst, pool, err);
+  st = alloc_planned(k, dst, pool, rs, err);
   if (st)
     return st;
   convert(src->data, dst->data, src->dtype, 1, src->n_elements, threads);
@@ -313,20 +317,35 @@ static void narrow(const struct sc_tensor *src, struct sc_tensor *dst,
   convert(src->data, dst->data, dst->dtype, 0, src->n_elements, threads);
 }
 
-/* Where a run's tensors get storage: the memory plan's slots (a full
- * run), else (NULL) the pool. */
+/* Where a run's tensors get storage. A full run puts each in its slot of
+ * the memory plan. A run of a node subset (an isolated re-run, usually
+ * started by an observer while a full run of the same graph is under way)
+ * borrows the slots that are idle at that moment, the tightest that fits,
+ * and gives them back as its tensors are released. Anything else comes
+ * from the pool. */
 struct run_storage {
   struct sc_slot *slots;
+  int n_slots;
+  int borrow;       /* a node subset: borrow idle slots */
   int keep_outputs; /* graph outputs outlive the run: never in a slot */
 };
 
-/* Storage for t in slot k of the memory plan when the run uses the plan,
- * k >= 0 and t fits, else from the pool. */
+/* Storage for t: slot k of the memory plan (k >= 0, t fits), an idle slot
+ * when borrowing, else the pool. */
 static sc_status alloc_planned(int k, struct sc_tensor *t, struct sc_pool *pool,
                                const struct run_storage *rs,
                                struct sc_error *err)
 {
-  if (rs && k >= 0 && sc_tensor_size(t) <= rs->slots[k].capacity)
+  size_t size = sc_tensor_size(t);
+  if (rs && rs->borrow) {
+    int i, best = -1;
+    for (i = 0; i < rs->n_slots; i++)
+      if (rs->slots[i].capacity >= size && sc_slot_idle(&rs->slots[i]) &&
+          (best < 0 || rs->slots[i].capacity < rs->slots[best].capacity))
+        best = i;
+    k = best;
+  }
+  if (rs && k >= 0 && size <= rs->slots[k].capacity)
     return sc_tensor_alloc_in_slot(t, &rs->slots[k], err);
   return sc_tensor_alloc(t, pool, err);
 }
@@ -375,9 +394,7 @@ static sc_status call_via_float(struct sc_node *node, struct sc_node_plan *np,
         s->n_elements = node->in[i]->n_elements;
       } else {
         st = widen(node->in[i], s, pool,
-                   rs && np->in_shadow_slot && np->in_shadow_slot[i] >= 0
-                       ? &rs->slots[np->in_shadow_slot[i]]
-                       : NULL,
+                   np->in_shadow_slot ? np->in_shadow_slot[i] : -1, rs,
                    node->graph->threads, err);
         if (st)
           goto cleanup;
@@ -1065,6 +1082,16 @@ sc_status sc_run_start(struct sc_graph *g, int n_feeds,
       if (g->nodes[i].inputs[j] >= 0)
         run->remaining[g->nodes[i].inputs[j]]++;
   }
+  /* a full run uses every slot: all at once, so that runs of node subsets
+   * started meanwhile (isolated re-runs) find idle ones to borrow */
+  for (i = 0; !run->opt.node_mask && i < ((struct sc_plan *)g->plan)->n_slots;
+       i++) {
+    st = sc_slot_reserve(&((struct sc_plan *)g->plan)->slots[i], err);
+    if (st) {
+      sc_run_free(run);
+      return st;
+    }
+  }
   run->next = next_selected(run, 0);
   *out = run;
   return SC_OK;
@@ -1082,8 +1109,10 @@ static sc_status run_node(struct sc_run *run, int i, struct sc_error *err)
   struct sc_node *node = &g->nodes[i];
   struct sc_plan *plan = g->plan;
   struct sc_node_plan *np = &plan->nodes[i];
-  struct run_storage storage = {plan->slots, !run->opt.discard_outputs};
-  const struct run_storage *rs = run->opt.node_mask ? NULL : &storage;
+  struct run_storage storage = {plan->slots, plan->n_slots,
+                                run->opt.node_mask != NULL,
+                                !run->opt.discard_outputs};
+  const struct run_storage *rs = &storage;
   struct sc_tensor *vt = run->vt;
   int j;
   sc_status st;

@@ -37,6 +37,10 @@ struct sc_run_options {
   /* Optional subset of nodes to execute (1 = run), indexed like
    * g->nodes. NULL runs every node. Used for isolated re-runs. */
   const uint8_t *node_mask;
+  /* The graph outputs are released after their last consumer like any
+   * tensor (the observer has seen them); sc_run_finish then has none to
+   * give and sc_graph_run must get outputs == NULL. */
+  int discard_outputs;
 };
 
 /* A tensor bound to a value by name, for feeding inputs of a run: graph
@@ -86,6 +90,12 @@ sc_status sc_run_start(struct sc_graph *g, int n_feeds,
 sc_status sc_run_step(struct sc_run *run, int *done, struct sc_error *err);
 /* The node the next step runs, or -1 when the run is over. */
 int sc_run_next_node(const struct sc_run *run);
+/* Runs node i now, ahead of its turn (steps skip it afterwards), for a
+ * caller that needs one value early: every node producing its inputs must
+ * have run. A node already run, or outside the mask, is left alone. */
+sc_status sc_run_node(struct sc_run *run, int i, struct sc_error *err);
+/* 1 when node i is selected and has not run yet. */
+int sc_run_node_pending(const struct sc_run *run, int i);
 sc_status sc_run_finish(struct sc_run *run, struct sc_tensor **outputs,
                         struct sc_error *err);
 void sc_run_free(struct sc_run *run);

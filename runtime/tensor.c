@@ -134,7 +134,10 @@ static void buffer_unref(struct sc_buffer *b)
     int cached = 0;
     pthread_mutex_lock(&pool->lock);
     pool->bytes_in_use -= b->capacity;
-    if (pool->refs > 1) { /* owner still alive: keep the storage */
+    /* keep the storage while the owner lives, up to as many bytes as were
+     * ever in use at once: more could never be used together again */
+    if (pool->refs > 1 &&
+        pool->free_capacity + b->capacity <= pool->peak_bytes) {
       struct sc_buffer **grown =
           realloc(pool->free_list, (pool->n_free + 1) * sizeof *grown);
       if (grown) {
@@ -296,6 +299,23 @@ void sc_slot_release(struct sc_slot *slot)
 {
   buffer_unref(slot->buffer);
   slot->buffer = NULL;
+}
+
+sc_status sc_slot_reserve(struct sc_slot *slot, struct sc_error *err)
+{
+  if (slot->buffer)
+    return SC_OK;
+  slot->buffer = buffer_acquire(NULL, slot->capacity);
+  if (!slot->buffer)
+    return sc_fail(err, SC_ERR_NOMEM, "out of memory allocating %zu bytes",
+                   slot->capacity);
+  return SC_OK;
+}
+
+int sc_slot_idle(const struct sc_slot *slot)
+{
+  return slot->buffer &&
+         __atomic_load_n(&slot->buffer->refs, __ATOMIC_ACQUIRE) == 1;
 }
 
 sc_status sc_tensor_create_pooled(struct sc_pool *pool, enum sc_dtype dtype,

@@ -96,7 +96,8 @@ int sc_tensor_same_shape(const struct sc_tensor *a, const struct sc_tensor *b);
 /* "[1,3,224,224]" into buf (always terminated). Returns buf. */
 char *sc_shape_format(int rank, const int64_t *dims, char *buf, size_t size);
 
-/* Buffer pool: recycles storage of released tensors by size. Thread-safe.
+/* Buffer pool: recycles storage of released tensors by size, caching at
+ * most as many bytes as it ever had in use at once. Thread-safe.
  * The pool is reference counted: each live buffer holds a reference, so
  * sc_pool_free() may be called while observers still hold tensors. */
 sc_status sc_pool_create(struct sc_pool **out, struct sc_error *err);
@@ -123,5 +124,12 @@ sc_status sc_tensor_alloc_in_slot(struct sc_tensor *t, struct sc_slot *slot,
 
 /* Drops the slot's reference to its buffer. */
 void sc_slot_release(struct sc_slot *slot);
+
+/* Allocates the slot's buffer now if it has none. */
+sc_status sc_slot_reserve(struct sc_slot *slot, struct sc_error *err);
+
+/* 1 when the slot has a buffer that nothing but the slot holds: a tensor
+ * may use it for a while (sc_tensor_alloc_in_slot) and give it back. */
+int sc_slot_idle(const struct sc_slot *slot);
 
 #endif

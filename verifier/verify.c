@@ -814,12 +814,13 @@ static void progress(const struct run *r, int stage)
 
 /* One stage's progress through the current input. The stages advance
  * together, driven by the last: before a stage computes a tensor, its
- * reference stages are advanced until they have produced every tensor
- * the comparison (and the isolated re-run) of that tensor needs, so a
- * reference tensor is held only from its production to its comparison,
+ * reference stages compute every tensor the comparison (and the isolated
+ * re-run) of that tensor needs, running just the nodes that tensor
+ * depends on, ahead of their turn if need be (a dump is read up to it), so
+ * a reference tensor is held only from its production to its comparison,
  * not for a whole run (DESIGN.md: reference tensors are kept only while
- * needed). References always come earlier in the chain, so the pulling
- * ends. */
+ * needed), even where the graphs order their nodes differently.
+ * References always come earlier in the chain, so the pulling ends. */
 struct stage_run {
   struct sc_run *run;    /* ONNX stages */
   struct sc_feed *feeds; /* ONNX stages: the graph inputs */
@@ -834,12 +835,58 @@ struct lockstep {
 };
 
 static sc_status step_stage(struct lockstep *ls, int s, struct sc_error *err);
+static sc_status run_stage_node(struct lockstep *ls, int s, int node,
+                                struct sc_error *err);
 
-/* Advances stage s until view tensor t has been produced or s is over. */
+/* Runs the nodes of ONNX stage s that value v depends on and that have
+ * not run, in graph order. */
+static sc_status run_ancestors(struct lockstep *ls, int s, int v,
+                               struct sc_error *err)
+{
+  const struct sc_graph *g = ls->r->s->stages[s].graph;
+  struct sc_run *run = ls->stages[s].run;
+  uint8_t *need = calloc((size_t)g->n_nodes + 1, 1);
+  int *stack = malloc(((size_t)g->n_nodes + 1) * sizeof *stack);
+  int n = 0, i, j;
+  sc_status st = SC_OK;
+
+  if (!need || !stack) {
+    free(need);
+    free(stack);
+    return sc_fail_nomem(err, "run");
+  }
+  if (g->values[v].producer >= 0 &&
+      sc_run_node_pending(run, g->values[v].producer)) {
+    need[g->values[v].producer] = 1;
+    stack[n++] = g->values[v].producer;
+  }
+  while (n > 0) {
+    const struct sc_node *node = &g->nodes[stack[--n]];
+    for (j = 0; j < node->n_inputs; j++) {
+      int p = node->inputs[j] >= 0 ? g->values[node->inputs[j]].producer : -1;
+      if (p >= 0 && !need[p] && sc_run_node_pending(run, p)) {
+        need[p] = 1;
+        stack[n++] = p;
+      }
+    }
+  }
+  for (i = 0; i < g->n_nodes && !st; i++)
+    if (need[i])
+      st = run_stage_node(ls, s, i, err);
+  free(need);
+  free(stack);
+  return st;
+}
+
+/* Makes stage s produce view tensor t (or reach its end). */
 static sc_status pull(struct lockstep *ls, int s, int t, struct sc_error *err)
 {
-  int key = ls->r->s->stages[s].key_base + t;
+  const struct stage *stg = &ls->r->s->stages[s];
+  int key = stg->key_base + t;
   sc_status st = SC_OK;
+  if (stg->kind == STAGE_ONNX && !ls->r->produced[key] &&
+      !ls->stages[s].finished)
+    st = run_ancestors(ls, s, stg->view->tensors[t].value, err);
   while (!st && !ls->r->produced[key] && !ls->stages[s].finished)
     st = step_stage(ls, s, err);
   return st;
@@ -886,7 +933,34 @@ static int dump_entry_needed(const struct run *r, int s, int t)
   return 0;
 }
 
-/* One node of an ONNX stage, or one entry of a dump stage. */
+/* Node `node` of ONNX stage s, after pulling what comparing its outputs
+ * needs. */
+static sc_status run_stage_node(struct lockstep *ls, int s, int node,
+                                struct sc_error *err)
+{
+  struct run *r = ls->r;
+  struct stage *stg = &r->s->stages[s];
+  struct stage_run *sr = &ls->stages[s];
+  int j;
+  sc_status st = SC_OK;
+
+  for (j = 0; j < stg->graph->nodes[node].n_outputs && !st; j++) {
+    int v = stg->graph->nodes[node].outputs[j];
+    if (v >= 0)
+      st = pull_needs(ls, s, sc_view_find_value(stg->view, v), err);
+  }
+  if (st)
+    return st;
+  st = sc_run_node(sr->run, node, err);
+  if (st)
+    sc_error_prefix(err, "stage '%s', input %s: ", stg->name,
+                    r->s->sets[r->set].id);
+  sr->finished = sc_run_next_node(sr->run) < 0;
+  return st;
+}
+
+/* One node of an ONNX stage (the next in order), or one entry of a dump
+ * stage. */
 static sc_status step_stage(struct lockstep *ls, int s, struct sc_error *err)
 {
   struct run *r = ls->r;
@@ -895,22 +969,12 @@ static sc_status step_stage(struct lockstep *ls, int s, struct sc_error *err)
   sc_status st = SC_OK;
 
   if (stg->kind == STAGE_ONNX) {
-    int node = sc_run_next_node(sr->run), j;
+    int node = sc_run_next_node(sr->run);
     if (node < 0) {
       sr->finished = 1;
       return SC_OK;
     }
-    for (j = 0; j < stg->graph->nodes[node].n_outputs && !st; j++) {
-      int v = stg->graph->nodes[node].outputs[j];
-      if (v >= 0)
-        st = pull_needs(ls, s, sc_view_find_value(stg->view, v), err);
-    }
-    if (!st)
-      st = sc_run_step(sr->run, &sr->finished, err);
-    if (st)
-      sc_error_prefix(err, "stage '%s', input %s: ", stg->name,
-                      r->s->sets[r->set].id);
-    return st;
+    return run_stage_node(ls, s, node, err);
   }
   if (stg->kind == STAGE_DUMP) {
     int k = sr->next_entry++, t;
@@ -966,6 +1030,7 @@ static sc_status start_stage(struct lockstep *ls, int s, struct sc_error *err)
   opt.threads = r->threads;
   opt.observer = observe;
   opt.observer_user = &sr->so;
+  opt.discard_outputs = 1; /* the observer has seen them */
   st = sc_run_start(stg->graph, r->n_feeds[s], sr->feeds, &opt, &sr->run, err);
   if (st)
     sc_error_prefix(err, "stage '%s', input %s: ", stg->name,

@@ -6,28 +6,70 @@
 
 #include "runtime/quant.h"
 
-/* out[n][c][h][w] = in[n][h][w][c] (to_nchw) or the reverse. */
+/* out[n][c][h][w] = in[n][h][w][c] (to_nchw) or the reverse. Each element
+ * size (1, 2, 4 or 8 bytes) has its loop, where memcpy of a constant size
+ * compiles to one move. */
+#define PERMUTE4(size)                                                         \
+  do {                                                                         \
+    const uint8_t *src = in->data;                                             \
+    uint8_t *dst = out->data;                                                  \
+    for (n = 0; n < N; n++)                                                    \
+      for (c = 0; c < C; c++)                                                  \
+        for (h = 0; h < H; h++)                                                \
+          for (w = 0; w < W; w++) {                                            \
+            int64_t nchw = ((n * C + c) * H + h) * W + w;                      \
+            int64_t nhwc = ((n * H + h) * W + w) * C + c;                      \
+            int64_t from = to_nchw ? nhwc : nchw, to = to_nchw ? nchw : nhwc;  \
+            memcpy(dst + to * (size), src + from * (size), (size));            \
+          }                                                                    \
+  } while (0)
+
 static void permute4(const struct sc_tensor *in, struct sc_tensor *out,
                      int to_nchw)
 {
-  size_t elem = sc_dtype_size(in->dtype);
   int64_t n, c, h, w, N, C, H, W;
-  const uint8_t *src = in->data;
-  uint8_t *dst = out->data;
   if (to_nchw) {
     N = in->dims[0], H = in->dims[1], W = in->dims[2], C = in->dims[3];
   } else {
     N = in->dims[0], C = in->dims[1], H = in->dims[2], W = in->dims[3];
   }
-  for (n = 0; n < N; n++)
-    for (c = 0; c < C; c++)
-      for (h = 0; h < H; h++)
-        for (w = 0; w < W; w++) {
-          int64_t nchw = ((n * C + c) * H + h) * W + w;
-          int64_t nhwc = ((n * H + h) * W + w) * C + c;
-          int64_t from = to_nchw ? nhwc : nchw, to = to_nchw ? nchw : nhwc;
-          memcpy(dst + (size_t)to * elem, src + (size_t)from * elem, elem);
-        }
+  switch (sc_dtype_size(in->dtype)) {
+  case 1:
+    PERMUTE4(1);
+    break;
+  case 2:
+    PERMUTE4(2);
+    break;
+  case 4:
+    PERMUTE4(4);
+    break;
+  case 8:
+    PERMUTE4(8);
+    break;
+  default: /* no other size: sc_dtype_size is 0 for what the runtime
+              cannot hold */
+    break;
+  }
+}
+
+#undef PERMUTE4
+
+/* A new header on t's storage (a copy when t borrows its memory) with the
+ * shape rank/dims, which holds as many elements. */
+static sc_status share_reshaped(const struct sc_tensor *t, int rank,
+                                const int64_t *dims, struct sc_tensor **out,
+                                struct sc_error *err)
+{
+  struct sc_tensor *res;
+  sc_status st = sc_tensor_ref(t, &res, err);
+  if (st)
+    return st;
+  res->rank = rank;
+  memset(res->dims, 0, sizeof res->dims);
+  if (rank > 0)
+    memcpy(res->dims, dims, (size_t)rank * sizeof *dims);
+  *out = res;
+  return SC_OK;
 }
 
 sc_status sc_align_for_compare(const struct sc_tensor *t,
@@ -48,28 +90,133 @@ sc_status sc_align_for_compare(const struct sc_tensor *t,
     return sc_fail(err, SC_ERR_CONFIG,
                    "the tensors hold %lld and %lld elements", (long long)n,
                    (long long)t->n_elements);
+  if (!(fix == SC_LAYOUT_NHWC_TO_NCHW && t->rank == 4 && rank == 4))
+    return share_reshaped(t, rank, dims, out, err);
   st = sc_tensor_create_pooled(NULL, t->dtype, rank, dims, &res, err);
   if (st)
     return st;
-  if (fix == SC_LAYOUT_NHWC_TO_NCHW && t->rank == 4 && rank == 4)
-    permute4(t, res, 1);
-  else if (sc_tensor_size(t))
-    memcpy(res->data, t->data, sc_tensor_size(t));
+  permute4(t, res, 1);
   *out = res;
   return SC_OK;
 }
 
-/* index of the quantization parameter for element i */
-static int64_t param_of(const struct sc_quant *q, int rank, const int64_t *dims,
-                        int64_t i)
+/* What one side's quantization parameters need per element. */
+struct grid_walk {
+  const struct sc_quant *q;
+  int64_t inner, dim; /* dim 0: one parameter for every element */
+};
+
+static void grid_walk_init(struct grid_walk *g, const struct sc_quant *q,
+                           int rank, const int64_t *dims)
 {
-  int64_t inner = 1;
   int r;
+  g->q = q;
+  g->inner = 1;
+  g->dim = 0;
   if (!q || q->axis < 0 || q->n_params <= 1 || q->axis >= rank)
-    return 0;
+    return;
   for (r = q->axis + 1; r < rank; r++)
-    inner *= dims[r];
-  return (i / inner) % dims[q->axis];
+    g->inner *= dims[r];
+  g->dim = dims[q->axis];
+}
+
+/* index of the quantization parameter for element i (the last one where
+ * the list is shorter than the axis, as compare/metrics.c reads it) */
+static int64_t param_of(const struct grid_walk *g, int64_t i)
+{
+  int64_t c;
+  if (!g->dim)
+    return 0;
+  c = (i / g->inner) % g->dim;
+  return c < g->q->n_params ? c : g->q->n_params - 1;
+}
+
+/* 1 when every element of r has the same parameters under r_quant (with
+ * r's shape) as under quant (with rank/dims), every scale finite and
+ * non-zero and every zero point within 2^31: dequantizing an int32-range
+ * integer q and quantizing it again gives back q (x = q - zero_point is
+ * below 2^33, so the two roundings of x * s / s stay within 2^-19 of x). */
+static int same_grid(const struct sc_tensor *r, const struct sc_quant *r_quant,
+                     const struct sc_quant *quant, int rank,
+                     const int64_t *dims)
+{
+  struct grid_walk a, b;
+  int64_t c;
+  grid_walk_init(&a, r_quant, r->rank, r->dims);
+  grid_walk_init(&b, quant, rank, dims);
+  if (r_quant->n_params != quant->n_params || a.dim != b.dim)
+    return 0;
+  if (a.dim && (a.inner != b.inner || a.dim > r_quant->n_params))
+    return 0;
+  for (c = 0; c < r_quant->n_params; c++)
+    if (r_quant->scale[c] != quant->scale[c] ||
+        r_quant->zero_point[c] != quant->zero_point[c] ||
+        !isfinite(quant->scale[c]) || quant->scale[c] == 0 ||
+        quant->zero_point[c] > INT32_MAX || quant->zero_point[c] < INT32_MIN)
+      return 0;
+  return 1;
+}
+
+/* 1 when converting r as sc_align_for_feed does would give back r's own
+ * elements: the same dtype and no permutation, and either a float type or
+ * an integer type that double holds exactly, with neither side quantized
+ * or the same quantization grid on both. (The conversion would make the
+ * payload of a float16/bfloat16 NaN canonical, and quiet a signalling
+ * float NaN; sharing keeps them as they are. NaN is NaN to every kernel
+ * and metric.) */
+static int feed_is_identity(const struct sc_tensor *r,
+                            const struct sc_quant *r_quant, enum sc_dtype dtype,
+                            const struct sc_quant *quant, int rank,
+                            const int64_t *dims, int permute)
+{
+  int r_quantized = r_quant && r_quant->n_params > 0;
+  int quantized = quant && quant->n_params > 0;
+  int32_t lo, hi;
+  if (permute || dtype != r->dtype)
+    return 0;
+  if (sc_dtype_is_float(dtype))
+    return 1;
+  switch (dtype) {
+  case SC_DTYPE_INT8:
+  case SC_DTYPE_UINT8:
+  case SC_DTYPE_INT16:
+  case SC_DTYPE_UINT16:
+  case SC_DTYPE_INT32:
+  case SC_DTYPE_UINT32:
+    break;
+  default: /* int64 beyond 2^53, bool bytes other than 0 and 1 */
+    return 0;
+  }
+  if (!r_quantized && !quantized)
+    return 1;
+  /* the range of the quantization must hold every value of the dtype */
+  return r_quantized && quantized && sc_quant_range(dtype, &lo, &hi) == 0 &&
+         same_grid(r, r_quant, quant, rank, dims);
+}
+
+/* Element i of r as a double, dequantized with r_quant when dequant. */
+static double feed_value(const struct sc_tensor *r, const struct grid_walk *rg,
+                         int dequant, int64_t i)
+{
+  double v = sc_dtype_load(r->dtype, r->data, i);
+  if (dequant) {
+    int64_t c = param_of(rg, i);
+    v = (v - (double)rg->q->zero_point[c]) * (double)rg->q->scale[c];
+  }
+  return v;
+}
+
+/* Stores v as element i of res, quantized on g's grid when quantize. */
+static void feed_store(struct sc_tensor *res, const struct grid_walk *g,
+                       int quantize, int32_t lo, int32_t hi, int64_t i,
+                       double v)
+{
+  if (quantize) {
+    int64_t c = param_of(g, i);
+    v = nearbyint(v / (double)g->q->scale[c]) + (double)g->q->zero_point[c];
+    v = v < lo ? lo : v > hi ? hi : v;
+  }
+  sc_dtype_store(res->dtype, res->data, i, v);
 }
 
 sc_status sc_align_for_feed(const struct sc_tensor *r,
@@ -79,9 +226,13 @@ sc_status sc_align_for_feed(const struct sc_tensor *r,
                             struct sc_tensor **out, struct sc_error *err)
 {
   struct sc_tensor *f = NULL, *res = NULL;
+  struct grid_walk rg, g;
   int64_t i, n;
   int dequant =
       r_quant && r_quant->n_params > 0 && sc_dtype_is_integer(r->dtype);
+  int quantize = sc_dtype_is_integer(dtype) && quant && quant->n_params > 0;
+  int permute = fix == SC_LAYOUT_NHWC_TO_NCHW && r->rank == 4 && rank == 4;
+  int32_t lo = INT32_MIN, hi = INT32_MAX;
   sc_status st;
 
   *out = NULL;
@@ -90,31 +241,37 @@ sc_status sc_align_for_feed(const struct sc_tensor *r,
     return sc_fail(err, SC_ERR_CONFIG,
                    "cannot feed a %s value without its quantization scale",
                    sc_dtype_name(dtype));
+  st = sc_shape_count(rank, dims, 8, &n, "target", err);
+  if (st)
+    return st;
+  if (n != r->n_elements)
+    return sc_fail(err, SC_ERR_CONFIG,
+                   "the tensors hold %lld and %lld elements", (long long)n,
+                   (long long)r->n_elements);
+  if (feed_is_identity(r, r_quant, dtype, quant, rank, dims, permute))
+    return share_reshaped(r, rank, dims, out, err);
+
+  grid_walk_init(&rg, r_quant, r->rank, r->dims);
+  grid_walk_init(&g, quant, rank, dims);
+  if (quantize)
+    sc_quant_range(dtype, &lo, &hi);
+  st = sc_tensor_create_pooled(NULL, dtype, rank, dims, &res, err);
+  if (st)
+    return st;
+  if (!permute) { /* element i of r becomes element i of the result */
+    for (i = 0; i < n; i++)
+      feed_store(res, &g, quantize, lo, hi, i, feed_value(r, &rg, dequant, i));
+    *out = res;
+    return SC_OK;
+  }
   /* 1. the reference as float64 values, in the target's layout */
   st =
       sc_tensor_create_pooled(NULL, SC_DTYPE_DOUBLE, r->rank, r->dims, &f, err);
   if (st)
-    return st;
-  for (i = 0; i < r->n_elements; i++) {
-    double v = sc_dtype_load(r->dtype, r->data, i);
-    if (dequant) {
-      int64_t c = param_of(r_quant, r->rank, r->dims, i);
-      v = (v - (double)r_quant->zero_point[c]) * (double)r_quant->scale[c];
-    }
-    ((double *)f->data)[i] = v;
-  }
-  st = sc_shape_count(rank, dims, 8, &n, "target", err);
-  if (st)
     goto done;
-  if (n != r->n_elements) {
-    st = sc_fail(err, SC_ERR_CONFIG, "the tensors hold %lld and %lld elements",
-                 (long long)n, (long long)r->n_elements);
-    goto done;
-  }
-  st = sc_tensor_create_pooled(NULL, dtype, rank, dims, &res, err);
-  if (st)
-    goto done;
-  if (fix == SC_LAYOUT_NHWC_TO_NCHW && r->rank == 4 && rank == 4) {
+  for (i = 0; i < n; i++)
+    ((double *)f->data)[i] = feed_value(r, &rg, dequant, i);
+  {
     struct sc_tensor *p;
     st = sc_tensor_create_pooled(NULL, SC_DTYPE_DOUBLE, 4, dims, &p, err);
     if (st)
@@ -124,17 +281,8 @@ sc_status sc_align_for_feed(const struct sc_tensor *r,
     f = p;
   }
   /* 2. into the target's dtype */
-  for (i = 0; i < n; i++) {
-    double v = ((double *)f->data)[i];
-    if (sc_dtype_is_integer(dtype) && quant && quant->n_params > 0) {
-      int32_t lo = INT32_MIN, hi = INT32_MAX;
-      int64_t c = param_of(quant, rank, dims, i);
-      sc_quant_range(dtype, &lo, &hi);
-      v = nearbyint(v / (double)quant->scale[c]) + (double)quant->zero_point[c];
-      v = v < lo ? lo : v > hi ? hi : v;
-    }
-    sc_dtype_store(dtype, res->data, i, v);
-  }
+  for (i = 0; i < n; i++)
+    feed_store(res, &g, quantize, lo, hi, i, ((double *)f->data)[i]);
   *out = res;
   res = NULL;
 done:

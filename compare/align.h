@@ -14,7 +14,11 @@
 #include "compare/match.h"
 #include "runtime/tensor.h"
 
-/* New tensor: `t` in the layout of a reference with `rank`/`dims`. */
+/* New tensor: `t` in the layout of a reference with `rank`/`dims`. When no
+ * permutation is needed (the same layout, or a reshape of size-1 dims) the
+ * result is a new header on t's storage (sc_tensor_ref; a copy when t
+ * borrows its memory): the caller reads it and frees it, never writes into
+ * it. */
 sc_status sc_align_for_compare(const struct sc_tensor *t,
                                enum sc_layout_fix fix, int rank,
                                const int64_t *dims, struct sc_tensor **out,
@@ -24,7 +28,11 @@ sc_status sc_align_for_compare(const struct sc_tensor *t,
  * converted to dtype `dtype`, grid `quant` (for integer dtypes; NULL means
  * a plain numeric cast) and shape rank/dims. `fix` is the layout fix of the
  * row (SC_LAYOUT_NHWC_TO_NCHW: the target holds NHWC). SC_ERR_CONFIG when it
- * cannot be converted (counts differ, integer target without a scale). */
+ * cannot be converted (counts differ, integer target without a scale).
+ * When the conversion would give back r's elements (the same dtype and
+ * layout, and a float type, or an integer type with neither side quantized
+ * or both on the same grid), the result is a new header on r's storage, as
+ * for sc_align_for_compare: read it, free it, never write into it. */
 sc_status sc_align_for_feed(const struct sc_tensor *r,
                             const struct sc_quant *r_quant, enum sc_dtype dtype,
                             const struct sc_quant *quant, int rank,

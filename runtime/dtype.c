@@ -4,6 +4,10 @@
 #include <string.h>
 #include <strings.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 size_t sc_dtype_size(enum sc_dtype dtype)
 {
   switch (dtype) {
@@ -183,6 +187,83 @@ uint16_t sc_float_to_half(float f)
   /* normal: drop 13 mantissa bits with round to nearest even */
   uint32_t rounded = abs + 0xfffu + ((abs >> 13) & 1u);
   return (uint16_t)(sign | ((rounded - 0x38000000u) >> 13));
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* 8 lanes per step; returns how many elements were converted (a multiple
+ * of 8), the caller does the rest. Blocks holding a NaN are left to the
+ * scalar code, whose NaN encoding differs from the instruction's. */
+__attribute__((target("avx,f16c"))) static int64_t
+half_to_float_f16c(const uint16_t *src, float *dst, int64_t n)
+{
+  int64_t i, k;
+  for (i = 0; i + 8 <= n; i += 8) {
+    __m256 f = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + i)));
+    if (_mm256_movemask_ps(_mm256_cmp_ps(f, f, _CMP_UNORD_Q)))
+      for (k = i; k < i + 8; k++)
+        dst[k] = sc_half_to_float(src[k]);
+    else
+      _mm256_storeu_ps(dst + i, f);
+  }
+  return i;
+}
+
+__attribute__((target("avx,f16c"))) static int64_t
+float_to_half_f16c(const float *src, uint16_t *dst, int64_t n)
+{
+  int64_t i, k;
+  for (i = 0; i + 8 <= n; i += 8) {
+    __m256 f = _mm256_loadu_ps(src + i);
+    if (_mm256_movemask_ps(_mm256_cmp_ps(f, f, _CMP_UNORD_Q)))
+      for (k = i; k < i + 8; k++)
+        dst[k] = sc_float_to_half(src[k]);
+    else
+      _mm_storeu_si128(
+          (__m128i *)(dst + i),
+          _mm256_cvtps_ph(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  }
+  return i;
+}
+
+static int has_f16c(void)
+{
+  return __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+}
+#else
+static int64_t half_to_float_f16c(const uint16_t *src, float *dst, int64_t n)
+{
+  (void)src;
+  (void)dst;
+  (void)n;
+  return 0;
+}
+
+static int64_t float_to_half_f16c(const float *src, uint16_t *dst, int64_t n)
+{
+  (void)src;
+  (void)dst;
+  (void)n;
+  return 0;
+}
+
+static int has_f16c(void)
+{
+  return 0;
+}
+#endif
+
+void sc_half_to_float_n(const uint16_t *src, float *dst, int64_t n)
+{
+  int64_t i = has_f16c() ? half_to_float_f16c(src, dst, n) : 0;
+  for (; i < n; i++)
+    dst[i] = sc_half_to_float(src[i]);
+}
+
+void sc_float_to_half_n(const float *src, uint16_t *dst, int64_t n)
+{
+  int64_t i = has_f16c() ? float_to_half_f16c(src, dst, n) : 0;
+  for (; i < n; i++)
+    dst[i] = sc_float_to_half(src[i]);
 }
 
 float sc_bfloat16_to_float(uint16_t b)

@@ -47,6 +47,12 @@ int sc_dtype_is_signed(enum sc_dtype dtype);  /* signed integers and floats */
 float sc_half_to_float(uint16_t h);
 uint16_t sc_float_to_half(float f);
 float sc_bfloat16_to_float(uint16_t b);
+
+/* n conversions at once, bit for bit those of the functions above; with
+ * F16C where the CPU has it (NaNs go through the scalar functions, so
+ * their payloads are kept as those keep them). */
+void sc_half_to_float_n(const uint16_t *src, float *dst, int64_t n);
+void sc_float_to_half_n(const float *src, uint16_t *dst, int64_t n);
 uint16_t sc_float_to_bfloat16(float f);
 
 /* Reads element i of an array of the given dtype as double / writes a

@@ -7,6 +7,7 @@
 #include "runtime/op.h"
 #include "runtime/plan.h"
 #include "runtime/quant.h"
+#include "runtime/threadpool.h"
 
 /* Outputs of constant subgraphs at most this many elements are evaluated
  * during prepare, so that shape computations (Shape -> Gather -> Concat ->
@@ -23,8 +24,17 @@ const char *sc_node_describe(const struct sc_node *node, char *buf, size_t size)
 void sc_plan_free(struct sc_graph *g)
 {
   struct sc_plan *plan = g->plan;
+  int i;
   if (!plan)
     return;
+  for (i = 0; i < g->n_nodes && plan->nodes; i++) {
+    free(plan->nodes[i].out_slot);
+    free(plan->nodes[i].in_shadow_slot);
+    free(plan->nodes[i].out_shadow_slot);
+  }
+  for (i = 0; i < plan->n_slots; i++)
+    sc_slot_release(&plan->slots[i]);
+  free(plan->slots);
   free(plan->nodes);
   free(plan);
   g->plan = NULL;
@@ -228,13 +238,62 @@ static int append_text(char *buf, size_t size, size_t *used, const char *text)
   return 0;
 }
 
-/* Converts a reduced-float tensor into a float tensor (same shape). */
-static sc_status widen(const struct sc_tensor *src, struct sc_tensor *dst,
-                       struct sc_pool *pool, struct sc_error *err)
+/* Conversions between float and float16/bfloat16, split over the pool in
+ * chunks (element-wise: the bits do not depend on the split). */
+#define CONVERT_CHUNK ((int64_t)1 << 16)
+
+struct convert_job {
+  const void *src;
+  void *dst;
+  enum sc_dtype reduced;
+  int widen; /* reduced -> float, else float -> reduced */
+  int64_t n;
+};
+
+static void convert_range(void *ctx, int64_t begin, int64_t end)
 {
-  int64_t i;
-  const uint16_t *s = src->data;
-  float *d;
+  const struct convert_job *c = ctx;
+  int64_t lo = begin * CONVERT_CHUNK;
+  int64_t hi = end * CONVERT_CHUNK < c->n ? end * CONVERT_CHUNK : c->n, i;
+  const uint16_t *h = c->src;
+  const float *f = c->src;
+  uint16_t *hd = c->dst;
+  float *fd = c->dst;
+
+  if (c->reduced == SC_DTYPE_FLOAT16) {
+    if (c->widen)
+      sc_half_to_float_n(h + lo, fd + lo, hi - lo);
+    else
+      sc_float_to_half_n(f + lo, hd + lo, hi - lo);
+  } else if (c->widen) {
+    for (i = lo; i < hi; i++)
+      fd[i] = sc_bfloat16_to_float(h[i]);
+  } else {
+    for (i = lo; i < hi; i++)
+      hd[i] = sc_float_to_bfloat16(f[i]);
+  }
+}
+
+static void convert(const void *src, void *dst, enum sc_dtype reduced,
+                    int widen, int64_t n, struct sc_threadpool *threads)
+{
+  struct convert_job c = {src, dst, reduced, widen, n};
+  sc_parallel_for(threads, (n + CONVERT_CHUNK - 1) / CONVERT_CHUNK, 1,
+                  convert_range, &c);
+}
+
+struct run_storage;
+static sc_status alloc_planned(int k, struct sc_tensor *t, struct sc_pool *pool,
+                               const struct run_storage *rs,
+                               struct sc_error *err);
+
+/* Converts a reduced-float tensor into a float tensor (same shape), its
+ * storage planned in slot k (alloc_planned). */
+static sc_status widen(const struct sc_tensor *src, struct sc_tensor *dst,
+                       struct sc_pool *pool, int k,
+                       const struct run_storage *rs,
+                       struct sc_threadpool *threads, struct sc_error *err)
+{
   sc_status st;
 
   dst->dtype = SC_DTYPE_FLOAT;
@@ -245,30 +304,64 @@ static sc_status widen(const struct sc_tensor *src, struct sc_tensor *dst,
     dst->data = NULL;
     return SC_OK;
   }
-  st = sc_tensor_alloc(dst, pool, err);
+  st = alloc_planned(k, dst, pool, rs, err);
   if (st)
     return st;
-  d = dst->data;
-  if (src->dtype == SC_DTYPE_FLOAT16)
-    for (i = 0; i < src->n_elements; i++)
-      d[i] = sc_half_to_float(s[i]);
-  else
-    for (i = 0; i < src->n_elements; i++)
-      d[i] = sc_bfloat16_to_float(s[i]);
+  convert(src->data, dst->data, src->dtype, 1, src->n_elements, threads);
   return SC_OK;
 }
 
-static void narrow(const struct sc_tensor *src, struct sc_tensor *dst)
+static void narrow(const struct sc_tensor *src, struct sc_tensor *dst,
+                   struct sc_threadpool *threads)
 {
-  const float *s = src->data;
-  uint16_t *d = dst->data;
-  int64_t i;
-  if (dst->dtype == SC_DTYPE_FLOAT16)
-    for (i = 0; i < src->n_elements; i++)
-      d[i] = sc_float_to_half(s[i]);
-  else
-    for (i = 0; i < src->n_elements; i++)
-      d[i] = sc_float_to_bfloat16(s[i]);
+  convert(src->data, dst->data, dst->dtype, 0, src->n_elements, threads);
+}
+
+/* Where a run's tensors get storage. A full run puts each in its slot of
+ * the memory plan. A run of a node subset (an isolated re-run, usually
+ * started by an observer while a full run of the same graph is under way)
+ * borrows the slots that are idle at that moment, the tightest that fits,
+ * and gives them back as its tensors are released. Anything else comes
+ * from the pool. */
+struct run_storage {
+  struct sc_slot *slots;
+  int n_slots;
+  int borrow;       /* a node subset: borrow idle slots */
+  int keep_outputs; /* graph outputs outlive the run: never in a slot */
+};
+
+/* Storage for t: slot k of the memory plan (k >= 0, t fits), an idle slot
+ * when borrowing, else the pool. */
+static sc_status alloc_planned(int k, struct sc_tensor *t, struct sc_pool *pool,
+                               const struct run_storage *rs,
+                               struct sc_error *err)
+{
+  size_t size = sc_tensor_size(t);
+  if (rs && rs->borrow) {
+    int i, best = -1;
+    for (i = 0; i < rs->n_slots; i++)
+      if (rs->slots[i].capacity >= size && sc_slot_idle(&rs->slots[i]) &&
+          (best < 0 || rs->slots[i].capacity < rs->slots[best].capacity))
+        best = i;
+    k = best;
+  }
+  if (rs && k >= 0 && size <= rs->slots[k].capacity)
+    return sc_tensor_alloc_in_slot(t, &rs->slots[k], err);
+  return sc_tensor_alloc(t, pool, err);
+}
+
+/* Storage for output j of a node (its planned slot, else the pool). A
+ * graph output the run hands out would hold its slot's buffer, sized for
+ * the largest tensor of the slot, past the run: it comes from the pool. */
+static sc_status alloc_output(const struct sc_node_plan *np, int j,
+                              struct sc_tensor *t, struct sc_pool *pool,
+                              const struct run_storage *rs,
+                              struct sc_error *err)
+{
+  int k = np->out_slot ? np->out_slot[j] : -1;
+  if (rs && rs->keep_outputs && j < 64 && (np->graph_outputs >> j & 1))
+    k = -1;
+  return alloc_planned(k, t, pool, rs, err);
 }
 
 /* Runs one phase (prepare / reshape / run) of a node whose kernel computes
@@ -278,6 +371,7 @@ enum phase { PHASE_PREPARE, PHASE_RESHAPE, PHASE_RUN };
 
 static sc_status call_via_float(struct sc_node *node, struct sc_node_plan *np,
                                 enum phase phase, struct sc_pool *pool,
+                                const struct run_storage *rs,
                                 struct sc_error *err)
 {
   struct sc_tensor *real_in[64], *real_out[64];
@@ -299,7 +393,9 @@ static sc_status call_via_float(struct sc_node *node, struct sc_node_plan *np,
         memcpy(s->dims, node->in[i]->dims, sizeof s->dims);
         s->n_elements = node->in[i]->n_elements;
       } else {
-        st = widen(node->in[i], s, pool, err);
+        st = widen(node->in[i], s, pool,
+                   np->in_shadow_slot ? np->in_shadow_slot[i] : -1, rs,
+                   node->graph->threads, err);
         if (st)
           goto cleanup;
       }
@@ -339,7 +435,11 @@ static sc_status call_via_float(struct sc_node *node, struct sc_node_plan *np,
   } else {
     for (i = 0; i < node->n_outputs && !st; i++)
       if (node->out[i] && node->out[i]->rank >= 0)
-        st = sc_tensor_alloc(node->out[i], pool, err);
+        st = node->out[i] == real_out[i]
+                 ? alloc_output(np, i, node->out[i], pool, rs, err)
+                 : alloc_planned(np->out_shadow_slot ? np->out_shadow_slot[i]
+                                                     : -1,
+                                 node->out[i], pool, rs, err);
     if (!st)
       st = node->op->run(node, err);
     for (i = 0; i < node->n_outputs && !st; i++)
@@ -349,10 +449,10 @@ static sc_status call_via_float(struct sc_node *node, struct sc_node_plan *np,
           st = sc_tensor_set_shape(real_out[i], node->out[i]->rank,
                                    node->out[i]->dims, err);
           if (!st)
-            st = sc_tensor_alloc(real_out[i], pool, err);
+            st = alloc_output(np, i, real_out[i], pool, rs, err);
         }
         if (!st)
-          narrow(node->out[i], real_out[i]);
+          narrow(node->out[i], real_out[i], node->graph->threads);
       }
   }
 
@@ -381,21 +481,25 @@ static sc_status name_node(const struct sc_node *node, sc_status st,
 
 static sc_status node_phase_raw(struct sc_node *node, struct sc_node_plan *np,
                                 enum phase phase, struct sc_pool *pool,
+                                const struct run_storage *rs,
                                 struct sc_error *err);
 
+/* `rs`: the memory plan's storage for a full run; NULL takes every
+ * output from `pool`. */
 static sc_status node_phase(struct sc_node *node, struct sc_node_plan *np,
                             enum phase phase, struct sc_pool *pool,
-                            struct sc_error *err)
+                            const struct run_storage *rs, struct sc_error *err)
 {
-  return name_node(node, node_phase_raw(node, np, phase, pool, err), err);
+  return name_node(node, node_phase_raw(node, np, phase, pool, rs, err), err);
 }
 
 static sc_status node_phase_raw(struct sc_node *node, struct sc_node_plan *np,
                                 enum phase phase, struct sc_pool *pool,
+                                const struct run_storage *rs,
                                 struct sc_error *err)
 {
   if (np->via_float)
-    return call_via_float(node, np, phase, pool, err);
+    return call_via_float(node, np, phase, pool, rs, err);
   switch (phase) {
   case PHASE_PREPARE:
     return node->op->prepare ? node->op->prepare(node, err) : SC_OK;
@@ -405,7 +509,7 @@ static sc_status node_phase_raw(struct sc_node *node, struct sc_node_plan *np,
     int i;
     for (i = 0; i < node->n_outputs; i++)
       if (node->out[i] && node->out[i]->rank >= 0) {
-        sc_status st = sc_tensor_alloc(node->out[i], pool, err);
+        sc_status st = alloc_output(np, i, node->out[i], pool, rs, err);
         if (st)
           return st;
       }
@@ -492,7 +596,7 @@ static sc_status static_pass(struct sc_graph *g, struct sc_tensor *vt,
             break;
           }
     }
-    st = node_phase(node, np, PHASE_PREPARE, NULL, &node_err);
+    st = node_phase(node, np, PHASE_PREPARE, NULL, NULL, &node_err);
     if (st == SC_ERR_UNSUPPORTED) {
       char item[768];
       snprintf(item, sizeof item, "%s%s", n_unsupported ? "; " : "",
@@ -522,7 +626,7 @@ static sc_status static_pass(struct sc_graph *g, struct sc_tensor *vt,
       if (node->out[j])
         node->out[j]->rank = -1;
     if (inputs_known(node, 0)) {
-      st = node_phase(node, np, PHASE_RESHAPE, NULL, err);
+      st = node_phase(node, np, PHASE_RESHAPE, NULL, NULL, err);
       if (st)
         return st;
       if (node->shape_deferred)
@@ -543,7 +647,7 @@ static sc_status static_pass(struct sc_graph *g, struct sc_tensor *vt,
             total += node->out[j]->n_elements;
         }
       if (foldable && total <= FOLD_MAX_ELEMENTS) {
-        st = node_phase(node, np, PHASE_RUN, NULL, err);
+        st = node_phase(node, np, PHASE_RUN, NULL, NULL, err);
         if (st)
           return st;
       }
@@ -578,6 +682,192 @@ static void init_value_header(const struct sc_graph *g, int v,
   }
   t->dtype = val->dtype;
   t->rank = -1;
+}
+
+/* Bytes of value v when its dtype and shape are known before running,
+ * else 0. */
+static size_t static_size(const struct sc_graph *g, int v)
+{
+  const struct sc_value *val = &g->values[v];
+  size_t n = sc_dtype_size(val->dtype);
+  int i;
+  if (val->rank < 0 || val->dtype == SC_DTYPE_STRING)
+    return 0;
+  for (i = 0; i < val->rank; i++) {
+    if (val->dims[i] < 0 ||
+        (val->dims[i] > 0 && n > SC_MAX_TENSOR_SIZE / (size_t)val->dims[i]))
+      return 0;
+    n *= (size_t)val->dims[i];
+  }
+  return n;
+}
+
+/* One tensor of the memory plan: `size` bytes held from node `first` to
+ * node `last` (inclusive), and where its slot index goes. */
+struct plan_item {
+  size_t size;
+  int first, last;
+  int *slot;
+};
+
+/* Largest first; among equals, earliest first (a stable, total order). */
+static int by_size(const void *a, const void *b)
+{
+  const struct plan_item *x = a, *y = b;
+  if (x->size != y->size)
+    return x->size < y->size ? 1 : -1;
+  if (x->first != y->first)
+    return x->first < y->first ? -1 : 1;
+  return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+/* -1 filled array of n slot indices; NULL when out of memory. */
+static int *no_slots(int n)
+{
+  int *a = malloc(((size_t)n + 1) * sizeof *a), i;
+  for (i = 0; a && i < n; i++)
+    a[i] = -1;
+  return a;
+}
+
+/* Lists the tensors of node i that get a slot: its outputs of known size
+ * and, for a node computed in float on float16 tensors, the float copies
+ * of its float16 inputs and outputs (held while the node runs). */
+static sc_status node_items(const struct sc_graph *g, int i, const int *last,
+                            struct plan_item **items, int *n, int *capacity,
+                            struct sc_error *err)
+{
+  const struct sc_node *node = &g->nodes[i];
+  struct sc_node_plan *np = &((struct sc_plan *)g->plan)->nodes[i];
+  int j, pass;
+
+  np->out_slot = no_slots(node->n_outputs);
+  if (np->via_float) {
+    np->in_shadow_slot = no_slots(node->n_inputs);
+    np->out_shadow_slot = no_slots(node->n_outputs);
+  }
+  if (!np->out_slot ||
+      (np->via_float && (!np->in_shadow_slot || !np->out_shadow_slot)))
+    return sc_fail_nomem(err, "memory plan");
+  for (j = 0; j < node->n_outputs && j < 64; j++) {
+    int v = node->outputs[j], k;
+    for (k = 0; v >= 0 && k < g->n_outputs; k++)
+      if (g->outputs[k] == v)
+        np->graph_outputs |= 1ull << j;
+  }
+  for (pass = 0; pass < 3; pass++) {
+    int count = pass == 1 ? node->n_inputs : node->n_outputs;
+    if (pass > 0 && !np->via_float)
+      break;
+    for (j = 0; j < count; j++) {
+      int v = pass == 1 ? node->inputs[j] : node->outputs[j];
+      size_t size = v >= 0 ? static_size(g, v) : 0;
+      struct plan_item *it;
+      if (size == 0)
+        continue;
+      if (pass == 1 && !is_reduced_float(g->values[v].dtype))
+        continue;
+      if (pass == 2 && (j >= 64 || !(np->narrow_outputs >> j & 1)))
+        continue;
+      if (*n == *capacity) {
+        struct plan_item *grown =
+            realloc(*items, (size_t)(*capacity * 2 + 16) * sizeof *grown);
+        if (!grown)
+          return sc_fail_nomem(err, "memory plan");
+        *items = grown;
+        *capacity = *capacity * 2 + 16;
+      }
+      it = &(*items)[(*n)++];
+      it->first = i;
+      if (pass == 0) {
+        it->size = size;
+        it->last = last[v] > i ? last[v] : i;
+        it->slot = &np->out_slot[j];
+      } else { /* float copies: twice the bytes of float16 */
+        it->size = 2 * size;
+        it->last = i;
+        it->slot = pass == 1 ? &np->in_shadow_slot[j] : &np->out_shadow_slot[j];
+      }
+      it->size =
+          (it->size + SC_TENSOR_ALIGN - 1) / SC_TENSOR_ALIGN * SC_TENSOR_ALIGN;
+    }
+  }
+  return SC_OK;
+}
+
+/* The memory plan of full runs, made once the static shapes are known
+ * (DESIGN.md: an arena plan at prepare time). Every tensor of known size
+ * a node computes gets a slot, one buffer kept across runs; so do the
+ * float copies a float16 node computes in. Largest first, each tensor
+ * takes the first slot none of whose tensors is alive while it is (a
+ * tensor is alive from its producer to its last consumer), else a new
+ * slot of its size: big tensors share big buffers, small ones fill the
+ * gaps, and the slots add up to little more than the most bytes alive at
+ * once. A run after the first allocates nothing for them. A tensor still
+ * held when its slot comes round again (a graph output the run keeps, a
+ * tensor an observer keeps, a node run out of order) makes the slot take
+ * a new buffer instead (sc_tensor_alloc_in_slot). Tensors of unknown size
+ * and the runs of a node subset use the pool. */
+static sc_status plan_memory(struct sc_graph *g, struct sc_error *err)
+{
+  struct sc_plan *plan = g->plan;
+  int *last = calloc((size_t)g->n_values + 1, sizeof *last);
+  struct plan_item *items = NULL;
+  struct plan_item **members = NULL; /* per slot: its items, in a list */
+  int *n_members = NULL, n_items = 0, items_capacity = 0, i, j, k;
+  sc_status st = SC_OK;
+
+  if (!last)
+    return sc_fail_nomem(err, "memory plan");
+  for (i = 0; i < g->n_values; i++)
+    last[i] = -1;
+  for (i = 0; i < g->n_nodes; i++)
+    for (j = 0; j < g->nodes[i].n_inputs; j++)
+      if (g->nodes[i].inputs[j] >= 0)
+        last[g->nodes[i].inputs[j]] = i;
+  for (i = 0; i < g->n_nodes && !st; i++)
+    st = node_items(g, i, last, &items, &n_items, &items_capacity, err);
+  if (!st && n_items > 0) {
+    qsort(items, (size_t)n_items, sizeof *items, by_size);
+    members = calloc((size_t)n_items, sizeof *members);
+    n_members = calloc((size_t)n_items, sizeof *n_members);
+    plan->slots = calloc((size_t)n_items, sizeof *plan->slots);
+    if (!members || !n_members || !plan->slots)
+      st = sc_fail_nomem(err, "memory plan");
+  }
+  for (i = 0; i < n_items && !st; i++) {
+    struct plan_item *it = &items[i];
+    for (k = 0; k < plan->n_slots; k++) {
+      for (j = 0; j < n_members[k]; j++)
+        if (members[k][j].first <= it->last && it->first <= members[k][j].last)
+          break;
+      if (j == n_members[k])
+        break;
+    }
+    if (k == plan->n_slots) {
+      plan->slots[k].capacity = it->size;
+      plan->n_slots++;
+    }
+    if ((n_members[k] & (n_members[k] - 1)) == 0) { /* 0, 1, 2, 4 ...: grow */
+      struct plan_item *grown =
+          realloc(members[k], (size_t)(n_members[k] ? 2 * n_members[k] : 1) *
+                                  sizeof *grown);
+      if (!grown) {
+        st = sc_fail_nomem(err, "memory plan");
+        break;
+      }
+      members[k] = grown;
+    }
+    members[k][n_members[k]++] = *it;
+    *it->slot = k;
+  }
+  for (k = 0; members && k < plan->n_slots; k++)
+    free(members[k]);
+  free(members);
+  free(n_members);
+  free(items);
+  free(last);
+  return st;
 }
 
 sc_status sc_graph_prepare(struct sc_graph *g, struct sc_error *err)
@@ -662,6 +952,8 @@ sc_status sc_graph_prepare(struct sc_graph *g, struct sc_error *err)
   /* scales and zero points of quantized tensors, for LSB errors; after the
    * static pass, when ranks are known (per-axis parameters need them) */
   st = sc_graph_annotate_quant(g, err);
+  if (!st)
+    st = plan_memory(g, err);
   if (st)
     return st;
   g->prepared = 1;
@@ -681,181 +973,332 @@ static int shape_matches(const struct sc_value *v, const struct sc_tensor *t)
   return 1;
 }
 
-sc_status sc_graph_run(struct sc_graph *g, int n_feeds,
-                       const struct sc_feed *feeds, struct sc_tensor **outputs,
-                       const struct sc_run_options *options,
-                       struct sc_error *err)
+/* A run in progress (sc_run_start ... sc_run_free). */
+struct sc_run {
+  struct sc_graph *g;
+  struct sc_run_options opt;
+  struct sc_tensor *vt; /* one header per value */
+  int *remaining;       /* consumers still to run, per value */
+  uint8_t *borrowed;    /* data not ours: initializers and feeds */
+  uint8_t *keep;        /* graph outputs */
+  uint8_t *ran;         /* per node: has run (sc_run_node runs out of order) */
+  int next;             /* the node the next step runs, g->n_nodes when done */
+  int failed;           /* a step failed: the run cannot go on */
+};
+
+/* The first node at or after i that the run executes and has not run. */
+static int next_selected(const struct sc_run *run, int i)
 {
-  static const struct sc_run_options no_options;
-  const struct sc_run_options *opt = options ? options : &no_options;
-  struct sc_plan *plan;
-  struct sc_tensor *vt = NULL;
-  int *remaining = NULL;
-  uint8_t *borrowed = NULL, *keep = NULL;
-  struct sc_threadpool *outer_threads = g->threads;
-  int i, j;
-  sc_status st;
+  while (i < run->g->n_nodes &&
+         ((run->opt.node_mask && !run->opt.node_mask[i]) || run->ran[i]))
+    i++;
+  return i;
+}
 
-  if (outputs)
-    for (i = 0; i < g->n_outputs; i++)
-      outputs[i] = NULL;
-  st = sc_graph_prepare(g, err);
-  if (st)
-    return st;
-  plan = g->plan;
-
-  vt = calloc((size_t)g->n_values + 1, sizeof *vt);
-  remaining = calloc((size_t)g->n_values + 1, sizeof *remaining);
-  borrowed = calloc((size_t)g->n_values + 1, 1);
-  keep = calloc((size_t)g->n_values + 1, 1);
-  if (!vt || !remaining || !borrowed || !keep) {
-    st = sc_fail_nomem(err, "run state");
-    goto cleanup;
-  }
-  for (i = 0; i < g->n_values; i++) {
-    init_value_header(g, i, &vt[i]);
-    if (g->values[i].initializer)
-      borrowed[i] = 1;
-    else
-      vt[i].rank = -2; /* not available yet */
-  }
-  for (i = 0; i < g->n_outputs; i++)
-    keep[g->outputs[i]] = 1;
-
+static sc_status bind_feeds(struct sc_run *run, int n_feeds,
+                            const struct sc_feed *feeds, struct sc_error *err)
+{
+  struct sc_graph *g = run->g;
+  int i;
   for (i = 0; i < n_feeds; i++) {
     int v = sc_graph_find_value(g, feeds[i].name);
     const struct sc_tensor *t = feeds[i].tensor;
     char want[128], got[128];
-    if (v < 0) {
-      st = sc_fail(err, SC_ERR_CONFIG, "the model has no tensor named '%s'",
-                   feeds[i].name);
-      goto cleanup;
-    }
+    if (v < 0)
+      return sc_fail(err, SC_ERR_CONFIG, "the model has no tensor named '%s'",
+                     feeds[i].name);
     if (g->values[v].dtype != SC_DTYPE_UNDEFINED &&
-        g->values[v].dtype != t->dtype) {
-      st = sc_fail(err, SC_ERR_CONFIG,
-                   "input '%s': the model expects %s, the input is %s",
-                   feeds[i].name, sc_dtype_name(g->values[v].dtype),
-                   sc_dtype_name(t->dtype));
-      goto cleanup;
-    }
-    if (!shape_matches(&g->values[v], t)) {
-      st = sc_fail(err, SC_ERR_CONFIG,
-                   "input '%s': the model expects shape %s, the input has %s",
-                   feeds[i].name,
-                   sc_shape_format(g->values[v].rank, g->values[v].dims, want,
-                                   sizeof want),
-                   sc_shape_format(t->rank, t->dims, got, sizeof got));
-      goto cleanup;
-    }
-    vt[v] = *t;
-    vt[v].buffer = NULL;
-    borrowed[v] = 1;
+        g->values[v].dtype != t->dtype)
+      return sc_fail(err, SC_ERR_CONFIG,
+                     "input '%s': the model expects %s, the input is %s",
+                     feeds[i].name, sc_dtype_name(g->values[v].dtype),
+                     sc_dtype_name(t->dtype));
+    if (!shape_matches(&g->values[v], t))
+      return sc_fail(err, SC_ERR_CONFIG,
+                     "input '%s': the model expects shape %s, the input has %s",
+                     feeds[i].name,
+                     sc_shape_format(g->values[v].rank, g->values[v].dims, want,
+                                     sizeof want),
+                     sc_shape_format(t->rank, t->dims, got, sizeof got));
+    run->vt[v] = *t;
+    run->vt[v].buffer = NULL;
+    run->borrowed[v] = 1;
   }
-  if (!opt->node_mask)
+  if (!run->opt.node_mask)
     for (i = 0; i < g->n_inputs; i++)
-      if (vt[g->inputs[i]].rank == -2) {
-        st = sc_fail(err, SC_ERR_CONFIG, "no tensor given for input '%s'",
-                     g->values[g->inputs[i]].name);
-        goto cleanup;
-      }
+      if (run->vt[g->inputs[i]].rank == -2)
+        return sc_fail(err, SC_ERR_CONFIG, "no tensor given for input '%s'",
+                       g->values[g->inputs[i]].name);
+  return SC_OK;
+}
 
+sc_status sc_run_start(struct sc_graph *g, int n_feeds,
+                       const struct sc_feed *feeds,
+                       const struct sc_run_options *options,
+                       struct sc_run **out, struct sc_error *err)
+{
+  struct sc_run *run;
+  int i, j;
+  sc_status st;
+
+  *out = NULL;
+  st = sc_graph_prepare(g, err);
+  if (st)
+    return st;
+  run = calloc(1, sizeof *run);
+  if (!run)
+    return sc_fail_nomem(err, "run state");
+  run->g = g;
+  if (options)
+    run->opt = *options;
+  run->vt = calloc((size_t)g->n_values + 1, sizeof *run->vt);
+  run->remaining = calloc((size_t)g->n_values + 1, sizeof *run->remaining);
+  run->borrowed = calloc((size_t)g->n_values + 1, 1);
+  run->keep = calloc((size_t)g->n_values + 1, 1);
+  run->ran = calloc((size_t)g->n_nodes + 1, 1);
+  if (!run->vt || !run->remaining || !run->borrowed || !run->keep ||
+      !run->ran) {
+    sc_run_free(run);
+    return sc_fail_nomem(err, "run state");
+  }
+  for (i = 0; i < g->n_values; i++) {
+    init_value_header(g, i, &run->vt[i]);
+    if (g->values[i].initializer)
+      run->borrowed[i] = 1;
+    else
+      run->vt[i].rank = -2; /* not available yet */
+  }
+  for (i = 0; i < g->n_outputs && !run->opt.discard_outputs; i++)
+    run->keep[g->outputs[i]] = 1;
+  st = bind_feeds(run, n_feeds, feeds, err);
+  if (st) {
+    sc_run_free(run);
+    return st;
+  }
   for (i = 0; i < g->n_nodes; i++) {
-    if (opt->node_mask && !opt->node_mask[i])
+    if (run->opt.node_mask && !run->opt.node_mask[i])
       continue;
     for (j = 0; j < g->nodes[i].n_inputs; j++)
       if (g->nodes[i].inputs[j] >= 0)
-        remaining[g->nodes[i].inputs[j]]++;
+        run->remaining[g->nodes[i].inputs[j]]++;
   }
+  /* a full run uses every slot: all at once, so that runs of node subsets
+   * started meanwhile (isolated re-runs) find idle ones to borrow */
+  for (i = 0; !run->opt.node_mask && i < ((struct sc_plan *)g->plan)->n_slots;
+       i++) {
+    st = sc_slot_reserve(&((struct sc_plan *)g->plan)->slots[i], err);
+    if (st) {
+      sc_run_free(run);
+      return st;
+    }
+  }
+  run->next = next_selected(run, 0);
+  *out = run;
+  return SC_OK;
+}
 
-  g->threads = opt->threads;
-  for (i = 0; i < g->n_nodes; i++) {
-    struct sc_node *node = &g->nodes[i];
-    struct sc_node_plan *np = &plan->nodes[i];
-    if (opt->node_mask && !opt->node_mask[i])
-      continue;
-    bind_node(node, vt);
-    for (j = 0; j < node->n_inputs; j++)
-      if (node->in[j] && node->in[j]->rank == -2) {
-        st = sc_node_fail(node, err, SC_ERR_CONFIG,
+int sc_run_next_node(const struct sc_run *run)
+{
+  return run->failed || run->next >= run->g->n_nodes ? -1 : run->next;
+}
+
+/* Runs node i of the run's graph and recycles what nobody needs any more. */
+static sc_status run_node(struct sc_run *run, int i, struct sc_error *err)
+{
+  struct sc_graph *g = run->g;
+  struct sc_node *node = &g->nodes[i];
+  struct sc_plan *plan = g->plan;
+  struct sc_node_plan *np = &plan->nodes[i];
+  struct run_storage storage = {plan->slots, plan->n_slots,
+                                run->opt.node_mask != NULL,
+                                !run->opt.discard_outputs};
+  const struct run_storage *rs = &storage;
+  struct sc_tensor *vt = run->vt;
+  int j;
+  sc_status st;
+
+  bind_node(node, vt);
+  for (j = 0; j < node->n_inputs; j++)
+    if (node->in[j] && node->in[j]->rank == -2)
+      return sc_node_fail(node, err, SC_ERR_CONFIG,
                           "input '%s' has no value in this run",
                           g->values[node->inputs[j]].name);
-        goto cleanup;
-      }
-    for (j = 0; j < node->n_outputs; j++)
-      if (node->out[j]) {
-        sc_tensor_release_data(node->out[j]);
-        node->out[j]->dtype = g->values[node->outputs[j]].dtype;
-        node->out[j]->rank = -1;
-      }
-    node->shape_deferred = 0;
-    st = node_phase(node, np, PHASE_RESHAPE, g->pool, err);
-    if (!st && node->shape_deferred)
-      st = sc_node_fail(node, err, SC_ERR_INTERNAL,
-                        "shape still unknown with all inputs computed");
-    if (!st)
-      st = node_phase(node, np, PHASE_RUN, g->pool, err);
-    if (st)
-      goto cleanup;
-    for (j = 0; j < node->n_outputs; j++)
-      if (node->out[j] && !node->out[j]->data) {
-        st = sc_node_fail(node, err, SC_ERR_INTERNAL,
+  for (j = 0; j < node->n_outputs; j++)
+    if (node->out[j]) {
+      sc_tensor_release_data(node->out[j]);
+      node->out[j]->dtype = g->values[node->outputs[j]].dtype;
+      node->out[j]->rank = -1;
+    }
+  node->shape_deferred = 0;
+  st = node_phase(node, np, PHASE_RESHAPE, g->pool, rs, err);
+  if (!st && node->shape_deferred)
+    st = sc_node_fail(node, err, SC_ERR_INTERNAL,
+                      "shape still unknown with all inputs computed");
+  if (!st)
+    st = node_phase(node, np, PHASE_RUN, g->pool, rs, err);
+  if (st)
+    return st;
+  for (j = 0; j < node->n_outputs; j++)
+    if (node->out[j] && !node->out[j]->data)
+      return sc_node_fail(node, err, SC_ERR_INTERNAL,
                           "output %d was not produced", j);
-        goto cleanup;
-      }
-    if (opt->observer) {
-      st = opt->observer(opt->observer_user, g, i, node->out, err);
-      if (st)
-        goto cleanup;
-    }
-    /* recycle what nobody needs any more */
-    for (j = 0; j < node->n_inputs; j++) {
-      int v = node->inputs[j];
-      if (v >= 0 && --remaining[v] == 0 && !keep[v] && !borrowed[v])
-        sc_tensor_release_data(&vt[v]);
-    }
-    for (j = 0; j < node->n_outputs; j++) {
-      int v = node->outputs[j];
-      if (v >= 0 && remaining[v] == 0 && !keep[v])
-        sc_tensor_release_data(&vt[v]);
+  if (run->opt.observer) {
+    st = run->opt.observer(run->opt.observer_user, g, i, node->out, err);
+    if (st)
+      return st;
+  }
+  for (j = 0; j < node->n_inputs; j++) {
+    int v = node->inputs[j];
+    if (v >= 0 && --run->remaining[v] == 0 && !run->keep[v] &&
+        !run->borrowed[v])
+      sc_tensor_release_data(&vt[v]);
+  }
+  for (j = 0; j < node->n_outputs; j++) {
+    int v = node->outputs[j];
+    if (v >= 0 && run->remaining[v] == 0 && !run->keep[v])
+      sc_tensor_release_data(&vt[v]);
+  }
+  return SC_OK;
+}
+
+/* Runs node i (selected, not run yet) on the run's threads. */
+static sc_status run_one(struct sc_run *run, int i, struct sc_error *err)
+{
+  struct sc_graph *g = run->g;
+  struct sc_threadpool *outer = g->threads;
+  sc_status st;
+
+  g->threads = run->opt.threads;
+  st = run_node(run, i, err);
+  g->threads = outer; /* runs of other graphs may come in between */
+  if (st) {
+    run->failed = 1;
+    return st;
+  }
+  run->ran[i] = 1;
+  run->next = next_selected(run, run->next);
+  return SC_OK;
+}
+
+sc_status sc_run_step(struct sc_run *run, int *done, struct sc_error *err)
+{
+  sc_status st;
+
+  *done = 0;
+  if (run->failed)
+    return sc_fail(err, SC_ERR_INTERNAL, "stepping a run that failed");
+  if (run->next >= run->g->n_nodes) {
+    *done = 1;
+    return SC_OK;
+  }
+  st = run_one(run, run->next, err);
+  *done = !st && run->next >= run->g->n_nodes;
+  return st;
+}
+
+int sc_run_node_pending(const struct sc_run *run, int i)
+{
+  return !run->failed && i >= 0 && i < run->g->n_nodes && !run->ran[i] &&
+         (!run->opt.node_mask || run->opt.node_mask[i]);
+}
+
+sc_status sc_run_node(struct sc_run *run, int i, struct sc_error *err)
+{
+  const struct sc_node *node;
+  int j;
+
+  if (run->failed)
+    return sc_fail(err, SC_ERR_INTERNAL, "stepping a run that failed");
+  if (!sc_run_node_pending(run, i))
+    return SC_OK;
+  node = &run->g->nodes[i];
+  for (j = 0; j < node->n_inputs; j++) {
+    int v = node->inputs[j];
+    if (v >= 0 && run->vt[v].rank == -2 && run->g->values[v].producer >= 0 &&
+        sc_run_node_pending(run, run->g->values[v].producer))
+      return sc_fail(err, SC_ERR_INTERNAL,
+                     "node %d run before the producer of its input '%s'", i,
+                     run->g->values[v].name);
+  }
+  return run_one(run, i, err);
+}
+
+sc_status sc_run_finish(struct sc_run *run, struct sc_tensor **outputs,
+                        struct sc_error *err)
+{
+  struct sc_graph *g = run->g;
+  int i;
+  sc_status st = SC_OK;
+
+  if (!outputs)
+    return SC_OK;
+  for (i = 0; i < g->n_outputs; i++)
+    outputs[i] = NULL;
+  if (run->failed || run->next < g->n_nodes)
+    return sc_fail(err, SC_ERR_INTERNAL, "the run has not finished");
+  if (run->opt.discard_outputs)
+    return sc_fail(err, SC_ERR_INTERNAL, "the run discarded its outputs");
+  for (i = 0; i < g->n_outputs && !st; i++) {
+    int v = g->outputs[i];
+    if (run->vt[v].rank == -2) {
+      if (run->opt.node_mask)
+        continue; /* not computed by this subset */
+      st = sc_fail(err, SC_ERR_INTERNAL, "graph output '%s' not computed",
+                   g->values[v].name);
+    } else {
+      st = sc_tensor_ref(&run->vt[v], &outputs[i], err);
     }
   }
-
-  if (outputs)
-    for (i = 0; i < g->n_outputs; i++) {
-      int v = g->outputs[i];
-      if (vt[v].rank == -2) {
-        if (opt->node_mask)
-          continue; /* not computed by this subset */
-        st = sc_fail(err, SC_ERR_INTERNAL, "graph output '%s' not computed",
-                     g->values[v].name);
-        goto cleanup;
-      }
-      st = sc_tensor_ref(&vt[v], &outputs[i], err);
-      if (st)
-        goto cleanup;
-    }
-
-cleanup:
-  g->threads = outer_threads; /* a nested run restores the outer one's */
-  if (st && outputs)
+  if (st)
     for (i = 0; i < g->n_outputs; i++) {
       sc_tensor_free(outputs[i]);
       outputs[i] = NULL;
     }
-  if (vt && borrowed)
+  return st;
+}
+
+void sc_run_free(struct sc_run *run)
+{
+  struct sc_graph *g;
+  int i, j;
+  if (!run)
+    return;
+  g = run->g;
+  if (run->vt && run->borrowed)
     for (i = 0; i < g->n_values; i++)
-      if (!borrowed[i])
-        sc_tensor_release_data(&vt[i]);
+      if (!run->borrowed[i])
+        sc_tensor_release_data(&run->vt[i]);
   for (i = 0; i < g->n_nodes; i++) {
     for (j = 0; j < g->nodes[i].n_inputs; j++)
       g->nodes[i].in[j] = NULL;
     for (j = 0; j < g->nodes[i].n_outputs; j++)
       g->nodes[i].out[j] = NULL;
   }
-  free(vt);
-  free(remaining);
-  free(borrowed);
-  free(keep);
+  free(run->vt);
+  free(run->remaining);
+  free(run->borrowed);
+  free(run->keep);
+  free(run->ran);
+  free(run);
+}
+
+sc_status sc_graph_run(struct sc_graph *g, int n_feeds,
+                       const struct sc_feed *feeds, struct sc_tensor **outputs,
+                       const struct sc_run_options *options,
+                       struct sc_error *err)
+{
+  struct sc_run *run;
+  int done = 0, i;
+  sc_status st;
+
+  if (outputs)
+    for (i = 0; i < g->n_outputs; i++)
+      outputs[i] = NULL;
+  st = sc_run_start(g, n_feeds, feeds, options, &run, err);
+  while (!st && !done)
+    st = sc_run_step(run, &done, err);
+  if (!st)
+    st = sc_run_finish(run, outputs, err);
+  sc_run_free(run);
   return st;
 }

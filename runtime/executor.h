@@ -37,6 +37,10 @@ struct sc_run_options {
   /* Optional subset of nodes to execute (1 = run), indexed like
    * g->nodes. NULL runs every node. Used for isolated re-runs. */
   const uint8_t *node_mask;
+  /* The graph outputs are released after their last consumer like any
+   * tensor (the observer has seen them); sc_run_finish then has none to
+   * give and sc_graph_run must get outputs == NULL. */
+  int discard_outputs;
 };
 
 /* A tensor bound to a value by name, for feeding inputs of a run: graph
@@ -65,6 +69,36 @@ sc_status sc_graph_run(struct sc_graph *g, int n_feeds,
                        const struct sc_feed *feeds, struct sc_tensor **outputs,
                        const struct sc_run_options *options,
                        struct sc_error *err);
+
+/* The same run taken one node at a time, so that the runs of several
+ * graphs can be interleaved (verify runs its stages in lockstep so that a
+ * reference tensor is compared soon after it is produced).
+ *
+ * sc_run_start checks the feeds as sc_graph_run does; each sc_run_step
+ * runs the next node (of the mask) and calls the observer, setting *done
+ * once no node is left; sc_run_finish hands out the graph outputs like
+ * sc_graph_run (outputs may be NULL); sc_run_free releases everything,
+ * finished or not. A failed step ends the run (free it). The feeds must
+ * outlive the run. A graph has one run in progress at a time, except for
+ * runs nested inside its observer (started and freed there). */
+struct sc_run;
+
+sc_status sc_run_start(struct sc_graph *g, int n_feeds,
+                       const struct sc_feed *feeds,
+                       const struct sc_run_options *options,
+                       struct sc_run **out, struct sc_error *err);
+sc_status sc_run_step(struct sc_run *run, int *done, struct sc_error *err);
+/* The node the next step runs, or -1 when the run is over. */
+int sc_run_next_node(const struct sc_run *run);
+/* Runs node i now, ahead of its turn (steps skip it afterwards), for a
+ * caller that needs one value early: every node producing its inputs must
+ * have run. A node already run, or outside the mask, is left alone. */
+sc_status sc_run_node(struct sc_run *run, int i, struct sc_error *err);
+/* 1 when node i is selected and has not run yet. */
+int sc_run_node_pending(const struct sc_run *run, int i);
+sc_status sc_run_finish(struct sc_run *run, struct sc_tensor **outputs,
+                        struct sc_error *err);
+void sc_run_free(struct sc_run *run);
 
 /* Human-readable one-line description of a node for messages:
  * "Conv 'conv1'". Written into buf. */

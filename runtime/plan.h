@@ -11,10 +11,17 @@ struct sc_node_plan {
   int via_float;           /* float16/bfloat16 inputs computed in float */
   enum sc_dtype reduced;   /* the reduced type when via_float */
   uint64_t narrow_outputs; /* outputs rounded back to `reduced` */
+  int *out_slot;           /* per output: its slot of the memory plan, or -1 */
+  /* via_float: per input / output, the slot of its float copy, or -1 */
+  int *in_shadow_slot, *out_shadow_slot;
+  uint64_t graph_outputs; /* outputs (bit j) that are graph outputs */
 };
 
 struct sc_plan {
   struct sc_node_plan *nodes; /* indexed like graph->nodes */
+  /* the memory plan of full runs (runtime/executor.c, plan_memory) */
+  struct sc_slot *slots;
+  int n_slots;
 };
 
 void sc_plan_free(struct sc_graph *g);

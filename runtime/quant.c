@@ -373,6 +373,19 @@ sc_status sc_graph_annotate_quant(struct sc_graph *g, struct sc_error *err)
   return st;
 }
 
+sc_status sc_quant_from_run(const struct sc_node *node,
+                            struct sc_tensor *const *outputs,
+                            struct sc_quant **out, struct sc_error *err)
+{
+  *out = NULL;
+  if (!is_onnx_op(node, "DynamicQuantizeLinear") || node->n_outputs < 3 ||
+      !outputs[0] || !outputs[1] || !outputs[2] || !outputs[1]->data ||
+      !outputs[2]->data)
+    return SC_OK;
+  return make_quant(outputs[1], outputs[2], outputs[0]->dtype, -1,
+                    outputs[0]->rank, out, err);
+}
+
 int sc_quant_range(enum sc_dtype dtype, int32_t *qmin, int32_t *qmax)
 {
   switch (dtype) {

@@ -42,6 +42,14 @@ sc_status sc_quant_clone(const struct sc_quant *q, struct sc_quant **out,
 /* Frees an annotation created by this module. NULL is a no-op. */
 void sc_quant_free(struct sc_quant *q);
 
+/* The parameters a node computed at run time for its output 0:
+ * DynamicQuantizeLinear's y, from its y_scale and y_zero_point outputs
+ * (`outputs` as an executor observer receives them). *out is NULL for any
+ * other node or when those outputs are missing. */
+sc_status sc_quant_from_run(const struct sc_node *node,
+                            struct sc_tensor *const *outputs,
+                            struct sc_quant **out, struct sc_error *err);
+
 /* The representable range of an integer quantization type. Returns 0 for
  * int8, uint8, int16, uint16 and int32; -1 for any other dtype, leaving
  * *qmin and *qmax untouched. */

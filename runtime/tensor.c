@@ -134,7 +134,10 @@ static void buffer_unref(struct sc_buffer *b)
     int cached = 0;
     pthread_mutex_lock(&pool->lock);
     pool->bytes_in_use -= b->capacity;
-    if (pool->refs > 1) { /* owner still alive: keep the storage */
+    /* keep the storage while the owner lives, up to as many bytes as were
+     * ever in use at once: more could never be used together again */
+    if (pool->refs > 1 &&
+        pool->free_capacity + b->capacity <= pool->peak_bytes) {
       struct sc_buffer **grown =
           realloc(pool->free_list, (pool->n_free + 1) * sizeof *grown);
       if (grown) {
@@ -263,6 +266,56 @@ sc_status sc_tensor_alloc(struct sc_tensor *t, struct sc_pool *pool,
   t->buffer = b;
   t->data = b->data;
   return SC_OK;
+}
+
+sc_status sc_tensor_alloc_in_slot(struct sc_tensor *t, struct sc_slot *slot,
+                                  struct sc_error *err)
+{
+  struct sc_buffer *b = slot->buffer;
+
+  if (sc_dtype_size(t->dtype) == 0)
+    return sc_fail(err, SC_ERR_UNSUPPORTED, "dtype %s cannot be stored",
+                   sc_dtype_name(t->dtype));
+  sc_tensor_release_data(t);
+  if (sc_tensor_size(t) > slot->capacity)
+    return sc_fail(err, SC_ERR_INTERNAL,
+                   "memory plan: %zu bytes do not fit a %zu-byte slot",
+                   sc_tensor_size(t), slot->capacity);
+  if (!b || __atomic_load_n(&b->refs, __ATOMIC_ACQUIRE) != 1) {
+    b = buffer_acquire(NULL, slot->capacity);
+    if (!b)
+      return sc_fail(err, SC_ERR_NOMEM, "out of memory allocating %zu bytes",
+                     slot->capacity);
+    buffer_unref(slot->buffer);
+    slot->buffer = b;
+  }
+  __atomic_add_fetch(&b->refs, 1, __ATOMIC_ACQ_REL);
+  t->buffer = b;
+  t->data = b->data;
+  return SC_OK;
+}
+
+void sc_slot_release(struct sc_slot *slot)
+{
+  buffer_unref(slot->buffer);
+  slot->buffer = NULL;
+}
+
+sc_status sc_slot_reserve(struct sc_slot *slot, struct sc_error *err)
+{
+  if (slot->buffer)
+    return SC_OK;
+  slot->buffer = buffer_acquire(NULL, slot->capacity);
+  if (!slot->buffer)
+    return sc_fail(err, SC_ERR_NOMEM, "out of memory allocating %zu bytes",
+                   slot->capacity);
+  return SC_OK;
+}
+
+int sc_slot_idle(const struct sc_slot *slot)
+{
+  return slot->buffer &&
+         __atomic_load_n(&slot->buffer->refs, __ATOMIC_ACQUIRE) == 1;
 }
 
 sc_status sc_tensor_create_pooled(struct sc_pool *pool, enum sc_dtype dtype,

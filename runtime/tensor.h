@@ -96,7 +96,8 @@ int sc_tensor_same_shape(const struct sc_tensor *a, const struct sc_tensor *b);
 /* "[1,3,224,224]" into buf (always terminated). Returns buf. */
 char *sc_shape_format(int rank, const int64_t *dims, char *buf, size_t size);
 
-/* Buffer pool: recycles storage of released tensors by size. Thread-safe.
+/* Buffer pool: recycles storage of released tensors by size, caching at
+ * most as many bytes as it ever had in use at once. Thread-safe.
  * The pool is reference counted: each live buffer holds a reference, so
  * sc_pool_free() may be called while observers still hold tensors. */
 sc_status sc_pool_create(struct sc_pool **out, struct sc_error *err);
@@ -105,5 +106,30 @@ size_t sc_pool_bytes_in_use(const struct sc_pool *pool);
 size_t sc_pool_peak_bytes(const struct sc_pool *pool);
 /* Frees all cached (unused) storage. */
 void sc_pool_trim(struct sc_pool *pool);
+
+/* A slot of a memory plan (runtime/executor.c): one buffer, kept across
+ * runs, for the tensors whose lifetimes the plan lines up in it one after
+ * the other. */
+struct sc_slot {
+  struct sc_buffer *buffer; /* the slot's reference; NULL until first use */
+  size_t capacity;          /* bytes, from the plan */
+};
+
+/* Gives an embedded header (shape set, at most slot->capacity bytes) the
+ * slot's buffer when nothing else holds it any more; when something does
+ * (an observer kept the previous tensor), a new buffer that becomes the
+ * slot's, the old one living on with its holders. */
+sc_status sc_tensor_alloc_in_slot(struct sc_tensor *t, struct sc_slot *slot,
+                                  struct sc_error *err);
+
+/* Drops the slot's reference to its buffer. */
+void sc_slot_release(struct sc_slot *slot);
+
+/* Allocates the slot's buffer now if it has none. */
+sc_status sc_slot_reserve(struct sc_slot *slot, struct sc_error *err);
+
+/* 1 when the slot has a buffer that nothing but the slot holds: a tensor
+ * may use it for a while (sc_tensor_alloc_in_slot) and give it back. */
+int sc_slot_idle(const struct sc_slot *slot);
 
 #endif

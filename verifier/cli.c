@@ -114,6 +114,10 @@ int sc_cli_main(int argc, char **argv)
     printf("stagecheck %s\n", SC_VERSION);
     return SC_EXIT_OK;
   }
+  /* spec/cli.md writes options after the operands ("run MODEL.onnx
+   * --input X"): keep getopt's argument permutation even where the
+   * environment asks for POSIX order */
+  unsetenv("POSIXLY_CORRECT");
   for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (strcmp(argv[1], commands[i].name) == 0)
       return commands[i].run(argc - 1, argv + 1);

@@ -9,6 +9,7 @@
 #include "compare/metrics.h"
 #include "loaders/file.h"
 #include "runtime/executor.h"
+#include "runtime/quant.h"
 #include "runtime/threadpool.h"
 #include "verifier/cli.h"
 #include "verifier/verify_internal.h"
@@ -53,6 +54,10 @@ struct run {
   struct sc_store *store;
   int n_keys;
   int *uses; /* per store key, per input */
+  /* per store key: parameters computed by the current input's run
+   * (DynamicQuantizeLinear outputs), else NULL */
+  struct sc_quant **dynamic;
+  uint8_t *produced; /* per store key: seen in the current input */
   struct sc_threadpool *threads;
   int set;                   /* current input set */
   struct sc_tensor ***feeds; /* per stage: the current set's inputs */
@@ -313,7 +318,9 @@ static sc_status count_uses(struct run *r, struct sc_error *err)
     if (r->s->stages[i].view)
       r->n_keys += r->s->stages[i].view->n_tensors;
   r->uses = calloc((size_t)r->n_keys + 1, sizeof *r->uses);
-  if (!r->uses)
+  r->dynamic = calloc((size_t)r->n_keys + 1, sizeof *r->dynamic);
+  r->produced = calloc((size_t)r->n_keys + 1, 1);
+  if (!r->uses || !r->dynamic || !r->produced)
     return sc_fail_nomem(err, "plan");
   for (i = 0; i < r->n_pairs; i++) {
     struct pair_state *p = &r->pairs[i];
@@ -401,14 +408,27 @@ static void set_note(char **slot, const char *text)
   *slot = strdup(text);
 }
 
-/* Metrics of one pair of tensors, aligned; records into acc or iso. */
+/* The quantization parameters of view tensor t of stage s: known before
+ * running, or computed by the current input's run. */
+static const struct sc_quant *quant_of(const struct run *r, int s, int t)
+{
+  const struct stage *st = &r->s->stages[s];
+  if (t < 0)
+    return NULL;
+  if (st->view->tensors[t].quant)
+    return st->view->tensors[t].quant;
+  return r->dynamic[st->key_base + t];
+}
+
+/* Metrics of one pair of tensors, aligned; records into acc or iso.
+ * `tgt_quant`: the target's parameters when they are not its view
+ * tensor's (an isolated run computes its own), else NULL. */
 static sc_status measure(struct run *r, struct pair_state *p,
                          struct row_state *row, const struct sc_tensor *ref,
-                         const struct sc_tensor *tgt, int isolated,
+                         const struct sc_tensor *tgt,
+                         const struct sc_quant *tgt_quant, int isolated,
                          struct sc_error *err)
 {
-  const struct sc_view *rv = r->s->stages[p->ref].view;
-  const struct sc_view *tv = r->s->stages[p->tgt].view;
   struct sc_metrics_options opt;
   struct sc_metrics m;
   struct sc_tensor *aligned = NULL;
@@ -417,10 +437,8 @@ static sc_status measure(struct run *r, struct pair_state *p,
 
   memset(&opt, 0, sizeof opt);
   opt.top1_axis = -1;
-  if (row->reference >= 0)
-    opt.reference_quant = rv->tensors[row->reference].quant;
-  if (row->target >= 0)
-    opt.target_quant = tv->tensors[row->target].quant;
+  opt.reference_quant = quant_of(r, p->ref, row->reference);
+  opt.target_quant = tgt_quant ? tgt_quant : quant_of(r, p->tgt, row->target);
   if (row->is_output)
     opt.top1_axis = ref->rank >= 2 ? 1 : 0;
   st = sc_align_for_compare(tgt, row->fix, ref->rank, ref->dims, &aligned,
@@ -454,6 +472,7 @@ static sc_status measure(struct run *r, struct pair_state *p,
 struct capture {
   int value;
   struct sc_tensor *tensor;
+  struct sc_quant *quant; /* computed by the run, or NULL */
 };
 
 static sc_status capture_value(void *user, const struct sc_graph *g,
@@ -464,8 +483,11 @@ static sc_status capture_value(void *user, const struct sc_graph *g,
   const struct sc_node *node = &g->nodes[node_index];
   int j;
   for (j = 0; j < node->n_outputs; j++)
-    if (node->outputs[j] == c->value && outputs[j] && !c->tensor)
-      return sc_tensor_ref(outputs[j], &c->tensor, err);
+    if (node->outputs[j] == c->value && outputs[j] && !c->tensor) {
+      sc_status st =
+          j == 0 ? sc_quant_from_run(node, outputs, &c->quant, err) : SC_OK;
+      return st ? st : sc_tensor_ref(outputs[j], &c->tensor, err);
+    }
   return SC_OK;
 }
 
@@ -514,7 +536,7 @@ static sc_status isolated_row(struct run *r, struct pair_state *p,
       rank = rt->rank;
       dims = rt->dims;
     }
-    st = sc_align_for_feed(rt, rs->view->tensors[sf->reference].quant, v->dtype,
+    st = sc_align_for_feed(rt, quant_of(r, p->ref, sf->reference), v->dtype,
                            v->quant, rank, dims, p->match->rows[sf->row].layout,
                            &owned[f], &local);
     sc_tensor_free(rt);
@@ -544,7 +566,7 @@ static sc_status isolated_row(struct run *r, struct pair_state *p,
   opt.observer_user = &cap;
   st = sc_graph_run(ts->graph, seg->n_feeds, feeds, NULL, &opt, &local);
   if (st == SC_OK && cap.tensor)
-    st = measure(r, p, row, ref, cap.tensor, 1, err);
+    st = measure(r, p, row, ref, cap.tensor, cap.quant, 1, err);
   else if (st == SC_ERR_NOMEM) {
     *err = local;
   } else {
@@ -555,6 +577,7 @@ static sc_status isolated_row(struct run *r, struct pair_state *p,
     st = SC_OK;
   }
   sc_tensor_free(cap.tensor);
+  sc_quant_free(cap.quant);
 release:
   for (f = 0; f < seg->n_feeds; f++) {
     if (!feeds_model_input(r, p, &seg->feeds[f]))
@@ -591,7 +614,7 @@ static sc_status compare_row(struct run *r, struct pair_state *p, int ri,
   if (st)
     return st;
   if (p->accumulated) {
-    st = measure(r, p, row, ref, tgt, 0, err);
+    st = measure(r, p, row, ref, tgt, NULL, 0, err);
     sc_store_release(r->store, key);
   }
   if (!st && row->segment)
@@ -608,6 +631,7 @@ static sc_status on_tensor(struct run *r, int s, int t,
   int key = st->key_base + t, i;
   sc_status status;
 
+  r->produced[key] = 1;
   if (r->uses[key] > 0 && !sc_store_has(r->store, key)) {
     status = sc_store_put(r->store, key, value, r->uses[key], err);
     if (status)
@@ -643,6 +667,20 @@ static sc_status observe(void *user, const struct sc_graph *g, int node_index,
     values[j] = node->outputs[j];
     outs[j] = outputs[j];
   }
+  if (n > 0 && values[0] >= 0) { /* parameters computed by this node */
+    struct sc_quant *q = NULL;
+    int t = sc_view_find_value(v, values[0]);
+    sc_status st = sc_quant_from_run(node, outputs, &q, err);
+    if (st)
+      return st;
+    if (q && t >= 0) {
+      int key = so->r->s->stages[so->stage].key_base + t;
+      sc_quant_free(so->r->dynamic[key]);
+      so->r->dynamic[key] = q;
+    } else {
+      sc_quant_free(q);
+    }
+  }
   for (j = 0; j < n; j++) {
     int t;
     sc_status st;
@@ -672,7 +710,7 @@ compare_input_row(struct run *r, struct pair_state *p, struct row_state *row,
   sc_status st;
 
   if (a->dtype == b->dtype && sc_tensor_same_shape(a, b))
-    return measure(r, p, row, a, b, 0, err);
+    return measure(r, p, row, a, b, NULL, 0, err);
   if (!b_steps)
     why_b = "the dump stage has no input steps to map its input back";
   st =
@@ -680,7 +718,7 @@ compare_input_row(struct run *r, struct pair_state *p, struct row_state *row,
   if (!st && b_steps)
     st = sc_input_to_image_space(b, b_steps, &mb, &why_b, err);
   if (!st && ma && mb)
-    st = measure(r, p, row, ma, mb, 0, err);
+    st = measure(r, p, row, ma, mb, NULL, 0, err);
   else if (!st) {
     char note[512];
     snprintf(note, sizeof note,
@@ -772,78 +810,295 @@ static void progress(const struct run *r, int stage)
   fflush(stderr);
 }
 
-/* One input through every stage in chain order. */
-static sc_status run_set(struct run *r, struct sc_error *err)
+/* --- running the stages in lockstep ------------------------------------ */
+
+/* One stage's progress through the current input. The stages advance
+ * together, driven by the last: before a stage computes a tensor, its
+ * reference stages compute every tensor the comparison (and the isolated
+ * re-run) of that tensor needs, running just the nodes that tensor
+ * depends on, ahead of their turn if need be (a dump is read up to it), so
+ * a reference tensor is held only from its production to its comparison,
+ * not for a whole run (DESIGN.md: reference tensors are kept only while
+ * needed), even where the graphs order their nodes differently.
+ * References always come earlier in the chain, so the pulling ends. */
+struct stage_run {
+  struct sc_run *run;    /* ONNX stages */
+  struct sc_feed *feeds; /* ONNX stages: the graph inputs */
+  struct stage_observer so;
+  int next_entry; /* dump stages: the next dump entry */
+  int finished;
+};
+
+struct lockstep {
+  struct run *r;
+  struct stage_run *stages;
+};
+
+static sc_status step_stage(struct lockstep *ls, int s, struct sc_error *err);
+static sc_status run_stage_node(struct lockstep *ls, int s, int node,
+                                struct sc_error *err);
+
+/* Runs the nodes of ONNX stage s that value v depends on and that have
+ * not run, in graph order. */
+static sc_status run_ancestors(struct lockstep *ls, int s, int v,
+                               struct sc_error *err)
 {
-  int s, i, k;
+  const struct sc_graph *g = ls->r->s->stages[s].graph;
+  struct sc_run *run = ls->stages[s].run;
+  uint8_t *need = calloc((size_t)g->n_nodes + 1, 1);
+  int *stack = malloc(((size_t)g->n_nodes + 1) * sizeof *stack);
+  int n = 0, i, j;
   sc_status st = SC_OK;
 
-  for (s = 0; s < r->s->n_stages; s++) {
-    st = sc_feeds_make(r->s, s, r->set, &r->feeds[s], &r->n_feeds[s], err);
-    if (st)
-      return st;
+  if (!need || !stack) {
+    free(need);
+    free(stack);
+    return sc_fail_nomem(err, "run");
   }
-  for (i = 0; i < r->n_pairs && !st; i++)
-    st = compare_inputs(r, &r->pairs[i], err);
-  for (s = 0; s < r->s->n_stages && !st; s++) {
-    struct stage *stg = &r->s->stages[s];
-    progress(r, s);
-    if (stg->kind == STAGE_ONNX) {
-      struct sc_feed *feeds = calloc((size_t)r->n_feeds[s] + 1, sizeof *feeds);
-      struct stage_observer so = {r, s};
-      struct sc_run_options opt;
-      if (!feeds)
-        return sc_fail_nomem(err, "feeds");
-      for (k = 0; k < r->n_feeds[s]; k++) {
-        feeds[k].name = stg->graph->values[stg->graph->inputs[k]].name;
-        feeds[k].tensor = r->feeds[s][k];
-      }
-      /* the inputs are tensors of the stage too (segments start there) */
-      for (k = 0; k < r->n_feeds[s] && !st; k++) {
-        int t = sc_view_find_value(stg->view, stg->graph->inputs[k]);
-        if (t >= 0)
-          st = on_tensor(r, s, t, r->feeds[s][k], err);
-      }
-      memset(&opt, 0, sizeof opt);
-      opt.threads = r->threads;
-      opt.observer = observe;
-      opt.observer_user = &so;
-      if (!st)
-        st = sc_graph_run(stg->graph, r->n_feeds[s], feeds, NULL, &opt, err);
-      free(feeds);
-      if (st)
-        sc_error_prefix(err, "stage '%s', input %s: ", stg->name,
-                        r->s->sets[r->set].id);
-    } else if (stg->kind == STAGE_DUMP) {
-      st = open_dump(r->s, stg, r->set, err);
-      for (k = 0; !st && k < stg->dump->n_entries; k++) {
-        int t = sc_view_find_name(stg->view, stg->dump->entries[k].name);
-        struct sc_tensor *value = NULL;
-        int needed = 0, i2;
-        if (t < 0)
-          continue;
-        needed = r->uses[stg->key_base + t] > 0;
-        for (i2 = 0; i2 < r->n_pairs; i2++)
-          if (r->pairs[i2].tgt == s &&
-              (r->pairs[i2].row_of_target[t] >= 0 ||
-               dump_input_index(r, &r->pairs[i2], stg->view->tensors[t].name) >=
-                   0))
-            needed = 1;
-        if (!needed)
-          continue;
-        st = sc_dump_load(stg->dump, k, &value, err);
-        if (!st)
-          st = on_tensor(r, s, t, value, err);
-        if (!st)
-          st = compare_dump_input(r, s, stg->view->tensors[t].name, value, err);
-        sc_tensor_free(value);
+  if (g->values[v].producer >= 0 &&
+      sc_run_node_pending(run, g->values[v].producer)) {
+    need[g->values[v].producer] = 1;
+    stack[n++] = g->values[v].producer;
+  }
+  while (n > 0) {
+    const struct sc_node *node = &g->nodes[stack[--n]];
+    for (j = 0; j < node->n_inputs; j++) {
+      int p = node->inputs[j] >= 0 ? g->values[node->inputs[j]].producer : -1;
+      if (p >= 0 && !need[p] && sc_run_node_pending(run, p)) {
+        need[p] = 1;
+        stack[n++] = p;
       }
     }
   }
+  for (i = 0; i < g->n_nodes && !st; i++)
+    if (need[i])
+      st = run_stage_node(ls, s, i, err);
+  free(need);
+  free(stack);
+  return st;
+}
+
+/* Makes stage s produce view tensor t (or reach its end). */
+static sc_status pull(struct lockstep *ls, int s, int t, struct sc_error *err)
+{
+  const struct stage *stg = &ls->r->s->stages[s];
+  int key = stg->key_base + t;
+  sc_status st = SC_OK;
+  if (stg->kind == STAGE_ONNX && !ls->r->produced[key] &&
+      !ls->stages[s].finished)
+    st = run_ancestors(ls, s, stg->view->tensors[t].value, err);
+  while (!st && !ls->r->produced[key] && !ls->stages[s].finished)
+    st = step_stage(ls, s, err);
+  return st;
+}
+
+/* Pulls what comparing view tensor t of stage s needs from the reference
+ * stages: each row's reference tensor and its isolated segment's feeds. */
+static sc_status pull_needs(struct lockstep *ls, int s, int t,
+                            struct sc_error *err)
+{
+  struct run *r = ls->r;
+  int i, f;
+  sc_status st = SC_OK;
+  if (t < 0)
+    return SC_OK;
+  for (i = 0; i < r->n_pairs && !st; i++) {
+    struct pair_state *p = &r->pairs[i];
+    const struct row_state *row;
+    if (p->tgt != s || p->row_of_target[t] < 0)
+      continue;
+    row = &p->rows[p->row_of_target[t]];
+    if (row->reference >= 0)
+      st = pull(ls, p->ref, row->reference, err);
+    for (f = 0; row->segment && f < row->segment->n_feeds && !st; f++)
+      if (!feeds_model_input(r, p, &row->segment->feeds[f]))
+        st = pull(ls, p->ref, row->segment->feeds[f].reference, err);
+  }
+  return st;
+}
+
+/* Dump stages: is entry k wanted (a row's target, a tensor some pair
+ * needs, or the input the device was fed)? */
+static int dump_entry_needed(const struct run *r, int s, int t)
+{
+  const struct stage *stg = &r->s->stages[s];
+  int i;
+  if (r->uses[stg->key_base + t] > 0)
+    return 1;
+  for (i = 0; i < r->n_pairs; i++)
+    if (r->pairs[i].tgt == s &&
+        (r->pairs[i].row_of_target[t] >= 0 ||
+         dump_input_index(r, &r->pairs[i], stg->view->tensors[t].name) >= 0))
+      return 1;
+  return 0;
+}
+
+/* Node `node` of ONNX stage s, after pulling what comparing its outputs
+ * needs. */
+static sc_status run_stage_node(struct lockstep *ls, int s, int node,
+                                struct sc_error *err)
+{
+  struct run *r = ls->r;
+  struct stage *stg = &r->s->stages[s];
+  struct stage_run *sr = &ls->stages[s];
+  int j;
+  sc_status st = SC_OK;
+
+  for (j = 0; j < stg->graph->nodes[node].n_outputs && !st; j++) {
+    int v = stg->graph->nodes[node].outputs[j];
+    if (v >= 0)
+      st = pull_needs(ls, s, sc_view_find_value(stg->view, v), err);
+  }
+  if (st)
+    return st;
+  st = sc_run_node(sr->run, node, err);
+  if (st)
+    sc_error_prefix(err, "stage '%s', input %s: ", stg->name,
+                    r->s->sets[r->set].id);
+  sr->finished = sc_run_next_node(sr->run) < 0;
+  return st;
+}
+
+/* One node of an ONNX stage (the next in order), or one entry of a dump
+ * stage. */
+static sc_status step_stage(struct lockstep *ls, int s, struct sc_error *err)
+{
+  struct run *r = ls->r;
+  struct stage *stg = &r->s->stages[s];
+  struct stage_run *sr = &ls->stages[s];
+  sc_status st = SC_OK;
+
+  if (stg->kind == STAGE_ONNX) {
+    int node = sc_run_next_node(sr->run);
+    if (node < 0) {
+      sr->finished = 1;
+      return SC_OK;
+    }
+    return run_stage_node(ls, s, node, err);
+  }
+  if (stg->kind == STAGE_DUMP) {
+    int k = sr->next_entry++, t;
+    struct sc_tensor *value = NULL;
+    if (k >= stg->dump->n_entries) {
+      sr->finished = 1;
+      return SC_OK;
+    }
+    sr->finished = k + 1 >= stg->dump->n_entries;
+    t = sc_view_find_name(stg->view, stg->dump->entries[k].name);
+    if (t < 0 || !dump_entry_needed(r, s, t))
+      return SC_OK;
+    st = pull_needs(ls, s, t, err);
+    if (!st)
+      st = sc_dump_load(stg->dump, k, &value, err);
+    if (!st)
+      st = on_tensor(r, s, t, value, err);
+    if (!st)
+      st = compare_dump_input(r, s, stg->view->tensors[t].name, value, err);
+    sc_tensor_free(value);
+    return st;
+  }
+  sr->finished = 1; /* a binary: nothing to run here */
+  return SC_OK;
+}
+
+/* Starts stage s on the current input: the run (ONNX) or the dump. */
+static sc_status start_stage(struct lockstep *ls, int s, struct sc_error *err)
+{
+  struct run *r = ls->r;
+  struct stage *stg = &r->s->stages[s];
+  struct stage_run *sr = &ls->stages[s];
+  struct sc_run_options opt;
+  int k;
+  sc_status st = SC_OK;
+
+  if (stg->kind == STAGE_DUMP)
+    return open_dump(r->s, stg, r->set, err);
+  if (stg->kind != STAGE_ONNX) {
+    sr->finished = 1;
+    return SC_OK;
+  }
+  sr->feeds = calloc((size_t)r->n_feeds[s] + 1, sizeof *sr->feeds);
+  if (!sr->feeds)
+    return sc_fail_nomem(err, "feeds");
+  for (k = 0; k < r->n_feeds[s]; k++) {
+    sr->feeds[k].name = stg->graph->values[stg->graph->inputs[k]].name;
+    sr->feeds[k].tensor = r->feeds[s][k];
+  }
+  sr->so.r = r;
+  sr->so.stage = s;
+  memset(&opt, 0, sizeof opt);
+  opt.threads = r->threads;
+  opt.observer = observe;
+  opt.observer_user = &sr->so;
+  opt.discard_outputs = 1; /* the observer has seen them */
+  st = sc_run_start(stg->graph, r->n_feeds[s], sr->feeds, &opt, &sr->run, err);
+  if (st)
+    sc_error_prefix(err, "stage '%s', input %s: ", stg->name,
+                    r->s->sets[r->set].id);
+  return st;
+}
+
+/* The inputs are tensors of their stage too (segments start there). */
+static sc_status stage_inputs(struct lockstep *ls, int s, struct sc_error *err)
+{
+  struct run *r = ls->r;
+  struct stage *stg = &r->s->stages[s];
+  int k;
+  sc_status st = SC_OK;
+  if (stg->kind != STAGE_ONNX)
+    return SC_OK;
+  for (k = 0; k < r->n_feeds[s] && !st; k++) {
+    int t = sc_view_find_value(stg->view, stg->graph->inputs[k]);
+    if (t < 0)
+      continue;
+    st = pull_needs(ls, s, t, err);
+    if (!st)
+      st = on_tensor(r, s, t, r->feeds[s][k], err);
+  }
+  return st;
+}
+
+/* One input through every stage. */
+static sc_status run_set(struct run *r, struct sc_error *err)
+{
+  struct lockstep ls;
+  int s, i, k;
+  sc_status st = SC_OK;
+
+  memset(&ls, 0, sizeof ls);
+  ls.r = r;
+  ls.stages = calloc((size_t)r->s->n_stages + 1, sizeof *ls.stages);
+  if (!ls.stages)
+    st = sc_fail_nomem(err, "run");
+  for (s = 0; s < r->s->n_stages && !st; s++)
+    st = sc_feeds_make(r->s, s, r->set, &r->feeds[s], &r->n_feeds[s], err);
+  for (i = 0; i < r->n_pairs && !st; i++)
+    st = compare_inputs(r, &r->pairs[i], err);
+  for (s = 0; s < r->s->n_stages && !st; s++)
+    st = start_stage(&ls, s, err);
+  for (s = 0; s < r->s->n_stages && !st; s++)
+    st = stage_inputs(&ls, s, err);
+  /* the last stage pulls the others along; then whatever is left */
+  for (s = r->s->n_stages - 1; s >= 0 && !st; s--) {
+    if (!ls.stages[s].finished)
+      progress(r, s);
+    while (!st && !ls.stages[s].finished)
+      st = step_stage(&ls, s, err);
+  }
+
+  for (s = 0; ls.stages && s < r->s->n_stages; s++) {
+    sc_run_free(ls.stages[s].run);
+    free(ls.stages[s].feeds);
+  }
+  free(ls.stages);
   /* drop what this input left behind (rows a run did not reach) */
-  for (k = 0; k < r->n_keys; k++)
+  for (k = 0; k < r->n_keys; k++) {
     while (sc_store_has(r->store, k))
       sc_store_release(r->store, k);
+    sc_quant_free(r->dynamic[k]);
+    r->dynamic[k] = NULL;
+    r->produced[k] = 0;
+  }
   for (s = 0; s < r->s->n_stages; s++) {
     sc_feeds_free(r->feeds[s], r->n_feeds[s]);
     r->feeds[s] = NULL;
@@ -1061,6 +1316,11 @@ static void run_free(struct run *r)
   }
   free(r->pairs);
   free(r->uses);
+  if (r->dynamic)
+    for (k = 0; k < r->n_keys; k++)
+      sc_quant_free(r->dynamic[k]);
+  free(r->dynamic);
+  free(r->produced);
   if (r->feeds)
     for (i = 0; i < r->s->n_stages; i++)
       sc_feeds_free(r->feeds[i], r->n_feeds[i]);

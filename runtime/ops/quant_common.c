@@ -25,6 +25,25 @@ int sc_quant_is_int(enum sc_dtype dtype)
   } while (0)
 
 #if defined(__x86_64__) && defined(__GNUC__)
+/* MLAS's tail of (re)quantization, 16 values: clamp to the 8-bit range
+ * less the zero point with the bound second (maxps/minps return it for a
+ * NaN), round half to even (cvtps2dq), add the zero point, narrow to bytes.
+ * Inline in loops: the bounds are loop invariants. */
+__attribute__((target("avx512f,avx512bw"))) static inline __m128i
+round_to_8bit(__m512 f, int is_signed, int32_t zero_point)
+{
+  const __m512 lo =
+      _mm512_set1_ps((float)((is_signed ? -128 : 0) - zero_point));
+  const __m512 hi =
+      _mm512_set1_ps((float)((is_signed ? 127 : 255) - zero_point));
+  __m512i v;
+  f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
+  v = _mm512_cvt_roundps_epi32(f,
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  return _mm512_cvtepi32_epi8(
+      _mm512_add_epi32(v, _mm512_set1_epi32(zero_point)));
+}
+
 /* 16 values at a time as MLAS does it (cvtdq2ps, mulps, maxps/minps with
  * the bound second so NaN gives the lower bound, cvtps2dq rounding half to
  * even, + zero point): the same arithmetic as the scalar loop. */
@@ -34,21 +53,13 @@ requantize_8bit_avx512(const int32_t *acc, int64_t n, int32_t bias,
                        uint8_t *out)
 {
   const __m512i vbias = _mm512_set1_epi32(bias);
-  const __m512i vzp = _mm512_set1_epi32(zero_point);
   const __m512 vmul = _mm512_set1_ps(multiplier);
-  const __m512 lo =
-      _mm512_set1_ps((float)((is_signed ? -128 : 0) - zero_point));
-  const __m512 hi =
-      _mm512_set1_ps((float)((is_signed ? 127 : 255) - zero_point));
   int64_t i;
   for (i = 0; i + 16 <= n; i += 16) {
     __m512i v = _mm512_add_epi32(_mm512_loadu_si512(acc + i), vbias);
     __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), vmul);
-    f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
-    v = _mm512_add_epi32(_mm512_cvt_roundps_epi32(f, _MM_FROUND_TO_NEAREST_INT |
-                                                         _MM_FROUND_NO_EXC),
-                         vzp);
-    _mm_storeu_si128((__m128i *)(out + i), _mm512_cvtepi32_epi8(v));
+    _mm_storeu_si128((__m128i *)(out + i),
+                     round_to_8bit(f, is_signed, zero_point));
   }
   return i;
 }
@@ -99,6 +110,86 @@ void sc_quant_requantize_row(const int32_t *acc, int64_t n, int32_t bias,
   default:
     break;
   }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* vminps(x, acc) is (x < acc ? x : acc), NaN x giving acc: the scalar
+ * rule, 16 lanes at a time; the lanes hold no NaN, so folding them in any
+ * order gives the same bounds. */
+__attribute__((target("avx512f"))) static int64_t
+min_max_avx512(const float *x, int64_t n, float *lo, float *hi)
+{
+  __m512 vlo = _mm512_set1_ps(*lo), vhi = _mm512_set1_ps(*hi);
+  __m512 vlo2 = vlo, vhi2 = vhi;
+  float lanes_lo[16], lanes_hi[16];
+  int64_t i;
+  int l;
+  for (i = 0; i + 32 <= n; i += 32) {
+    __m512 a = _mm512_loadu_ps(x + i), b = _mm512_loadu_ps(x + i + 16);
+    vlo = _mm512_min_ps(a, vlo);
+    vhi = _mm512_max_ps(a, vhi);
+    vlo2 = _mm512_min_ps(b, vlo2);
+    vhi2 = _mm512_max_ps(b, vhi2);
+  }
+  _mm512_storeu_ps(lanes_lo, _mm512_min_ps(vlo2, vlo));
+  _mm512_storeu_ps(lanes_hi, _mm512_max_ps(vhi2, vhi));
+  for (l = 0; l < 16; l++) {
+    if (lanes_lo[l] < *lo)
+      *lo = lanes_lo[l];
+    if (lanes_hi[l] > *hi)
+      *hi = lanes_hi[l];
+  }
+  return i;
+}
+
+/* MLAS's QuantizeLinear arithmetic 16 values at a time: divide, maxps/minps
+ * with the bound second (NaN gives the lower bound), round half to even,
+ * add the zero point. */
+__attribute__((target("avx512f,avx512bw"))) static int64_t
+quantize_8bit_avx512(const float *x, int64_t n, float scale, int32_t zero_point,
+                     int is_signed, uint8_t *out)
+{
+  const __m512 vscale = _mm512_set1_ps(scale);
+  int64_t i;
+  for (i = 0; i + 16 <= n; i += 16) {
+    __m512 f = _mm512_div_ps(_mm512_loadu_ps(x + i), vscale);
+    _mm_storeu_si128((__m128i *)(out + i),
+                     round_to_8bit(f, is_signed, zero_point));
+  }
+  return i;
+}
+#endif
+
+void sc_quant_min_max(const float *x, int64_t n, float *lo, float *hi)
+{
+  int64_t i = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (has_avx512())
+    i = min_max_avx512(x, n, lo, hi);
+#endif
+  for (; i < n; i++) {
+    if (x[i] < *lo)
+      *lo = x[i];
+    if (x[i] > *hi)
+      *hi = x[i];
+  }
+}
+
+void sc_quant_quantize_row(const float *x, int64_t n, float scale,
+                           int32_t zero_point, enum sc_dtype dtype, void *dst,
+                           int64_t offset)
+{
+  int32_t qmin = 0, qmax = 0;
+  int64_t i = 0;
+  sc_quant_range(dtype, &qmin, &qmax);
+#if defined(__x86_64__) && defined(__GNUC__)
+  if ((dtype == SC_DTYPE_UINT8 || dtype == SC_DTYPE_INT8) && has_avx512())
+    i = quantize_8bit_avx512(x, n, scale, zero_point, dtype == SC_DTYPE_INT8,
+                             (uint8_t *)dst + offset);
+#endif
+  for (; i < n; i++)
+    sc_quant_store(dtype, dst, offset + i,
+                   sc_quant_quantize(x[i], scale, zero_point, qmin, qmax));
 }
 
 int32_t sc_quant_load(enum sc_dtype dtype, const void *data, int64_t i)

@@ -71,6 +71,19 @@ void sc_quant_requantize_row(const int32_t *acc, int64_t n, int32_t bias,
                              float multiplier, int32_t zero_point,
                              enum sc_dtype dtype, void *dst, int64_t offset);
 
+/* Widens [*lo, *hi] to hold every non-NaN x[0..n) (NaN elements are
+ * ignored; a value replaces a bound only when strictly beyond it, so 0.0
+ * is never replaced by -0.0). AVX-512 where available, same result. */
+void sc_quant_min_max(const float *x, int64_t n, float *lo, float *hi);
+
+/* QuantizeLinear of a row: dst[offset + i] (an int8/uint8/int16/uint16
+ * array) = sc_quant_quantize(x[i], scale, zero_point, qmin, qmax) with the
+ * type's range. AVX-512 for the 8-bit types where available, same
+ * result. */
+void sc_quant_quantize_row(const float *x, int64_t n, float scale,
+                           int32_t zero_point, enum sc_dtype dtype, void *dst,
+                           int64_t offset);
+
 /* Element i of an int8/uint8/int16/uint16/int32 array as int32. */
 int32_t sc_quant_load(enum sc_dtype dtype, const void *data, int64_t i);
 /* Stores v (already within the type's range) as element i. */

@@ -157,6 +157,8 @@ void sc_qk_emu_release(struct sc_node *node)
   free(s->copy);
   sc_tensor_free(s->a_zp_tensor);
   sc_tensor_free(s->w_zp_tensor);
+  sc_qconv_release(&s->conv);
+  sc_qmatmul_release(&s->mm);
   free(s);
   node->state = NULL;
 }
@@ -385,8 +387,8 @@ sc_status sc_qk_emu_conv_reshape(struct sc_node *node, struct sc_error *err)
   return SC_OK;
 }
 
-static void emit_emu_conv(void *ctx, int64_t n, int64_t m, const int32_t *acc,
-                          int64_t n_pixels)
+static void emit_emu_conv(void *ctx, int64_t n, int64_t m, int64_t pixel0,
+                          const int32_t *acc, int64_t count)
 {
   const struct sc_node *node = ctx;
   const struct emu_state *s = node->state;
@@ -394,8 +396,8 @@ static void emit_emu_conv(void *ctx, int64_t n, int64_t m, const int32_t *acc,
   const struct requant *r = &s->requant[s->n_params == 1 ? 0 : m];
   struct sc_tensor *y = node->out[0];
   int32_t b = bias ? ((const int32_t *)bias->data)[m] : 0;
-  int64_t base = (n * y->dims[1] + m) * n_pixels, p;
-  for (p = 0; p < n_pixels; p++) {
+  int64_t base = (n * y->dims[1] + m) * s->conv.out_pixels + pixel0, p;
+  for (p = 0; p < count; p++) {
     int32_t v = (int32_t)((uint32_t)acc[p] + (uint32_t)b);
     sc_quant_store(y->dtype, y->data, base + p, requantize(s, r, v));
   }

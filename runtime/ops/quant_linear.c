@@ -140,6 +140,55 @@ static sc_status conv_dim(const struct sc_node *node,
   return SC_OK;
 }
 
+/* 1 when `t`, an input of the node, is a constant: an initializer the
+ * caller cannot feed (an initializer listed as a graph input can be). */
+static int is_constant_input(const struct sc_node *node,
+                             const struct sc_tensor *t)
+{
+  int i;
+  if (!t || !t->data || !node->graph)
+    return 0;
+  for (i = 0; i < node->n_inputs; i++)
+    if (node->in[i] == t && node->inputs[i] >= 0) {
+      const struct sc_value *v = &node->graph->values[node->inputs[i]];
+      return v->initializer != NULL && !v->is_input;
+    }
+  return 0;
+}
+
+/* Packs the weights of every group (M/group rows of K = C/group x kernel
+ * values) as signed bytes: group g's packed A at g * sc_qgemm_a_size(M /
+ * group, K), the row sums of all M rows. Allocates both; on failure
+ * neither is set. */
+static sc_status pack_conv_weights(const struct sc_qconv *conv,
+                                   const struct sc_tensor *w, uint8_t **packed,
+                                   int32_t **row_sums, struct sc_error *err)
+{
+  int64_t m = conv->out_channels, mg = m / conv->group;
+  int64_t k = m > 0 ? w->n_elements / m : 0, g;
+  int64_t a_size = sc_qgemm_a_size(mg, k);
+  uint8_t *p;
+  int32_t *s;
+
+  *packed = NULL;
+  *row_sums = NULL;
+  /* a_size <= 24 * ceil(mg / 6) * ceil(k / 4) < 2 * (mg + 5) * (k + 3):
+   * a small multiple of the weight's checked size */
+  p = malloc((size_t)(conv->group * a_size) + 1);
+  s = malloc((size_t)m * sizeof *s + 1);
+  if (!p || !s) {
+    free(p);
+    free(s);
+    return sc_fail_nomem(err, "packed convolution weights");
+  }
+  for (g = 0; g < conv->group; g++)
+    sc_qgemm_pack_a(mg, k, (const uint8_t *)w->data + g * mg * k, w->dtype, k,
+                    0, p + g * a_size, s + g * mg);
+  *packed = p;
+  *row_sums = s;
+  return SC_OK;
+}
+
 sc_status sc_qconv_reshape(struct sc_node *node, struct sc_qconv *conv,
                            const struct sc_tensor *x, const struct sc_tensor *w,
                            struct sc_error *err)
@@ -203,164 +252,369 @@ sc_status sc_qconv_reshape(struct sc_node *node, struct sc_qconv *conv,
   dims[0] = conv->batch;
   dims[1] = conv->out_channels;
   st = sc_tensor_set_shape(node->out[0], x->rank, dims, err);
-  if (st)
+  if (st) {
     sc_error_prefix(err, "node '%s' (%s): ", node->name, node->op_type);
+    return st;
+  }
+  if (!conv->w_packed && is_constant_input(node, w))
+    st = pack_conv_weights(conv, w, &conv->w_packed, &conv->w_row_sums, err);
   return st;
 }
 
-static inline int32_t load8(const void *data, int64_t i, int is_signed)
+void sc_qconv_release(struct sc_qconv *conv)
 {
-  return is_signed ? ((const int8_t *)data)[i] : ((const uint8_t *)data)[i];
-}
-
-/* One im2col job: the (x - x_zp) patches of channels [c0, c0 + channels)
- * of image n, written either as a row-major K x P matrix `col` or, when
- * `packed` is set, straight into sc_qgemm's packed layout (one pass over
- * memory fewer than im2col followed by packing). */
-struct im2col_job {
-  const struct sc_qconv *conv;
-  const struct sc_tensor *x;
-  int32_t x_zp;
-  int64_t n, c0, k;
-  int16_t *col;    /* row-major, or NULL */
-  int16_t *packed; /* sc_qgemm layout, or NULL */
-};
-
-/* Where one row r of the patch matrix goes. */
-struct col_row {
-  int16_t *base;   /* column 0 of the row (packed: of its panel 0 pair) */
-  int64_t pstride; /* packed: values per panel; 0 for row-major */
-};
-
-/* Writes columns [j0, j0 + out_size) of a row: src[iw0 + ow * stride] - zp
- * for the in-range iw, 0 elsewhere (the padding is x_zp, contributing 0). */
-static void im2col_row(const struct col_row *row, int64_t j0, const void *src,
-                       int is_signed, int32_t zp, int64_t iw0, int64_t stride,
-                       int64_t in_size, int64_t out_size)
-{
-  int64_t lo = 0, hi = out_size, ow, iw;
-  /* first and last ow whose iw = iw0 + ow * stride lies in [0, in_size) */
-  if (iw0 < 0)
-    lo = (-iw0 + stride - 1) / stride;
-  if (iw0 + (out_size - 1) * stride >= in_size)
-    hi = iw0 >= in_size ? 0 : (in_size - 1 - iw0) / stride + 1;
-  if (lo > hi)
-    lo = hi;
-  if (!row->pstride) { /* row-major: contiguous writes */
-    int16_t *dst = row->base + j0;
-    for (ow = 0; ow < lo; ow++)
-      dst[ow] = 0;
-    iw = iw0 + lo * stride;
-    if (is_signed)
-      for (ow = lo; ow < hi; ow++, iw += stride)
-        dst[ow] = (int16_t)(((const int8_t *)src)[iw] - zp);
-    else
-      for (ow = lo; ow < hi; ow++, iw += stride)
-        dst[ow] = (int16_t)(((const uint8_t *)src)[iw] - zp);
-    for (ow = hi; ow < out_size; ow++)
-      dst[ow] = 0;
+  if (!conv)
     return;
-  }
-  {
-    /* packed: column j at panel j / 32, lane j % 32, walked incrementally */
-    int16_t *panel = row->base + (j0 / SC_QGEMM_PANEL) * row->pstride;
-    int64_t lane = j0 % SC_QGEMM_PANEL;
-#define PUT(v)                                                                 \
-  do {                                                                         \
-    panel[2 * lane] = (int16_t)(v);                                            \
-    if (++lane == SC_QGEMM_PANEL) {                                            \
-      lane = 0;                                                                \
-      panel += row->pstride;                                                   \
-    }                                                                          \
-  } while (0)
-    for (ow = 0; ow < lo; ow++)
-      PUT(0);
-    iw = iw0 + lo * stride;
-    if (is_signed)
-      for (ow = lo; ow < hi; ow++, iw += stride)
-        PUT(((const int8_t *)src)[iw] - zp);
-    else
-      for (ow = lo; ow < hi; ow++, iw += stride)
-        PUT(((const uint8_t *)src)[iw] - zp);
-    for (ow = hi; ow < out_size; ow++)
-      PUT(0);
-#undef PUT
-  }
+  free(conv->w_packed);
+  free(conv->w_row_sums);
+  conv->w_packed = NULL;
+  conv->w_row_sums = NULL;
 }
 
-/* Fills the patch rows of channels [begin, end) (relative to job->c0). */
-static void im2col_range(void *ctx, int64_t begin, int64_t end)
-{
-  const struct im2col_job *job = ctx;
-  const struct sc_qconv *conv = job->conv;
-  int ns = conv->n_spatial, last = ns - 1, d;
-  int is_signed = job->x->dtype == SC_DTYPE_INT8;
-  size_t elem = is_signed ? sizeof(int8_t) : sizeof(uint8_t);
-  int64_t in_pixels = 1, in_stride[SC_MAX_RANK];
-  int64_t out_last = conv->out_size[last], in_size_last = conv->in_size[last];
-  int64_t outer = conv->out_pixels / out_last;
-  int64_t c, kidx, o;
-
-  for (d = ns - 1; d >= 0; d--) {
-    in_stride[d] = in_pixels;
-    in_pixels *= conv->in_size[d];
-  }
-  for (c = begin; c < end; c++) {
-    int64_t x_base = (job->n * conv->in_channels + job->c0 + c) * in_pixels;
-    for (kidx = 0; kidx < conv->kernel_elements; kidx++) {
-      int64_t ko[SC_MAX_RANK], rem = kidx, r = c * conv->kernel_elements + kidx;
-      struct col_row row;
-      if (job->packed) {
-        row.base = job->packed + sc_qgemm_packed_offset(r, 0, job->k);
-        row.pstride = (job->k + 1) / 2 * 2 * SC_QGEMM_PANEL;
-      } else {
-        row.base = job->col + r * conv->out_pixels;
-        row.pstride = 0;
-      }
-      for (d = ns - 1; d >= 0; d--) {
-        ko[d] = rem % conv->kernel[d];
-        rem /= conv->kernel[d];
-      }
-      for (o = 0; o < outer; o++) {
-        int64_t off = x_base, orem = o, j0 = o * out_last;
-        int valid = 1;
-        for (d = last - 1; d >= 0; d--) {
-          int64_t od = orem % conv->out_size[d], id;
-          orem /= conv->out_size[d];
-          id = od * conv->stride[d] - conv->pad_begin[d] +
-               ko[d] * conv->dilation[d];
-          if (id < 0 || id >= conv->in_size[d])
-            valid = 0;
-          off += id * in_stride[d];
-        }
-        if (!valid) { /* the whole output row reads padding */
-          im2col_row(&row, j0, job->x->data, is_signed, 0, in_size_last, 1,
-                     in_size_last, out_last);
-          continue;
-        }
-        im2col_row(&row, j0, (const char *)job->x->data + (size_t)off * elem,
-                   is_signed, job->x_zp,
-                   ko[last] * conv->dilation[last] - conv->pad_begin[last],
-                   conv->stride[last], conv->in_size[last], out_last);
-      }
-    }
-  }
-}
-
-/* Hands rows [begin, end) of a group's accumulators to the emitter. */
-struct emit_job {
+/* Everything the jobs of one run share. A job is (image, group, block of
+ * output pixels, range of rows): it writes the block's patch matrix
+ * straight into the packed-B layout (im2col), one panel of 64 output
+ * pixels (a "chunk") at a time, then multiplies it by the group's packed
+ * weights. x is read as raw bytes; sc_qgemm_pack_panel flips int8 to the
+ * GEMM's unsigned domain as it stores them. Patch row r is (channel
+ * r / taps of the group, kernel tap r % taps). */
+struct conv_job {
+  const struct sc_qconv *conv;
+  const uint8_t *x;
+  int64_t in_stride[SC_MAX_RANK]; /* elements per step along each dim */
+  int64_t in_plane;               /* elements per channel */
+  int64_t cg, mg, k, p, taps;
+  const int64_t *tap;        /* taps x n_spatial: index_d * dilation_d */
+  const int64_t *tap_offset; /* taps: sum_d tap_d * in_stride[d] */
+  uint8_t flip;              /* 0x80 for int8 x, else 0 */
+  uint8_t x_zp;              /* x's zero point as a raw byte: the padding */
+  const struct sc_qgemm_block *groups; /* per group: weights and terms */
+  int64_t cols_per_block, n_blocks, rows_per_job, n_row_jobs;
+  int64_t block_size; /* bytes of a block's panels */
+  /* when rows are split: every block's panels and column sums, written
+   * once before the products (NULL: each job writes its block's) */
+  uint8_t *shared_panels;
+  int32_t *shared_sums;
   sc_qconv_emit_fn emit;
   void *ctx;
-  int64_t n, m0, p;
-  const int32_t *acc;
+  int32_t *direct; /* emit NULL: the int32 output */
+  int failed;      /* set (atomically) when a job could not allocate */
 };
 
-static void emit_range(void *ctx, int64_t begin, int64_t end)
+/* Per kernel tap, for one line segment of a chunk: the segment's pixels
+ * [lo, hi) read x from `start` of a channel's plane on (every `step`-th
+ * byte), which are the chunk's columns `present`; the others read
+ * padding. */
+struct tap_run {
+  int64_t start;
+  int lo, hi;
+  uint64_t present;
+};
+
+/* 1 when the tap reaches inside x along every dimension but the last for
+ * the output line whose tap-0 input coordinates are origin[]. */
+static int tap_inside(const struct sc_qconv *conv, const int64_t *origin,
+                      const int64_t *tap)
 {
-  const struct emit_job *job = ctx;
-  int64_t m;
-  for (m = begin; m < end; m++)
-    job->emit(job->ctx, job->n, job->m0 + m, job->acc + m * job->p, job->p);
+  int d;
+  for (d = 0; d < conv->n_spatial - 1; d++)
+    if (origin[d] + tap[d] < 0 || origin[d] + tap[d] >= conv->in_size[d])
+      return 0;
+  return 1;
+}
+
+/* dst[j] = src[2 j] for j < n: the rows of a stride-2 convolution, in a
+ * loop the compiler vectorises. */
+static void every_other_byte(uint8_t *restrict dst, const uint8_t *restrict src,
+                             int64_t n)
+{
+  int64_t j;
+  for (j = 0; j < n; j++)
+    dst[j] = src[2 * j];
+}
+
+/* Describes in *rows the patch rows of the `count` (<= 64) output pixels
+ * from pixel p of one image and group (image: its first channel). When
+ * the pixels lie on at most SC_QGEMM_RUNS output lines, stride 1 along
+ * them, every row is read in place: runs of x with padding around them,
+ * one pattern entry per kernel tap (`pattern`: taps entries), repeated a
+ * channel plane apart. Otherwise the rows are gathered into `gathered` (k rows
+ * of 64 bytes), segment by segment. runs: `taps` entries of scratch. */
+static void im2col_chunk(const struct conv_job *job, const uint8_t *image,
+                         int64_t p, int64_t count, struct sc_qgemm_rows *rows,
+                         struct sc_qgemm_row *pattern, uint8_t *gathered,
+                         struct tap_run *runs)
+{
+  const struct sc_qconv *conv = job->conv;
+  int ns = conv->n_spatial, last = ns - 1, d, segment;
+  int64_t width = conv->out_size[last], step = conv->stride[last];
+  int64_t in_last = conv->in_size[last], end = p + count, c, t;
+  int64_t origin[SC_MAX_RANK];
+  /* lines the chunk touches: in place when the panel can read them all */
+  int64_t n_lines = 1 + (count - (width - p % width) + width - 1) / width;
+  int in_place = step == 1 && n_lines <= SC_QGEMM_RUNS;
+
+  for (segment = 0; p < end; segment++) {
+    int64_t line = p / width, ow = p % width, offset = 0;
+    int64_t col = count - (end - p);
+    int64_t len = width - ow < end - p ? width - ow : end - p;
+    int64_t first = ow * step - conv->pad_begin[last];
+    for (d = last - 1; d >= 0; d--) {
+      origin[d] =
+          line % conv->out_size[d] * conv->stride[d] - conv->pad_begin[d];
+      line /= conv->out_size[d];
+      offset += origin[d] * job->in_stride[d];
+    }
+    for (t = 0; t < job->taps; t++) {
+      /* pixels j in [lo, hi) of the segment read column iw + j * step,
+       * inside x; present: their columns in the chunk */
+      const int64_t *tap = job->tap + t * ns;
+      int64_t iw = first + tap[last], lo = 0, hi = len;
+      if (!tap_inside(conv, origin, tap)) {
+        hi = 0;
+      } else {
+        if (iw < 0)
+          lo = (-iw + step - 1) / step;
+        if (iw + (len - 1) * step >= in_last)
+          hi = iw >= in_last ? 0 : (in_last - 1 - iw) / step + 1;
+      }
+      if (lo >= hi) {
+        runs[t].start = 0;
+        runs[t].lo = runs[t].hi = 0;
+        runs[t].present = 0;
+        continue;
+      }
+      runs[t].start = offset + job->tap_offset[t] + first + lo * step;
+      runs[t].lo = (int)lo;
+      runs[t].hi = (int)hi;
+      runs[t].present =
+          (col + hi >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << (col + hi)) - 1) &
+          ~(((uint64_t)1 << (col + lo)) - 1);
+    }
+    if (in_place) {
+      for (t = 0; t < job->taps; t++) {
+        /* the address column 0 would have in channel 0: only the present
+         * columns, inside x, are read */
+        uintptr_t from = (uintptr_t)image;
+        if (runs[t].present)
+          from += (uintptr_t)runs[t].start - (uintptr_t)(col + runs[t].lo);
+        if (segment == 0) {
+          int run;
+          for (run = 1; run < SC_QGEMM_RUNS; run++) {
+            pattern[t].from[run] = from;
+            pattern[t].present[run] = 0;
+          }
+        }
+        pattern[t].from[segment] = from;
+        pattern[t].present[segment] = runs[t].present;
+      }
+    } else {
+      for (c = 0; c < job->cg; c++)
+        for (t = 0; t < job->taps; t++) {
+          uint8_t *dst = gathered + (c * job->taps + t) * SC_QGEMM_PANEL + col;
+          const uint8_t *src = image + (c * job->in_plane + runs[t].start);
+          int64_t j;
+          memset(dst, job->x_zp, (size_t)runs[t].lo);
+          if (step == 1)
+            memcpy(dst + runs[t].lo, src, (size_t)(runs[t].hi - runs[t].lo));
+          else if (step == 2)
+            every_other_byte(dst + runs[t].lo, src, runs[t].hi - runs[t].lo);
+          else
+            for (j = runs[t].lo; j < runs[t].hi; j++)
+              dst[j] = src[(j - runs[t].lo) * step];
+          memset(dst + runs[t].hi, job->x_zp, (size_t)(len - runs[t].hi));
+        }
+    }
+    p += len;
+  }
+  rows->pattern = pattern;
+  if (in_place) {
+    rows->period = job->taps;
+    rows->stride = job->in_plane;
+    rows->n_runs = segment;
+    return;
+  }
+  /* the gathered rows, 64 bytes apart */
+  memset(&pattern[0], 0, sizeof pattern[0]);
+  pattern[0].from[0] = (uintptr_t)gathered;
+  pattern[0].present[0] =
+      count >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << count) - 1;
+  rows->period = 1;
+  rows->stride = SC_QGEMM_PANEL;
+  rows->n_runs = 1;
+}
+
+/* Scratch of one range of jobs. */
+struct conv_scratch {
+  uint8_t *gathered;            /* k rows of 64 bytes */
+  struct sc_qgemm_row *pattern; /* taps */
+  struct tap_run *runs;         /* taps */
+};
+
+static int scratch_init(struct conv_scratch *sc, const struct conv_job *job)
+{
+  sc->gathered = malloc((size_t)(job->k * SC_QGEMM_PANEL) + 1);
+  sc->pattern = malloc((size_t)job->taps * sizeof *sc->pattern + 1);
+  sc->runs = malloc((size_t)job->taps * sizeof *sc->runs + 1);
+  return sc->gathered && sc->pattern && sc->runs;
+}
+
+static void scratch_free(struct conv_scratch *sc)
+{
+  free(sc->gathered);
+  free(sc->pattern);
+  free(sc->runs);
+}
+
+/* The geometry of job `block` (image n, group g, output pixels [p0, p0 +
+ * n_cols)) in the order image, group, block. */
+static void block_place(const struct conv_job *job, int64_t block, int64_t *n,
+                        int64_t *g, int64_t *p0, int64_t *n_cols)
+{
+  int64_t rest = block / job->n_blocks;
+  *p0 = block % job->n_blocks * job->cols_per_block;
+  *n_cols =
+      job->p - *p0 < job->cols_per_block ? job->p - *p0 : job->cols_per_block;
+  *g = rest % job->conv->group;
+  *n = rest / job->conv->group;
+}
+
+/* im2col of one block: its panels, and their column sums when the group's
+ * terms need them. */
+static void block_patches(const struct conv_job *job, struct conv_scratch *sc,
+                          int64_t block, uint8_t *panels, int32_t *col_sums)
+{
+  int64_t panel_size = sc_qgemm_b_panel_size(job->k), n, g, p0, n_cols, c;
+  const uint8_t *image;
+  block_place(job, block, &n, &g, &p0, &n_cols);
+  image = job->x + (n * job->conv->in_channels + g * job->cg) * job->in_plane;
+  for (c = 0; c * SC_QGEMM_PANEL < n_cols; c++) {
+    int64_t count = n_cols - c * SC_QGEMM_PANEL < SC_QGEMM_PANEL
+                        ? n_cols - c * SC_QGEMM_PANEL
+                        : SC_QGEMM_PANEL;
+    struct sc_qgemm_rows rows;
+    im2col_chunk(job, image, p0 + c * SC_QGEMM_PANEL, count, &rows, sc->pattern,
+                 sc->gathered, sc->runs);
+    sc_qgemm_pack_panel(
+        &rows, job->k, count, job->x_zp, job->flip, 1, panels + c * panel_size,
+        job->groups[g].row_u ? col_sums + c * SC_QGEMM_PANEL : NULL);
+  }
+}
+
+/* Phase 1 when rows are split: every block's patches, once. */
+static void patches_range(void *ctx, int64_t begin, int64_t end)
+{
+  struct conv_job *job = ctx;
+  struct conv_scratch sc;
+  int64_t block;
+  if (!scratch_init(&sc, job)) {
+    __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
+    goto cleanup;
+  }
+  for (block = begin; block < end; block++)
+    block_patches(job, &sc, block, job->shared_panels + block * job->block_size,
+                  job->shared_sums + block * job->cols_per_block);
+
+cleanup:
+  scratch_free(&sc);
+}
+
+/* Jobs [begin, end): a block's patches (unless shared) times a range of
+ * the group's weight rows. */
+static void conv_range(void *ctx, int64_t begin, int64_t end)
+{
+  struct conv_job *job = ctx;
+  struct conv_scratch sc = {NULL, NULL, NULL};
+  uint8_t *own_panels = NULL;
+  int32_t *own_sums = NULL, *tile = NULL;
+  int64_t id, i;
+
+  if (!job->shared_panels) {
+    own_panels = malloc((size_t)job->block_size + 1);
+    own_sums = malloc((size_t)job->cols_per_block * sizeof *own_sums);
+    if (!own_panels || !own_sums || !scratch_init(&sc, job))
+      goto failed;
+  }
+  if (job->emit) {
+    tile = malloc((size_t)(job->rows_per_job * job->cols_per_block) *
+                  sizeof *tile);
+    if (!tile)
+      goto failed;
+  }
+  for (id = begin; id < end; id++) {
+    int64_t block = id / job->n_row_jobs, n, g, p0, n_cols;
+    int64_t r0 = id % job->n_row_jobs * job->rows_per_job;
+    struct sc_qgemm_block blk;
+    uint8_t *panels = own_panels;
+    int32_t *col_sums = own_sums;
+    block_place(job, block, &n, &g, &p0, &n_cols);
+    if (job->shared_panels) {
+      panels = job->shared_panels + block * job->block_size;
+      col_sums = job->shared_sums + block * job->cols_per_block;
+    } else {
+      block_patches(job, &sc, block, panels, col_sums);
+    }
+    blk = job->groups[g];
+    blk.row0 = r0;
+    blk.n_rows =
+        job->mg - r0 < job->rows_per_job ? job->mg - r0 : job->rows_per_job;
+    blk.b = panels;
+    blk.n_cols = n_cols;
+    if (blk.row_u)
+      blk.col_u = col_sums;
+    if (job->emit) {
+      blk.c = tile;
+      blk.ldc = n_cols;
+    } else {
+      blk.c = job->direct +
+              ((n * job->conv->out_channels + g * job->mg + r0) * job->p + p0);
+      blk.ldc = job->p;
+    }
+    sc_qgemm_compute(&blk);
+    if (job->emit)
+      for (i = 0; i < blk.n_rows; i++)
+        job->emit(job->ctx, n, g * job->mg + r0 + i, p0, tile + i * n_cols,
+                  n_cols);
+  }
+  goto cleanup;
+
+failed:
+  __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
+cleanup:
+  scratch_free(&sc);
+  free(own_panels);
+  free(own_sums);
+  free(tile);
+}
+
+/* Picks the blocks: a block's patch matrix (k x cols) within ~256 KiB of
+ * L2, and its accumulators too when they go through a buffer; rows split
+ * when there are fewer than 8 jobs. Depends on the shapes only, never on
+ * the thread count. */
+static void conv_plan(struct conv_job *job)
+{
+  int64_t n_panels = (job->p + SC_QGEMM_PANEL - 1) / SC_QGEMM_PANEL;
+  int64_t per_block = 256 * 1024 / (sc_qgemm_b_panel_size(job->k) + 1);
+  int64_t n_tiles = (job->mg + SC_QGEMM_TILE_ROWS - 1) / SC_QGEMM_TILE_ROWS;
+  int64_t images = job->conv->batch * job->conv->group, row_jobs;
+
+  if (job->emit && per_block > 256 * 1024 / (job->mg * SC_QGEMM_PANEL * 4))
+    per_block = 256 * 1024 / (job->mg * SC_QGEMM_PANEL * 4);
+  if (per_block > 16)
+    per_block = 16;
+  if (per_block < 1)
+    per_block = 1;
+  if (per_block > n_panels)
+    per_block = n_panels;
+  job->cols_per_block = per_block * SC_QGEMM_PANEL;
+  job->n_blocks = (n_panels + per_block - 1) / per_block;
+  row_jobs = 1;
+  if (images * job->n_blocks < 8)
+    row_jobs = (8 + images * job->n_blocks - 1) / (images * job->n_blocks);
+  if (row_jobs > n_tiles)
+    row_jobs = n_tiles;
+  job->rows_per_job = (n_tiles + row_jobs - 1) / row_jobs * SC_QGEMM_TILE_ROWS;
+  job->n_row_jobs = (job->mg + job->rows_per_job - 1) / job->rows_per_job;
 }
 
 sc_status sc_qconv_run(const struct sc_node *node, const struct sc_qconv *conv,
@@ -368,82 +622,144 @@ sc_status sc_qconv_run(const struct sc_node *node, const struct sc_qconv *conv,
                        const struct sc_tensor *w, const struct sc_tensor *w_zp,
                        sc_qconv_emit_fn emit, void *ctx, struct sc_error *err)
 {
-  int64_t cg = conv->in_channels / conv->group;
-  int64_t mg = conv->out_channels / conv->group;
-  int64_t k = cg * conv->kernel_elements, p = conv->out_pixels;
-  int64_t dims[2], count, n, g, m, i;
-  int w_signed = w->dtype == SC_DTYPE_INT8;
-  int packed = sc_qgemm_uses_packed() && k > 0;
+  int ns = conv->n_spatial, d;
+  int64_t m = conv->out_channels, g, i, n_blocks;
   struct sc_threadpool *threads = sc_node_threads(node);
-  struct im2col_job ij;
-  struct emit_job ej;
-  int16_t *wbuf = NULL, *col = NULL;
-  int32_t *acc = NULL;
-  sc_status st;
+  int32_t x_zp_raw = sc_quant_zero_point(x_zp, 0);
+  int32_t zx = x_zp_raw + sc_qgemm_shift(x->dtype, 1);
+  int32_t w_shift = sc_qgemm_shift(w->dtype, 0);
+  const uint8_t *w_packed = conv->w_packed;
+  const int32_t *w_row_sums = conv->w_row_sums;
+  uint8_t *own_packed = NULL;
+  int32_t *own_row_sums = NULL, *ints = NULL;
+  int64_t *tap_offset = NULL;
+  struct sc_qgemm_block *groups = NULL;
+  struct conv_job job;
+  sc_status st = SC_OK;
 
-  dims[0] = k + 1;
-  dims[1] = p + SC_QGEMM_PANEL;
-  st = sc_shape_count(2, dims, sizeof(int16_t), &count, node->name, err);
-  if (!st) {
-    dims[0] = mg;
-    st = sc_shape_count(2, dims, sizeof(int32_t), &count, node->name, err);
+  if (conv->batch <= 0 || m <= 0 || conv->out_pixels <= 0)
+    return SC_OK;
+  memset(&job, 0, sizeof job);
+  job.conv = conv;
+  job.x = x->data;
+  job.cg = conv->in_channels / conv->group;
+  job.mg = m / conv->group;
+  job.k = job.cg * conv->kernel_elements;
+  job.p = conv->out_pixels;
+  job.taps = conv->kernel_elements;
+  job.flip = x->dtype == SC_DTYPE_INT8 ? 0x80 : 0;
+  job.x_zp = (uint8_t)x_zp_raw;
+  job.emit = emit;
+  job.ctx = ctx;
+  job.direct = emit ? NULL : ctx;
+  job.in_stride[ns - 1] = 1;
+  for (d = ns - 2; d >= 0; d--)
+    job.in_stride[d] = job.in_stride[d + 1] * conv->in_size[d + 1];
+  job.in_plane = job.in_stride[0] * conv->in_size[0];
+  if (!w_packed) {
+    st = pack_conv_weights(conv, w, &own_packed, &own_row_sums, err);
+    if (st)
+      return st;
+    w_packed = own_packed;
+    w_row_sums = own_row_sums;
   }
-  if (st)
-    return st;
-  wbuf = malloc((size_t)w->n_elements * sizeof *wbuf + 1);
-  if (packed) /* the layout of sc_qgemm's fast path, padding zeroed once */
-    col = malloc((size_t)sc_qgemm_packed_size(p, k) * sizeof *col + 1);
-  else
-    col = malloc((size_t)k * (size_t)p * sizeof *col + 1);
-  acc = malloc((size_t)mg * (size_t)p * sizeof *acc + 1);
-  if (!wbuf || !col || !acc) {
+  ints = malloc((size_t)(4 * m) * sizeof *ints); /* zw, 3 rows of terms */
+  groups = malloc((size_t)conv->group * sizeof *groups);
+  /* the taps' offsets, then their coordinates (taps x ns) */
+  tap_offset = malloc((size_t)(job.taps * (1 + ns)) * sizeof *tap_offset + 1);
+  if (!ints || !groups || !tap_offset) {
     st = sc_fail_nomem(err, "convolution buffers");
     goto cleanup;
   }
-  for (m = 0; m < conv->out_channels; m++) {
-    int32_t wz =
-        w_zp ? sc_quant_zero_point(w_zp, w_zp->n_elements == 1 ? 0 : m) : 0;
-    for (i = 0; i < k; i++)
-      wbuf[m * k + i] = (int16_t)(load8(w->data, m * k + i, w_signed) - wz);
-  }
-  if (packed)
-    sc_qgemm_packed_clear_padding(col, p, k);
-  ij.conv = conv;
-  ij.x = x;
-  ij.x_zp = sc_quant_zero_point(x_zp, 0);
-  ij.k = k;
-  ij.col = packed ? NULL : col;
-  ij.packed = packed ? col : NULL;
-  ej.emit = emit;
-  ej.ctx = ctx;
-  ej.p = p;
-  ej.acc = acc;
-  for (n = 0; n < conv->batch; n++)
-    for (g = 0; g < conv->group; g++) {
-      ij.n = n;
-      ij.c0 = g * cg;
-      sc_parallel_for(threads, cg, 1, im2col_range, &ij);
-      if (packed)
-        st = sc_qgemm_packed(mg, p, k, wbuf + g * mg * k, k, col, acc, p,
-                             threads, err);
-      else
-        st = sc_qgemm(mg, p, k, wbuf + g * mg * k, k, col, p, acc, p, threads,
-                      err);
-      if (st)
-        goto cleanup;
-      ej.n = n;
-      ej.m0 = g * mg;
-      sc_parallel_for(threads, mg, 1, emit_range, &ej);
+  for (i = 0; i < job.taps; i++) {
+    int64_t rem = i, *tap = tap_offset + job.taps + i * ns;
+    tap_offset[i] = 0;
+    for (d = ns - 1; d >= 0; d--) {
+      tap[d] = rem % conv->kernel[d] * conv->dilation[d];
+      rem /= conv->kernel[d];
+      tap_offset[i] += tap[d] * job.in_stride[d];
     }
+  }
+  job.tap_offset = tap_offset;
+  job.tap = tap_offset + job.taps;
+  for (i = 0; i < m; i++)
+    ints[i] =
+        (w_zp ? sc_quant_zero_point(w_zp, w_zp->n_elements == 1 ? 0 : i) : 0) +
+        w_shift;
+  for (g = 0; g < conv->group; g++) {
+    struct sc_qgemm_block *blk = &groups[g];
+    memset(blk, 0, sizeof *blk);
+    blk->a = w_packed + g * sc_qgemm_a_size(job.mg, job.k);
+    blk->k = job.k;
+    blk->a_unsigned = 0;
+    sc_qgemm_zero_point_terms(blk, job.mg, 1, ints + g * job.mg,
+                              w_row_sums + g * job.mg, &zx, NULL,
+                              ints + m + 3 * g * job.mg);
+  }
+  job.groups = groups;
+  conv_plan(&job);
+  n_blocks = conv->batch * conv->group * job.n_blocks;
+  job.block_size =
+      job.cols_per_block / SC_QGEMM_PANEL * sc_qgemm_b_panel_size(job.k);
+  if (job.n_row_jobs > 1) {
+    /* few blocks (fewer than 8 jobs without splitting rows): at most 7
+     * blocks of ~256 KiB */
+    job.shared_panels = malloc((size_t)(n_blocks * job.block_size) + 1);
+    job.shared_sums = malloc((size_t)(n_blocks * job.cols_per_block) *
+                             sizeof *job.shared_sums);
+    if (!job.shared_panels || !job.shared_sums) {
+      st = sc_fail_nomem(err, "convolution patches");
+      goto cleanup;
+    }
+    sc_parallel_for(threads, n_blocks, 1, patches_range, &job);
+  }
+  if (!job.failed)
+    sc_parallel_for(threads, n_blocks * job.n_row_jobs, 1, conv_range, &job);
+  if (job.failed)
+    st = sc_fail_nomem(err, "convolution work buffers");
 
 cleanup:
-  free(wbuf);
-  free(col);
-  free(acc);
+  free(job.shared_panels);
+  free(job.shared_sums);
+  free(own_packed);
+  free(own_row_sums);
+  free(ints);
+  free(groups);
+  free(tap_offset);
   return st;
 }
 
 /* --- matrix product core ---------------------------------------------- */
+
+/* Packs every matrix of B (n_mats of k x n) as signed bytes, with their
+ * column sums. Allocates both; on failure neither is set. */
+static sc_status pack_matmul_b(const struct sc_qmatmul *mm,
+                               const struct sc_tensor *b, int64_t n_mats,
+                               uint8_t **packed, int32_t **col_sums,
+                               struct sc_error *err)
+{
+  int64_t b_size = sc_qgemm_b_size(mm->k, mm->n), t;
+  uint8_t *p;
+  int32_t *s;
+
+  *packed = NULL;
+  *col_sums = NULL;
+  /* b_size < 4 * (k + 3) * (n + 63): a small multiple of B's checked
+   * size */
+  p = malloc((size_t)(n_mats * b_size) + 1);
+  s = malloc((size_t)(n_mats * mm->n) * sizeof *s + 1);
+  if (!p || !s) {
+    free(p);
+    free(s);
+    return sc_fail_nomem(err, "packed matrix product operand");
+  }
+  for (t = 0; t < n_mats; t++)
+    sc_qgemm_pack_b(mm->k, mm->n, (const uint8_t *)b->data + t * mm->k * mm->n,
+                    b->dtype, mm->n, 0, p + t * b_size, s + t * mm->n);
+  *packed = p;
+  *col_sums = s;
+  return SC_OK;
+}
 
 sc_status sc_qmatmul_reshape(struct sc_node *node, struct sc_qmatmul *mm,
                              const struct sc_tensor *a,
@@ -492,9 +808,39 @@ sc_status sc_qmatmul_reshape(struct sc_node *node, struct sc_qmatmul *mm,
     out[rank++] = mm->n;
   mm->out_rank = rank;
   st = sc_tensor_set_shape(node->out[0], rank, out, err);
-  if (st)
+  if (st) {
     sc_error_prefix(err, "node '%s' (%s): ", node->name, node->op_type);
+    return st;
+  }
+  if (!mm->b_packed && mm->k * mm->n > 0 && is_constant_input(node, b))
+    st = pack_matmul_b(mm, b, b->n_elements / (mm->k * mm->n), &mm->b_packed,
+                       &mm->b_col_sums, err);
   return st;
+}
+
+struct matmul_emit_job {
+  sc_qmatmul_emit_fn emit;
+  void *ctx;
+  int64_t batch, n;
+  const int32_t *acc;
+};
+
+static void matmul_emit_rows(void *ctx, int64_t begin, int64_t end)
+{
+  const struct matmul_emit_job *job = ctx;
+  int64_t i;
+  for (i = begin; i < end; i++)
+    job->emit(job->ctx, job->batch, i, job->acc + i * job->n, job->n);
+}
+
+void sc_qmatmul_release(struct sc_qmatmul *mm)
+{
+  if (!mm)
+    return;
+  free(mm->b_packed);
+  free(mm->b_col_sums);
+  mm->b_packed = NULL;
+  mm->b_col_sums = NULL;
 }
 
 sc_status sc_qmatmul_run(const struct sc_node *node,
@@ -504,56 +850,89 @@ sc_status sc_qmatmul_run(const struct sc_node *node,
                          const struct sc_tensor *b_zp, sc_qmatmul_emit_fn emit,
                          void *ctx, struct sc_error *err)
 {
-  int a_signed = a->dtype == SC_DTYPE_INT8,
-      b_signed = b->dtype == SC_DTYPE_INT8;
-  int64_t m = mm->m, n = mm->n, k = mm->k, batch, i, j;
-  int16_t *abuf, *bbuf;
-  int32_t *acc;
+  int64_t m = mm->m, n = mm->n, k = mm->k, batch, i;
+  int64_t b_size = sc_qgemm_b_size(k, n);
+  int32_t a_shift = sc_qgemm_shift(a->dtype, 1);
+  int32_t b_shift = sc_qgemm_shift(b->dtype, 0);
+  struct sc_threadpool *threads = sc_node_threads(node);
+  uint8_t *pa, *pb = NULL;
+  int32_t *ints, *acc = NULL, *b_sums = NULL;
   sc_status st = SC_OK;
 
-  abuf = malloc((size_t)m * (size_t)k * sizeof *abuf + 1);
-  bbuf = malloc((size_t)k * (size_t)n * sizeof *bbuf + 1);
-  acc = malloc((size_t)m * (size_t)n * sizeof *acc + 1);
-  if (!abuf || !bbuf || !acc) {
+  if (m <= 0 || n <= 0 || mm->n_batches <= 0)
+    return SC_OK;
+  pa = malloc((size_t)sc_qgemm_a_size(m, k) + 1);
+  /* A's row sums, za, zb, 3 rows of terms */
+  ints = malloc((size_t)(5 * m + n) * sizeof *ints);
+  if (!mm->b_packed) {
+    pb = malloc((size_t)b_size + 1);
+    b_sums = malloc((size_t)n * sizeof *b_sums);
+  }
+  if (emit)
+    acc = malloc((size_t)(m * n) * sizeof *acc);
+  if (!pa || !ints || (!mm->b_packed && (!pb || !b_sums)) || (emit && !acc)) {
     st = sc_fail_nomem(err, "matrix product buffers");
     goto cleanup;
   }
-  for (batch = 0; batch < mm->n_batches && !st; batch++) {
-    int64_t ia = 0, ib = 0, rem = batch;
-    int r;
-    for (r = mm->n_batch_dims - 1; r >= 0; r--) {
-      int64_t c = rem % mm->batch_dims[r];
-      rem /= mm->batch_dims[r];
-      ia += c * mm->a_batch_stride[r];
-      ib += c * mm->b_batch_stride[r];
-    }
-    ia *= m * k;
-    ib *= k * n;
-    for (i = 0; i < m; i++) {
-      int32_t z =
-          sc_quant_zero_point(a_zp, a_zp && a_zp->n_elements > 1 ? i : 0);
-      for (j = 0; j < k; j++)
-        abuf[i * k + j] =
-            (int16_t)(load8(a->data, ia + i * k + j, a_signed) - z);
-    }
-    for (i = 0; i < k; i++)
-      for (j = 0; j < n; j++) {
-        int32_t z =
-            sc_quant_zero_point(b_zp, b_zp && b_zp->n_elements > 1 ? j : 0);
-        bbuf[i * n + j] =
-            (int16_t)(load8(b->data, ib + i * n + j, b_signed) - z);
+  {
+    int32_t *row_sums = ints, *za = ints + m, *zb = ints + 2 * m;
+    int32_t *rows = zb + n;
+    for (i = 0; i < m; i++)
+      za[i] = sc_quant_zero_point(a_zp, a_zp && a_zp->n_elements > 1 ? i : 0) +
+              a_shift;
+    for (i = 0; i < n; i++)
+      zb[i] = sc_quant_zero_point(b_zp, b_zp && b_zp->n_elements > 1 ? i : 0) +
+              b_shift;
+    for (batch = 0; batch < mm->n_batches; batch++) {
+      int64_t ia = 0, ib = 0, rem = batch;
+      struct sc_qgemm_block blk;
+      const uint8_t *b_packed;
+      const int32_t *col_sums;
+      int r;
+      for (r = mm->n_batch_dims - 1; r >= 0; r--) {
+        int64_t c = rem % mm->batch_dims[r];
+        rem /= mm->batch_dims[r];
+        ia += c * mm->a_batch_stride[r];
+        ib += c * mm->b_batch_stride[r];
       }
-    st =
-        sc_qgemm(m, n, k, abuf, k, bbuf, n, acc, n, sc_node_threads(node), err);
-    if (!st)
-      for (i = 0; i < m; i++)
-        emit(ctx, batch, i, acc + i * n, n);
+      sc_qgemm_pack_a(m, k, (const uint8_t *)a->data + ia * m * k, a->dtype, k,
+                      1, pa, row_sums);
+      if (mm->b_packed) {
+        b_packed = mm->b_packed + ib * b_size;
+        col_sums = mm->b_col_sums + ib * n;
+      } else {
+        sc_qgemm_pack_b(k, n, (const uint8_t *)b->data + ib * k * n, b->dtype,
+                        n, 0, pb, b_sums);
+        b_packed = pb;
+        col_sums = b_sums;
+      }
+      memset(&blk, 0, sizeof blk);
+      blk.a = pa;
+      blk.k = k;
+      blk.a_unsigned = 1;
+      blk.b = b_packed;
+      blk.c = emit ? acc : (int32_t *)ctx + batch * m * n;
+      blk.ldc = n;
+      sc_qgemm_zero_point_terms(&blk, m, n, za, row_sums, zb, col_sums, rows);
+      sc_qgemm_run(&blk, m, n, threads);
+      if (emit) {
+        struct matmul_emit_job ej;
+        ej.emit = emit;
+        ej.ctx = ctx;
+        ej.batch = batch;
+        ej.n = n;
+        ej.acc = acc;
+        sc_parallel_for(threads, m, 1, matmul_emit_rows, &ej);
+      }
+    }
   }
 
 cleanup:
-  free(abuf);
-  free(bbuf);
+  free(pa);
+  free(pb);
+  free(ints);
   free(acc);
+  free(b_sums);
   return st;
 }
 
@@ -570,15 +949,6 @@ static sc_status check_8bit(const struct sc_node *node, int i,
 }
 
 /* --- ConvInteger ------------------------------------------------------ */
-
-static void emit_int32(void *ctx, int64_t n, int64_t m, const int32_t *acc,
-                       int64_t n_pixels)
-{
-  const struct sc_node *node = ctx;
-  const struct sc_tensor *y = node->out[0];
-  int32_t *dst = (int32_t *)y->data + (n * y->dims[1] + m) * n_pixels;
-  memcpy(dst, acc, (size_t)n_pixels * sizeof *dst);
-}
 
 sc_status sc_qk_conv_integer_prepare(struct sc_node *node, struct sc_error *err)
 {
@@ -621,12 +991,14 @@ sc_status sc_qk_conv_integer_run(struct sc_node *node, struct sc_error *err)
 {
   const struct sc_tensor *x_zp = node->n_inputs > 2 ? node->in[2] : NULL;
   const struct sc_tensor *w_zp = node->n_inputs > 3 ? node->in[3] : NULL;
+  /* no emitter: the accumulators are the output */
   return sc_qconv_run(node, node->state, node->in[0], x_zp, node->in[1], w_zp,
-                      emit_int32, node, err);
+                      NULL, node->out[0]->data, err);
 }
 
 void sc_qk_conv_release(struct sc_node *node)
 {
+  sc_qconv_release(node->state);
   free(node->state);
   node->state = NULL;
 }
@@ -641,8 +1013,8 @@ struct qlinear_conv_emit {
   int32_t y_zp, qmin, qmax;
 };
 
-static void emit_qlinear_conv(void *ctx, int64_t n, int64_t m,
-                              const int32_t *acc, int64_t n_pixels)
+static void emit_qlinear_conv(void *ctx, int64_t n, int64_t m, int64_t pixel0,
+                              const int32_t *acc, int64_t count)
 {
   const struct qlinear_conv_emit *e = ctx;
   const struct sc_node *node = e->node;
@@ -652,9 +1024,10 @@ static void emit_qlinear_conv(void *ctx, int64_t n, int64_t m,
       e->x_scale *
       sc_quant_load_float(w_scale, w_scale->n_elements == 1 ? 0 : m) /
       e->y_scale;
+  const struct sc_qconv *conv = node->state;
   int32_t b = bias ? ((const int32_t *)bias->data)[m] : 0;
-  sc_quant_requantize_row(acc, n_pixels, b, multiplier, e->y_zp, y->dtype,
-                          y->data, (n * y->dims[1] + m) * n_pixels);
+  sc_quant_requantize_row(acc, count, b, multiplier, e->y_zp, y->dtype, y->data,
+                          (n * y->dims[1] + m) * conv->out_pixels + pixel0);
 }
 
 sc_status sc_qk_qlinear_conv_prepare(struct sc_node *node, struct sc_error *err)
@@ -746,15 +1119,6 @@ sc_status sc_qk_qlinear_conv_run(struct sc_node *node, struct sc_error *err)
 
 /* --- MatMulInteger ---------------------------------------------------- */
 
-static void emit_matmul_int32(void *ctx, int64_t batch, int64_t i,
-                              const int32_t *acc, int64_t n)
-{
-  const struct sc_node *node = ctx;
-  const struct sc_qmatmul *mm = node->state;
-  int32_t *dst = (int32_t *)node->out[0]->data + (batch * mm->m + i) * n;
-  memcpy(dst, acc, (size_t)n * sizeof *dst);
-}
-
 sc_status sc_qk_matmul_integer_prepare(struct sc_node *node,
                                        struct sc_error *err)
 {
@@ -792,12 +1156,14 @@ sc_status sc_qk_matmul_integer_run(struct sc_node *node, struct sc_error *err)
 {
   const struct sc_tensor *a_zp = node->n_inputs > 2 ? node->in[2] : NULL;
   const struct sc_tensor *b_zp = node->n_inputs > 3 ? node->in[3] : NULL;
+  /* no emitter: the accumulators are the output */
   return sc_qmatmul_run(node, node->state, node->in[0], a_zp, node->in[1], b_zp,
-                        emit_matmul_int32, node, err);
+                        NULL, node->out[0]->data, err);
 }
 
 void sc_qk_matmul_release(struct sc_node *node)
 {
+  sc_qmatmul_release(node->state);
   free(node->state);
   node->state = NULL;
 }

@@ -8,7 +8,7 @@
  *   attrs   alpha (1.0), transA (0), transB (0)
  *
  * As ONNX Runtime computes it on x86: acc = sum_k (A - a_zp)(B - b_zp) + C
- * exactly in integers; a quantized Y is
+ * exactly in integers (the integer GEMM of quant_gemm.h); a quantized Y is
  *   clamp(round_half_even(float(acc) * M[n]) + y_zp)
  * with the float32 multiplier M[n] = alpha * float(a_scale * b_scale[n]) /
  * y_scale (MlasRequantizeOutput); a float Y is float(acc) * alpha * a_scale *
@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "runtime/ops/families.h"
+#include "runtime/ops/quant_gemm.h"
 
 struct qgemm_state {
   float alpha;
@@ -138,6 +139,16 @@ static int64_t load_q(const struct sc_tensor *t, int64_t i)
                                     : ((const int8_t *)t->data)[i];
 }
 
+/* dst (rows x cols) = src^T (src: cols x rows), bytes. */
+static void transpose_bytes(const uint8_t *src, int64_t rows, int64_t cols,
+                            uint8_t *dst)
+{
+  int64_t i, j;
+  for (i = 0; i < rows; i++)
+    for (j = 0; j < cols; j++)
+      dst[i * cols + j] = src[j * rows + i];
+}
+
 static sc_status qgemm_run(struct sc_node *node, struct sc_error *err)
 {
   const struct qgemm_state *s = node->state;
@@ -148,47 +159,77 @@ static sc_status qgemm_run(struct sc_node *node, struct sc_error *err)
   struct sc_tensor *y = node->out[0];
   int64_t m = y->dims[0], n = y->dims[1];
   int64_t k = s->trans_a ? a->dims[0] : a->dims[1];
-  int64_t azp = node->in[2] ? load_q(node->in[2], 0) : 0;
+  int32_t azp = node->in[2] ? (int32_t)load_q(node->in[2], 0) : 0;
   float a_scale = ((const float *)node->in[1]->data)[0];
-  int64_t i, j, p;
+  const uint8_t *a_rows = a->data, *b_rows = b->data;
+  uint8_t *a_copy = NULL, *b_copy = NULL;
+  int32_t *acc = NULL, *zp = NULL;
+  int64_t i, j;
   int lo = y->dtype == SC_DTYPE_UINT8 ? 0 : -128;
   int hi = y->dtype == SC_DTYPE_UINT8 ? 255 : 127;
-  (void)err;
+  sc_status st;
+
+  /* exact int32 accumulators from the integer GEMM, A and B row-major */
+  acc = malloc((size_t)(m * n) * sizeof *acc + 1);
+  zp = malloc((size_t)(m + n) * sizeof *zp + 1);
+  if (s->trans_a)
+    a_rows = a_copy = malloc((size_t)(m * k) + 1);
+  if (s->trans_b)
+    b_rows = b_copy = malloc((size_t)(k * n) + 1);
+  if (!acc || !zp || (s->trans_a && !a_copy) || (s->trans_b && !b_copy)) {
+    st = sc_fail_nomem(err, "QGemm buffers");
+    goto cleanup;
+  }
+  if (a_copy)
+    transpose_bytes(a->data, m, k, a_copy);
+  if (b_copy)
+    transpose_bytes(b->data, k, n, b_copy);
+  for (i = 0; i < m; i++)
+    zp[i] = azp;
+  for (j = 0; j < n; j++)
+    zp[m + j] = node->in[5] ? (int32_t)load_q(node->in[5],
+                                              count(node->in[5]) > 1 ? j : 0)
+                            : 0;
+  st = sc_qgemm(m, n, k, a_rows, a->dtype, k, zp, b_rows, b->dtype, n, zp + m,
+                acc, n, sc_node_threads(node), err);
+  if (st)
+    goto cleanup;
 
   for (j = 0; j < n; j++) {
-    int64_t bzp =
-        node->in[5] ? load_q(node->in[5], count(node->in[5]) > 1 ? j : 0) : 0;
     float b_scale =
         ((const float *)node->in[4]->data)[count(node->in[4]) > 1 ? j : 0];
     float ab = a_scale * b_scale; /* float32, as ONNX Runtime */
     float multiplier = ys ? s->alpha * (ab / ((const float *)ys->data)[0]) : 0;
-    int64_t zp = yz ? load_q(yz, 0) : 0;
+    int64_t z = yz ? load_q(yz, 0) : 0;
     for (i = 0; i < m; i++) {
-      int64_t acc = 0;
-      for (p = 0; p < k; p++) {
-        int64_t av = load_q(a, s->trans_a ? p * m + i : i * k + p) - azp;
-        int64_t bv = load_q(b, s->trans_b ? j * k + p : p * n + j) - bzp;
-        acc += av * bv;
-      }
-      if (c)
-        acc += ((const int32_t *)c->data)[c->n_elements == 1   ? 0
-                                          : c->n_elements == n ? j
-                                                               : i * n + j];
-      acc = (int64_t)(int32_t)acc; /* int32 accumulation wraps as on x86 */
+      uint32_t sum = (uint32_t)acc[i * n + j];
+      int32_t v;
+      if (c) /* int32 accumulation wraps as on x86 */
+        sum += (uint32_t)((const int32_t *)
+                              c->data)[c->n_elements == 1   ? 0
+                                       : c->n_elements == n ? j
+                                                            : i * n + j];
+      v = (int32_t)sum;
       if (ys) {
-        float v = (float)acc * multiplier;
-        double q = nearbyint((double)v) + (double)zp;
+        float f = (float)v * multiplier;
+        double q = nearbyint((double)f) + (double)z;
         int64_t out = q < lo ? lo : q > hi ? hi : (int64_t)q;
         if (y->dtype == SC_DTYPE_UINT8)
           ((uint8_t *)y->data)[i * n + j] = (uint8_t)out;
         else
           ((int8_t *)y->data)[i * n + j] = (int8_t)out;
       } else {
-        ((float *)y->data)[i * n + j] = (float)acc * s->alpha * ab;
+        ((float *)y->data)[i * n + j] = (float)v * s->alpha * ab;
       }
     }
   }
-  return SC_OK;
+
+cleanup:
+  free(acc);
+  free(zp);
+  free(a_copy);
+  free(b_copy);
+  return st;
 }
 
 const struct sc_op sc_ops_quant_qgemm[] = {

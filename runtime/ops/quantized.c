@@ -24,6 +24,11 @@
 #include "runtime/ops/families.h"
 #include "runtime/ops/quant_common.h"
 #include "runtime/ops/quant_kernels.h"
+#include "runtime/threadpool.h"
+
+/* Element-wise loops run over the thread pool in chunks of this many
+ * elements, a partition fixed by the tensor size alone. */
+#define QUANT_CHUNK 65536
 
 /* --- QuantizeLinear / DequantizeLinear -------------------------------- */
 
@@ -202,31 +207,86 @@ static sc_status quantize_linear_prepare(struct sc_node *node,
   return SC_OK;
 }
 
-static sc_status quantize_linear_run(struct sc_node *node, struct sc_error *err)
-{
-  const struct sc_tensor *x = node->in[0], *scale = node->in[1];
-  const struct sc_tensor *zp = node->n_inputs > 2 ? node->in[2] : NULL;
-  struct sc_tensor *y = node->out[0];
-  struct qdq_walk w = qdq_walk_of(node);
-  int32_t qmin, qmax;
-  int64_t i;
+/* QuantizeLinear and DequantizeLinear run over the pool in chunks of
+ * QUANT_CHUNK elements, each cut into pieces that share their parameters;
+ * `piece` converts elements [i, stop) with scale s and zero point z. */
+typedef void (*qdq_piece_fn)(struct sc_node *node, int64_t i, int64_t stop,
+                             float s, int32_t z);
 
+struct qdq_chunks {
+  struct sc_node *node;
+  struct qdq_walk walk;
+  int64_t n;
+  qdq_piece_fn piece;
+};
+
+static void qdq_chunk_range(void *ctx, int64_t begin, int64_t end)
+{
+  const struct qdq_chunks *job = ctx;
+  struct sc_node *node = job->node;
+  const struct sc_tensor *scale = node->in[1];
+  const struct sc_tensor *zp = node->n_inputs > 2 ? node->in[2] : NULL;
+  int64_t chunk, i, stop;
+
+  for (chunk = begin; chunk < end; chunk++) {
+    int64_t last = job->n - chunk * QUANT_CHUNK < QUANT_CHUNK
+                       ? job->n
+                       : (chunk + 1) * QUANT_CHUNK;
+    for (i = chunk * QUANT_CHUNK; i < last; i = stop) {
+      int64_t c = qdq_param_index(&job->walk, i);
+      stop = job->walk.per_axis ? (i / job->walk.inner + 1) * job->walk.inner
+                                : last;
+      if (stop > last)
+        stop = last;
+      job->piece(node, i, stop, sc_quant_load_float(scale, c),
+                 sc_quant_zero_point(zp, c));
+    }
+  }
+}
+
+static void qdq_run_chunks(struct sc_node *node, qdq_piece_fn piece)
+{
+  struct qdq_chunks job;
+  job.node = node;
+  job.walk = qdq_walk_of(node);
+  job.n = node->in[0]->n_elements;
+  job.piece = piece;
+  sc_parallel_for(sc_node_threads(node),
+                  (job.n + QUANT_CHUNK - 1) / QUANT_CHUNK, 1, qdq_chunk_range,
+                  &job);
+}
+
+static void quantize_piece(struct sc_node *node, int64_t i, int64_t stop,
+                           float s, int32_t z)
+{
+  const struct sc_tensor *x = node->in[0];
+  struct sc_tensor *y = node->out[0];
+  int32_t qmin, qmax;
+
+  if (x->dtype == SC_DTYPE_FLOAT) {
+    sc_quant_quantize_row((const float *)x->data + i, stop - i, s, z, y->dtype,
+                          y->data, i);
+    return;
+  }
   sc_quant_range(y->dtype, &qmin, &qmax);
-  for (i = 0; i < x->n_elements; i++) {
-    int64_t c = qdq_param_index(&w, i);
-    float s = sc_quant_load_float(scale, c);
-    int32_t z = sc_quant_zero_point(zp, c), q;
+  for (; i < stop; i++) {
+    int32_t q;
     if (x->dtype == SC_DTYPE_INT32) {
       double v = (double)((const int32_t *)x->data)[i] / (double)s;
       double lo = (double)(qmin - z), hi = (double)(qmax - z);
       v = !(v >= lo) ? lo : v > hi ? hi : nearbyint(v);
       q = (int32_t)v + z;
     } else {
-      float xv = sc_quant_load_float(x, i); /* float, float16, bfloat16 */
+      float xv = sc_quant_load_float(x, i); /* float16, bfloat16 */
       q = sc_quant_quantize(xv, s, z, qmin, qmax);
     }
     sc_quant_store(y->dtype, y->data, i, q);
   }
+}
+
+static sc_status quantize_linear_run(struct sc_node *node, struct sc_error *err)
+{
+  qdq_run_chunks(node, quantize_piece);
   return SC_OK;
 }
 
@@ -254,20 +314,28 @@ static sc_status dequantize_linear_prepare(struct sc_node *node,
   return SC_OK;
 }
 
-static sc_status dequantize_linear_run(struct sc_node *node,
-                                       struct sc_error *err)
+static void dequantize_piece(struct sc_node *node, int64_t i, int64_t stop,
+                             float s, int32_t z)
 {
-  const struct sc_tensor *x = node->in[0], *scale = node->in[1];
-  const struct sc_tensor *zp = node->n_inputs > 2 ? node->in[2] : NULL;
+  const struct sc_tensor *x = node->in[0];
   struct sc_tensor *y = node->out[0];
-  struct qdq_walk w = qdq_walk_of(node);
-  int64_t i;
 
-  for (i = 0; i < x->n_elements; i++) {
-    int64_t c = qdq_param_index(&w, i);
-    float s = sc_quant_load_float(scale, c);
-    int64_t d = (int64_t)sc_quant_load(x->dtype, x->data, i) -
-                sc_quant_zero_point(zp, c);
+  /* the usual cases, in loops the compiler vectorises */
+#define DEQUANTIZE_8BIT(T)                                                     \
+  do {                                                                         \
+    const T *in = x->data;                                                     \
+    float *out = y->data;                                                      \
+    for (; i < stop; i++)                                                      \
+      out[i] = (float)((int32_t)in[i] - z) * s;                                \
+    return;                                                                    \
+  } while (0)
+  if (y->dtype == SC_DTYPE_FLOAT && x->dtype == SC_DTYPE_UINT8)
+    DEQUANTIZE_8BIT(uint8_t);
+  if (y->dtype == SC_DTYPE_FLOAT && x->dtype == SC_DTYPE_INT8)
+    DEQUANTIZE_8BIT(int8_t);
+#undef DEQUANTIZE_8BIT
+  for (; i < stop; i++) {
+    int64_t d = (int64_t)sc_quant_load(x->dtype, x->data, i) - z;
     float v = (float)d * s;
     if (y->dtype == SC_DTYPE_FLOAT)
       ((float *)y->data)[i] = v;
@@ -276,6 +344,12 @@ static sc_status dequantize_linear_run(struct sc_node *node,
     else
       ((uint16_t *)y->data)[i] = sc_float_to_bfloat16(v);
   }
+}
+
+static sc_status dequantize_linear_run(struct sc_node *node,
+                                       struct sc_error *err)
+{
+  qdq_run_chunks(node, dequantize_piece);
   return SC_OK;
 }
 
@@ -317,30 +391,71 @@ static sc_status dynamic_quantize_reshape(struct sc_node *node,
   return st;
 }
 
+/* The two passes over x, in chunks: the bounds of each chunk (folded
+ * afterwards: min and max do not depend on the order), then the
+ * quantization. */
+struct dynamic_job {
+  const float *x;
+  int64_t n;
+  int bounds_pass; /* 1: the bounds of each chunk, 0: the quantization */
+  float *lo, *hi;  /* one per chunk */
+  float scale;
+  int32_t zero_point;
+  uint8_t *y;
+};
+
+/* Chunks [begin, end) of the current pass. */
+static void dynamic_chunks(void *ctx, int64_t begin, int64_t end)
+{
+  const struct dynamic_job *job = ctx;
+  int64_t chunk;
+  for (chunk = begin; chunk < end; chunk++) {
+    int64_t first = chunk * QUANT_CHUNK;
+    int64_t count = job->n - first < QUANT_CHUNK ? job->n - first : QUANT_CHUNK;
+    if (job->bounds_pass) {
+      job->lo[chunk] = 0.0f;
+      job->hi[chunk] = 0.0f;
+      sc_quant_min_max(job->x + first, count, &job->lo[chunk], &job->hi[chunk]);
+    } else {
+      sc_quant_quantize_row(job->x + first, count, job->scale, job->zero_point,
+                            SC_DTYPE_UINT8, job->y, first);
+    }
+  }
+}
+
 static sc_status dynamic_quantize_run(struct sc_node *node,
                                       struct sc_error *err)
 {
   const struct sc_tensor *x = node->in[0];
-  const float *xv = x->data;
-  uint8_t *y = node->out[0]->data;
-  float lo = 0.0f, hi = 0.0f, scale;
-  int32_t zp;
-  int64_t i;
+  struct sc_threadpool *threads = sc_node_threads(node);
+  struct dynamic_job job;
+  int64_t n_chunks = (x->n_elements + QUANT_CHUNK - 1) / QUANT_CHUNK, c;
+  float lo = 0.0f, hi = 0.0f;
 
-  for (i = 0; i < x->n_elements; i++) {
-    if (xv[i] < lo)
-      lo = xv[i];
-    if (xv[i] > hi)
-      hi = xv[i];
+  job.x = x->data;
+  job.n = x->n_elements;
+  job.y = node->out[0]->data;
+  job.lo = malloc((size_t)n_chunks * 2 * sizeof *job.lo + 1);
+  if (!job.lo)
+    return sc_fail_nomem(err, "DynamicQuantizeLinear bounds");
+  job.hi = job.lo + n_chunks;
+  job.bounds_pass = 1;
+  sc_parallel_for(threads, n_chunks, 1, dynamic_chunks, &job);
+  for (c = 0; c < n_chunks; c++) {
+    if (job.lo[c] < lo)
+      lo = job.lo[c];
+    if (job.hi[c] > hi)
+      hi = job.hi[c];
   }
-  scale = hi == lo ? 1.0f : (hi - lo) / 255.0f;
-  zp = sc_quant_round(0.0f - lo / scale, 0, 255);
-  for (i = 0; i < x->n_elements; i++)
-    y[i] = (uint8_t)sc_quant_quantize(xv[i], scale, zp, 0, 255);
+  free(job.lo);
+  job.scale = hi == lo ? 1.0f : (hi - lo) / 255.0f;
+  job.zero_point = sc_quant_round(0.0f - lo / job.scale, 0, 255);
+  job.bounds_pass = 0;
+  sc_parallel_for(threads, n_chunks, 1, dynamic_chunks, &job);
   if (node->n_outputs > 1 && node->out[1])
-    *(float *)node->out[1]->data = scale;
+    *(float *)node->out[1]->data = job.scale;
   if (node->n_outputs > 2 && node->out[2])
-    *(uint8_t *)node->out[2]->data = (uint8_t)zp;
+    *(uint8_t *)node->out[2]->data = (uint8_t)job.zero_point;
   return SC_OK;
 }
 

@@ -1,6 +1,7 @@
 /* dtype sizes, names and the float16/bfloat16 conversions against bit
  * patterns worked out by hand from IEEE 754 binary16 / bfloat16. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "runtime/dtype.h"
@@ -32,6 +33,53 @@ static void test_dtype_names_round_trip(void **state)
   assert_int_equal(sc_dtype_from_name("fp16", &d), 0);
   assert_int_equal(d, SC_DTYPE_FLOAT16);
   assert_int_equal(sc_dtype_from_name("int4", &d), -1);
+}
+
+/* The bulk converters (F16C where present) agree bit for bit with the
+ * scalar ones: every half, and a sweep of float bit patterns with the
+ * rounding boundaries, NaNs and odd lengths/offsets. */
+static void test_bulk_half_conversions_match_scalar(void **state)
+{
+  static const uint32_t edges[] = {
+      0x477fefffu, 0x477ff000u, 0x477ff001u, 0x38800000u, 0x387fffffu,
+      0x33000000u, 0x33000001u, 0x32ffffffu, 0x7f800000u, 0x7f800001u,
+      0x7fc00000u, 0x7fffffffu, 0x00000001u, 0x3f800fffu, 0x3f801000u,
+      0x3f801001u, 0x3f802000u, 0x3f803000u, 0x80000000u, 0xffc00001u};
+  const int64_t n = 65536 + 8 * 131072 + 64;
+  uint16_t *h = malloc((size_t)n * sizeof *h);
+  float *f = malloc((size_t)n * sizeof *f);
+  int64_t i, start;
+  (void)state;
+  assert_non_null(h);
+  assert_non_null(f);
+  for (i = 0; i < 65536; i++)
+    h[i] = (uint16_t)i;
+  sc_half_to_float_n(h, f, 65536);
+  for (i = 0; i < 65536; i++) {
+    float want = sc_half_to_float(h[i]);
+    assert_memory_equal(&f[i], &want, sizeof want);
+  }
+  for (i = 0; i < n; i++) {
+    uint32_t u = i < (int64_t)(sizeof edges / sizeof edges[0])
+                     ? edges[i]
+                     : (uint32_t)((uint64_t)i * 4099u * 1031u);
+    if (i % 3 == 0 && i >= 64) /* also near the edges, both signs */
+      u = edges[i % 20] + (uint32_t)(i % 7) - 3u +
+          ((uint32_t)i & 1u) * 0x80000000u;
+    memcpy(&f[i], &u, sizeof u);
+  }
+  for (start = 0; start < 3; start++) { /* offsets and ragged tails */
+    sc_float_to_half_n(f + start, h, n - start - start);
+    for (i = 0; i < n - start - start; i++)
+      if (h[i] != sc_float_to_half(f[start + i])) {
+        uint32_t bits;
+        memcpy(&bits, &f[start + i], sizeof bits);
+        fail_msg("float bits 0x%08x: bulk 0x%04x, scalar 0x%04x", bits, h[i],
+                 sc_float_to_half(f[start + i]));
+      }
+  }
+  free(h);
+  free(f);
 }
 
 static void test_half_to_float_known_values(void **state)
@@ -116,6 +164,7 @@ int main(void)
       cmocka_unit_test(test_dtype_numbers_match_onnx),
       cmocka_unit_test(test_dtype_names_round_trip),
       cmocka_unit_test(test_half_to_float_known_values),
+      cmocka_unit_test(test_bulk_half_conversions_match_scalar),
       cmocka_unit_test(test_float_to_half_rounds_to_nearest_even),
       cmocka_unit_test(test_float_to_half_exhaustive_round_trip),
       cmocka_unit_test(test_bfloat16_known_values),

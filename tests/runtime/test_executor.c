@@ -158,6 +158,96 @@ static void test_intermediate_memory_is_recycled(void **state)
   sc_graph_free(g);
 }
 
+/* x -> d0 = x + x -> d1 = d0 + d0 -> ... -> d{n-1} (the output): every
+ * value differs from the one before, so a reused buffer shows. */
+static struct sc_graph *doubling_chain(int n, int64_t size)
+{
+  struct sc_graph *g = new_graph();
+  int64_t dims[1] = {size};
+  char in[32], out[32], name[32];
+  int i;
+  assert_int_equal(sc_graph_add_input(g, "x", SC_DTYPE_FLOAT, 1, dims, NULL),
+                   SC_OK);
+  for (i = 0; i < n; i++) {
+    snprintf(in, sizeof in, i ? "d%d" : "x", i - 1);
+    snprintf(out, sizeof out, "d%d", i);
+    snprintf(name, sizeof name, "add%d", i);
+    add_node(g, name, "Add", in, in, out);
+  }
+  assert_int_equal(sc_graph_add_output(g, out, NULL), SC_OK);
+  return g;
+}
+
+struct pointers {
+  const void *data[16];
+  int keep; /* node whose output the observer keeps, -1 none */
+  struct sc_tensor *kept;
+};
+
+static sc_status note_pointer(void *user, const struct sc_graph *g,
+                              int node_index, struct sc_tensor *const *outputs,
+                              struct sc_error *err)
+{
+  struct pointers *p = user;
+  (void)g;
+  p->data[node_index] = outputs[0]->data;
+  if (node_index == p->keep)
+    return sc_tensor_ref(outputs[0], &p->kept, err);
+  return SC_OK;
+}
+
+static int distinct(const void *const *data, int n)
+{
+  int i, j, count = 0;
+  for (i = 0; i < n; i++) {
+    for (j = 0; j < i && data[j] != data[i]; j++)
+      ;
+    count += j == i;
+  }
+  return count;
+}
+
+/* The memory plan: the intermediates of a chain take turns in two
+ * buffers, run after run; a tensor the observer keeps is not overwritten
+ * (its buffer is replaced in the plan instead). */
+static void
+test_memory_plan_reuses_buffers_and_respects_kept_tensors(void **state)
+{
+  struct sc_graph *g = doubling_chain(8, 4);
+  struct pointers p;
+  struct sc_run_options opt;
+  float xv[4] = {1, -2, 3, 0.5f}, kept_v[4];
+  int64_t dims[1] = {4};
+  struct sc_tensor *x = sc_test_tensor_f32(1, dims, xv), *want;
+  struct sc_feed feed = {"x", x};
+  int run, i;
+  (void)state;
+
+  for (i = 0; i < 4; i++)
+    kept_v[i] = xv[i] * 4; /* d1 = 4x */
+  want = sc_test_tensor_f32(1, dims, kept_v);
+  memset(&opt, 0, sizeof opt);
+  opt.observer = note_pointer;
+  opt.observer_user = &p;
+  for (run = 0; run < 2; run++) {
+    memset(&p, 0, sizeof p);
+    p.keep = -1;
+    assert_int_equal(sc_graph_run(g, 1, &feed, NULL, &opt, NULL), SC_OK);
+    /* seven intermediates (d7 is the output), two buffers */
+    assert_int_equal(distinct(p.data, 7), 2);
+  }
+  memset(&p, 0, sizeof p);
+  p.keep = 1;
+  assert_int_equal(sc_graph_run(g, 1, &feed, NULL, &opt, NULL), SC_OK);
+  assert_non_null(p.kept);
+  assert_tensor_close(p.kept, want, 0, 0);
+  assert_int_equal(distinct(p.data, 7), 3);
+  sc_tensor_free(p.kept);
+  sc_tensor_free(want);
+  sc_tensor_free(x);
+  sc_graph_free(g);
+}
+
 static void test_observer_can_keep_a_tensor(void **state)
 {
   struct sc_graph *g = relu_chain(4, 3);
@@ -239,6 +329,74 @@ static void test_node_mask_runs_a_segment_from_fed_values(void **state)
   sc_tensor_free(r1);
   sc_tensor_free(want);
   sc_graph_free(g);
+}
+
+/* Two runs taken node by node, interleaved: each observes its own nodes
+ * in order, next_node names what comes, and the outputs are those of a
+ * whole run (relu of relu of x: negatives become 0). */
+static void test_runs_step_interleaved(void **state)
+{
+  struct sc_graph *a = relu_chain(3, 2), *b = relu_chain(2, 2);
+  struct trace ta, tb;
+  struct sc_run_options oa, ob;
+  struct sc_run *ra = NULL, *rb = NULL;
+  struct sc_error err;
+  float xv[2] = {-5, 7}, want_v[2] = {0, 7};
+  int64_t dims[1] = {2};
+  struct sc_tensor *x = sc_test_tensor_f32(1, dims, xv);
+  struct sc_tensor *want = sc_test_tensor_f32(1, dims, want_v);
+  struct sc_tensor *out[1] = {NULL};
+  struct sc_feed feed = {"x", x};
+  int done_a = 0, done_b = 0, step;
+  (void)state;
+
+  memset(&ta, 0, sizeof ta);
+  memset(&tb, 0, sizeof tb);
+  ta.keep_index = tb.keep_index = -1;
+  memset(&oa, 0, sizeof oa);
+  oa.observer = record;
+  oa.observer_user = &ta;
+  ob = oa;
+  ob.observer_user = &tb;
+  assert_int_equal(sc_run_start(a, 1, &feed, &oa, &ra, &err), SC_OK);
+  assert_int_equal(sc_run_start(b, 1, &feed, &ob, &rb, &err), SC_OK);
+  /* unfinished: no outputs yet */
+  assert_int_equal(sc_run_finish(ra, out, &err), SC_ERR_INTERNAL);
+  assert_null(out[0]);
+  for (step = 0; !done_a || !done_b; step++) {
+    if (!done_a) {
+      assert_int_equal(sc_run_next_node(ra), step);
+      assert_int_equal(sc_run_step(ra, &done_a, &err), SC_OK);
+    }
+    if (!done_b) {
+      assert_int_equal(sc_run_next_node(rb), step);
+      assert_int_equal(sc_run_step(rb, &done_b, &err), SC_OK);
+    }
+  }
+  assert_int_equal(sc_run_next_node(ra), -1);
+  assert_int_equal(ta.n, 3);
+  assert_int_equal(tb.n, 2);
+  assert_int_equal(ta.order[2], 2);
+  assert_int_equal(sc_run_finish(ra, out, &err), SC_OK);
+  assert_tensor_close(out[0], want, 0, 0);
+  sc_tensor_free(out[0]);
+  assert_int_equal(sc_run_finish(rb, out, &err), SC_OK);
+  assert_tensor_close(out[0], want, 0, 0);
+  sc_tensor_free(out[0]);
+  sc_run_free(ra);
+  sc_run_free(rb);
+  /* a run freed half way leaves the graph runnable */
+  assert_int_equal(sc_run_start(a, 1, &feed, &oa, &ra, &err), SC_OK);
+  assert_int_equal(sc_run_step(ra, &done_a, &err), SC_OK);
+  assert_false(done_a);
+  sc_run_free(ra);
+  assert_int_equal(sc_graph_run(a, 1, &feed, out, NULL, &err), SC_OK);
+  assert_tensor_close(out[0], want, 0, 0);
+  sc_tensor_free(out[0]);
+  sc_tensor_free(x);
+  sc_tensor_free(want);
+  sc_graph_free(a);
+  sc_graph_free(b);
 }
 
 static void test_feed_checks_name_dtype_and_shape(void **state)
@@ -365,9 +523,12 @@ int main(void)
       cmocka_unit_test(test_static_shapes_known_after_prepare),
       cmocka_unit_test(test_broadcast_mismatch_fails_at_prepare_naming_node),
       cmocka_unit_test(test_intermediate_memory_is_recycled),
+      cmocka_unit_test(
+          test_memory_plan_reuses_buffers_and_respects_kept_tensors),
       cmocka_unit_test(test_observer_can_keep_a_tensor),
       cmocka_unit_test(test_observer_failure_aborts_run),
       cmocka_unit_test(test_node_mask_runs_a_segment_from_fed_values),
+      cmocka_unit_test(test_runs_step_interleaved),
       cmocka_unit_test(test_feed_checks_name_dtype_and_shape),
       cmocka_unit_test(test_float16_runs_in_float_and_rounds_outputs),
       cmocka_unit_test(test_results_identical_for_one_and_two_threads),

@@ -106,12 +106,112 @@ static void test_qgemm_float_output(void **state)
   sc_graph_free(g);
 }
 
+/* Odd shapes with transA/transB, int8 and uint8 operands, a per-column
+ * b_zero_point and a full [M, N] bias: with unit scales and a float output
+ * Y is float(acc) exactly, checked against a plain loop over the
+ * definition. */
+static void check_qgemm_shape(int64_t m, int64_t k, int64_t n, int trans_a,
+                              int trans_b, enum sc_dtype a_type,
+                              enum sc_dtype b_type, unsigned seed)
+{
+  struct sc_graph *g;
+  struct sc_node *node;
+  struct sc_tensor *a, *b, *c, *az, *bz, *one, *out[1];
+  struct sc_feed feed;
+  struct sc_error err;
+  const char *ins[7] = {"A", "as", "az", "B", "bs", "bz", "C"};
+  const char *outs[1] = {"Y"};
+  int64_t ad[2], bd[2], cd[2] = {m, n}, nd[1] = {n}, i, j, p;
+  double v = 1.0;
+
+  ad[0] = trans_a ? k : m;
+  ad[1] = trans_a ? m : k;
+  bd[0] = trans_b ? n : k;
+  bd[1] = trans_b ? k : n;
+  assert_int_equal(sc_tensor_create(a_type, 2, ad, &a, NULL), SC_OK);
+  assert_int_equal(sc_tensor_create(b_type, 2, bd, &b, NULL), SC_OK);
+  assert_int_equal(sc_tensor_create(SC_DTYPE_INT32, 2, cd, &c, NULL), SC_OK);
+  assert_int_equal(sc_tensor_create(b_type, 1, nd, &bz, NULL), SC_OK);
+  assert_int_equal(sc_tensor_create(a_type, 0, NULL, &az, NULL), SC_OK);
+  for (i = 0; i < a->n_elements; i++)
+    ((uint8_t *)a->data)[i] =
+        (uint8_t)((seed = seed * 1103515245u + 12345u) >> 16);
+  for (i = 0; i < b->n_elements; i++)
+    ((uint8_t *)b->data)[i] =
+        (uint8_t)((seed = seed * 1103515245u + 12345u) >> 16);
+  for (i = 0; i < n; i++)
+    ((uint8_t *)bz->data)[i] =
+        (uint8_t)((seed = seed * 1103515245u + 12345u) >> 16);
+  for (i = 0; i < c->n_elements; i++)
+    ((int32_t *)c->data)[i] =
+        (int32_t)((seed = seed * 1103515245u + 12345u) >> 12) - 500000;
+  *(uint8_t *)az->data = a_type == SC_DTYPE_UINT8 ? 200 : 0x80; /* -128 */
+
+  assert_int_equal(sc_graph_create(&g, NULL), SC_OK);
+  sc_graph_set_opset(g, "", 13, NULL);
+  sc_graph_set_opset(g, "com.microsoft", 1, NULL);
+  sc_graph_add_input(g, "A", a_type, 2, ad, NULL);
+  one = sc_test_tensor(SC_DTYPE_FLOAT, 0, nd, &v);
+  sc_graph_add_initializer(g, "as", one, NULL);
+  sc_graph_add_initializer(g, "bs", sc_test_tensor(SC_DTYPE_FLOAT, 0, nd, &v),
+                           NULL);
+  sc_graph_add_initializer(g, "az", az, NULL);
+  sc_graph_add_initializer(g, "B", b, NULL);
+  sc_graph_add_initializer(g, "bz", bz, NULL);
+  sc_graph_add_initializer(g, "C", c, NULL);
+  assert_int_equal(sc_graph_add_node(g, "fc", "QGemm", "com.microsoft", 7, ins,
+                                     1, outs, &node, NULL),
+                   SC_OK);
+  sc_node_set_attr_int(node, "transA", trans_a, NULL);
+  sc_node_set_attr_int(node, "transB", trans_b, NULL);
+  sc_graph_add_output(g, "Y", NULL);
+  feed.name = "A";
+  feed.tensor = a;
+  if (sc_graph_run(g, 1, &feed, out, NULL, &err) != SC_OK)
+    fail_msg("%s", err.message);
+  for (i = 0; i < m; i++)
+    for (j = 0; j < n; j++) {
+      int64_t acc = ((const int32_t *)c->data)[i * n + j];
+      for (p = 0; p < k; p++) {
+        int64_t ai = trans_a ? p * m + i : i * k + p;
+        int64_t bi = trans_b ? j * k + p : p * n + j;
+        int64_t av = a_type == SC_DTYPE_INT8 ? ((const int8_t *)a->data)[ai]
+                                             : ((const uint8_t *)a->data)[ai];
+        int64_t bv = b_type == SC_DTYPE_INT8 ? ((const int8_t *)b->data)[bi]
+                                             : ((const uint8_t *)b->data)[bi];
+        int64_t za = a_type == SC_DTYPE_INT8 ? -128 : 200;
+        int64_t zb = b_type == SC_DTYPE_INT8 ? ((const int8_t *)bz->data)[j]
+                                             : ((const uint8_t *)bz->data)[j];
+        acc += (av - za) * (bv - zb);
+      }
+      if (((float *)out[0]->data)[i * n + j] != (float)acc)
+        fail_msg("%lldx%lldx%lld trans %d%d: (%lld, %lld) is %g, expected "
+                 "%lld",
+                 (long long)m, (long long)k, (long long)n, trans_a, trans_b,
+                 (long long)i, (long long)j,
+                 (double)((float *)out[0]->data)[i * n + j], (long long)acc);
+    }
+  sc_tensor_free(out[0]);
+  sc_tensor_free(a);
+  sc_graph_free(g);
+}
+
+static void test_qgemm_matches_plain_loops(void **state)
+{
+  (void)state;
+  check_qgemm_shape(7, 13, 70, 0, 0, SC_DTYPE_UINT8, SC_DTYPE_INT8, 1);
+  check_qgemm_shape(5, 31, 9, 1, 0, SC_DTYPE_INT8, SC_DTYPE_UINT8, 2);
+  check_qgemm_shape(13, 64, 33, 0, 1, SC_DTYPE_UINT8, SC_DTYPE_UINT8, 3);
+  check_qgemm_shape(1, 3, 130, 1, 1, SC_DTYPE_INT8, SC_DTYPE_INT8, 4);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_qgemm_int8_output_rounds_half_even),
       cmocka_unit_test(test_qgemm_uint8_output_saturates),
       cmocka_unit_test(test_qgemm_float_output),
+      cmocka_unit_test(test_qgemm_matches_plain_loops),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

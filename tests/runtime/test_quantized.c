@@ -21,6 +21,7 @@
 #include "runtime/ops/quant_gemm.h"
 #include "runtime/threadpool.h"
 #include "tests/support/assertions.h"
+#include "tests/support/one_node.h"
 
 #define QUANT_DATA SC_SOURCE_DIR "/tests/data/quant"
 
@@ -268,6 +269,81 @@ static void test_dynamic_quantize_linear_zero_range_and_positive(void **s)
   dynamic_case(zeros, 3, 1.0f, 0, zeros_q);
   dynamic_case(pos, 4, 2.55f / 255.0f, 0, pos_q);
   dynamic_case(neg, 2, 1.02f / 255.0f, 255, neg_q);
+}
+
+/* DynamicQuantizeLinear on the vector and threaded path against the
+ * scalar definition (sc_quant_round / sc_quant_quantize, the reference
+ * loop), on tensors of several chunks with a ragged end: exact ties (range
+ * [0, 127.5]: scale 0.5, x / scale = k / 2), NaN, -0.0, and random values;
+ * 1 and 2 threads give the same bytes. */
+static void dynamic_matches_scalar(const float *x, int64_t n)
+{
+  struct sc_threadpool *pool = NULL;
+  struct sc_tensor *in, *out[3];
+  float lo = 0.0f, hi = 0.0f, scale;
+  int32_t zp;
+  int64_t dims[1], i;
+  int threads, k;
+
+  for (i = 0; i < n; i++) {
+    if (x[i] < lo)
+      lo = x[i];
+    if (x[i] > hi)
+      hi = x[i];
+  }
+  scale = hi == lo ? 1.0f : (hi - lo) / 255.0f;
+  zp = sc_quant_round(0.0f - lo / scale, 0, 255);
+  dims[0] = n;
+  assert_int_equal(sc_tensor_create(SC_DTYPE_FLOAT, 1, dims, &in, NULL), SC_OK);
+  memcpy(in->data, x, (size_t)n * sizeof *x);
+  assert_int_equal(sc_threadpool_create(2, &pool, NULL), SC_OK);
+  for (threads = 1; threads <= 2; threads++) {
+    struct sc_test_node t;
+    struct sc_tensor *inputs[1];
+    struct sc_error err;
+    inputs[0] = in;
+    sc_test_node_init(&t, "DynamicQuantizeLinear", 11, 1, inputs, 0, 3);
+    if (sc_test_node_run(&t, threads == 2 ? pool : NULL, out, &err))
+      fail_msg("%s", err.message);
+    assert_true(*(float *)out[1]->data == scale);
+    assert_int_equal(*(uint8_t *)out[2]->data, zp);
+    for (i = 0; i < n; i++) {
+      int32_t want = sc_quant_quantize(x[i], scale, zp, 0, 255);
+      if (((uint8_t *)out[0]->data)[i] != want)
+        fail_msg("%d threads: element %lld (%.9g) is %d, expected %d", threads,
+                 (long long)i, (double)x[i], ((uint8_t *)out[0]->data)[i],
+                 want);
+    }
+    for (k = 0; k < 3; k++)
+      sc_tensor_free(out[k]);
+    sc_test_node_free_graph(&t);
+  }
+  sc_threadpool_free(pool);
+  sc_tensor_free(in);
+}
+
+static void test_dynamic_quantize_linear_vector_path_matches_scalar(void **s)
+{
+  enum { N = 2 * 65536 + 3 };
+  float *x = malloc(N * sizeof *x);
+  uint32_t seed = 3;
+  int64_t i;
+  (void)s;
+  assert_non_null(x);
+  for (i = 0; i < N; i++) /* quarters: every odd k/2 a tie */
+    x[i] = (float)(i % 511) * 0.25f;
+  dynamic_matches_scalar(x, N);
+  for (i = 0; i < N; i++) {
+    seed = seed * 1664525u + 1013904223u;
+    x[i] = ((float)(seed >> 8) / 16777216.0f - 0.3f) * 7.0f;
+  }
+  x[5] = NAN;
+  x[N - 1] = NAN;
+  x[100] = -0.0f;
+  x[70000] = -2.5f; /* the minimum, in the second chunk */
+  dynamic_matches_scalar(x, N);
+  dynamic_matches_scalar(x + 1, 17); /* shorter than a vector loop */
+  free(x);
 }
 
 /* QuantizeLinear of int32 x (divided in double, as the ONNX reference) and
@@ -551,94 +627,423 @@ static void test_operator_cases_match_numpy(void **s)
 
 /* --- the integer GEMM ------------------------------------------------- */
 
-static void fill(int16_t *v, int64_t n, unsigned seed, int lo, int hi)
+static uint32_t next_random(uint32_t *seed)
 {
-  int64_t i;
-  for (i = 0; i < n; i++) {
-    seed = seed * 1103515245u + 12345u;
-    v[i] = (int16_t)(lo + (int)((seed >> 8) % (unsigned)(hi - lo + 1)));
-  }
+  *seed = *seed * 1664525u + 1013904223u;
+  return *seed >> 8;
 }
 
-static void check_gemm_paths(int64_t m, int64_t n, int64_t k, int lo, int hi)
+static void fill_bytes(uint8_t *v, int64_t n, uint32_t seed)
 {
-  int16_t *a = malloc((size_t)(m * k) * sizeof *a);
-  int16_t *b = malloc((size_t)(k * n) * sizeof *b);
-  int32_t *fast = malloc((size_t)(m * n) * sizeof *fast);
-  int32_t *ref = malloc((size_t)(m * n) * sizeof *ref);
-  struct sc_threadpool *pool = NULL;
   int64_t i;
-  assert_non_null(a);
-  assert_non_null(b);
-  assert_non_null(fast);
-  assert_non_null(ref);
+  for (i = 0; i < n; i++)
+    v[i] = (uint8_t)next_random(&seed);
+}
+
+/* A zero point of `dtype` picked from the interesting ones (0, 128, 255 for
+ * uint8; 0, -128, 127 for int8) or at random. */
+static int32_t pick_zero_point(enum sc_dtype dtype, uint32_t *seed)
+{
+  static const int32_t u8[] = {0, 128, 255, 1, 77};
+  static const int32_t s8[] = {0, -128, 127, -1, 33};
+  uint32_t r = next_random(seed) % 6;
+  if (r == 5)
+    return dtype == SC_DTYPE_INT8 ? (int32_t)(next_random(seed) % 256) - 128
+                                  : (int32_t)(next_random(seed) % 256);
+  return dtype == SC_DTYPE_INT8 ? s8[r] : u8[r];
+}
+
+/* sc_qgemm on both kernels (and 1 and 2 threads) against the reference
+ * loop, for every signedness of A and B and zero points per row/column,
+ * per tensor or absent. */
+static void check_gemm_shape(int64_t m, int64_t n, int64_t k, uint32_t seed)
+{
+  static const enum sc_dtype types[2] = {SC_DTYPE_UINT8, SC_DTYPE_INT8};
+  uint8_t *a = malloc((size_t)(m * k) + 1), *b = malloc((size_t)(k * n) + 1);
+  int32_t *ref = malloc((size_t)(m * n) * sizeof *ref);
+  int32_t *got = malloc((size_t)(m * n) * sizeof *got);
+  int32_t *za = malloc((size_t)m * sizeof *za);
+  int32_t *zb = malloc((size_t)n * sizeof *zb);
+  struct sc_threadpool *pool = NULL;
+  int ta, tb, zmode, path, threads;
+  int64_t i;
+
+  assert_true(a && b && ref && got && za && zb);
   assert_int_equal(sc_threadpool_create(2, &pool, NULL), SC_OK);
-  fill(a, m * k, 7, lo, hi);
-  fill(b, k * n, 11, lo, hi);
-  sc_qgemm_reference(m, n, k, a, k, b, n, ref, n);
-  sc_qgemm_force_reference(0);
-  assert_int_equal(sc_qgemm(m, n, k, a, k, b, n, fast, n, pool, NULL), SC_OK);
-  for (i = 0; i < m * n; i++)
-    if (fast[i] != ref[i])
-      fail_msg("%lldx%lldx%lld: element %lld is %d, reference %d", (long long)m,
-               (long long)n, (long long)k, (long long)i, fast[i], ref[i]);
-  if (sc_qgemm_uses_packed()) { /* B written in the packed layout */
-    int16_t *packed =
-        malloc((size_t)sc_qgemm_packed_size(n, k) * sizeof *packed);
-    int64_t r, j;
-    assert_non_null(packed);
-    memset(packed, 0x55, (size_t)sc_qgemm_packed_size(n, k) * sizeof *packed);
-    sc_qgemm_packed_clear_padding(packed, n, k);
-    for (r = 0; r < k; r++)
-      for (j = 0; j < n; j++)
-        packed[sc_qgemm_packed_offset(r, j, k)] = b[r * n + j];
-    memset(fast, 0, (size_t)(m * n) * sizeof *fast);
-    assert_int_equal(
-        sc_qgemm_packed(m, n, k, a, k, packed, fast, n, pool, NULL), SC_OK);
-    assert_memory_equal(fast, ref, (size_t)(m * n) * sizeof *fast);
-    free(packed);
-  }
-  sc_qgemm_force_reference(1);
-  assert_int_equal(sc_qgemm_uses_packed(), 0);
-  assert_int_equal(sc_qgemm(m, n, k, a, k, b, n, fast, n, pool, NULL), SC_OK);
-  sc_qgemm_force_reference(0);
-  assert_memory_equal(fast, ref, (size_t)(m * n) * sizeof *fast);
+  fill_bytes(a, m * k, seed);
+  fill_bytes(b, k * n, seed + 1);
+  for (ta = 0; ta < 2; ta++)
+    for (tb = 0; tb < 2; tb++)
+      for (zmode = 0; zmode < 3; zmode++) {
+        /* 0: no zero points, 1: one per tensor, 2: one per row / column */
+        int32_t za0 = pick_zero_point(types[ta], &seed);
+        int32_t zb0 = pick_zero_point(types[tb], &seed);
+        for (i = 0; i < m; i++)
+          za[i] = zmode == 2 ? pick_zero_point(types[ta], &seed) : za0;
+        for (i = 0; i < n; i++)
+          zb[i] = zmode == 2 ? pick_zero_point(types[tb], &seed) : zb0;
+        sc_qgemm_reference(m, n, k, a, types[ta], k, zmode ? za : NULL, b,
+                           types[tb], n, zmode ? zb : NULL, ref, n);
+        for (path = 0; path < 2; path++)
+          for (threads = 1; threads <= 2; threads++) {
+            sc_qgemm_force_portable(path);
+            memset(got, 0x5a, (size_t)(m * n) * sizeof *got);
+            assert_int_equal(sc_qgemm(m, n, k, a, types[ta], k,
+                                      zmode ? za : NULL, b, types[tb], n,
+                                      zmode ? zb : NULL, got, n,
+                                      threads == 2 ? pool : NULL, NULL),
+                             SC_OK);
+            sc_qgemm_force_portable(0);
+            for (i = 0; i < m * n; i++)
+              if (got[i] != ref[i])
+                fail_msg("%lldx%lldx%lld %s x %s, zero points %d, %s, %d "
+                         "threads: element %lld is %d, reference %d",
+                         (long long)m, (long long)n, (long long)k,
+                         sc_dtype_name(types[ta]), sc_dtype_name(types[tb]),
+                         zmode, path ? "portable" : "fast", threads,
+                         (long long)i, got[i], ref[i]);
+          }
+      }
   sc_threadpool_free(pool);
   free(a);
   free(b);
-  free(fast);
   free(ref);
+  free(got);
+  free(za);
+  free(zb);
 }
 
-static void test_qgemm_fast_path_matches_reference(void **s)
+static void test_qgemm_paths_match_reference(void **s)
 {
   (void)s;
   if (!sc_qgemm_has_vnni())
-    print_message("no AVX-512 VNNI here: sc_qgemm is the portable path\n");
-  check_gemm_paths(1, 1, 1, -255, 255);
-  check_gemm_paths(7, 45, 33, -255, 255);
-  check_gemm_paths(16, 64, 72, -128, 255);
-  check_gemm_paths(5, 3000, 27, -255, 255);
+    print_message("no AVX-512 VNNI here: only the portable kernel runs\n");
+  check_gemm_shape(1, 1, 1, 1);
+  check_gemm_shape(3, 5, 0, 9);     /* k = 0: zero, zero points or not */
+  check_gemm_shape(1, 200, 9, 2);   /* one row: the 1-row tile */
+  check_gemm_shape(7, 45, 33, 3);   /* odd everything, k % 4 == 1 */
+  check_gemm_shape(13, 64, 72, 4);  /* two full tiles and one of 1 */
+  check_gemm_shape(6, 130, 27, 5);  /* k % 4 == 3, a partial panel */
+  check_gemm_shape(29, 1, 250, 6);  /* one column */
+  check_gemm_shape(5, 700, 2, 7);   /* several column jobs */
+  check_gemm_shape(40, 3000, 7, 8); /* rows and columns both split */
 }
 
 static void test_qgemm_wraps_around_like_int32_hardware(void **s)
 {
-  enum { K = 40000 };
-  int16_t *a = malloc(K * sizeof *a), *b = malloc(K * sizeof *b);
+  enum { K = 70000 };
+  uint8_t *a = malloc(K), *b = malloc(K);
   int32_t c = 0, ref = 0;
-  int i;
+  int path;
   (void)s;
   assert_non_null(a);
   assert_non_null(b);
-  for (i = 0; i < K; i++)
-    a[i] = b[i] = 255;
-  sc_qgemm_reference(1, 1, K, a, K, b, 1, &ref, 1);
-  /* 40000 * 65025 = 2601000000 wraps to 2601000000 - 2^32 */
-  assert_int_equal(ref, -1693967296);
-  assert_int_equal(sc_qgemm(1, 1, K, a, K, b, 1, &c, 1, NULL, NULL), SC_OK);
-  assert_int_equal(c, -1693967296);
+  memset(a, 255, K);  /* uint8 255 */
+  memset(b, 0x80, K); /* int8 -128 */
+  /* 70000 * 255 * -128 = -2284800000 wraps to 2^32 - 2284800000 */
+  sc_qgemm_reference(1, 1, K, a, SC_DTYPE_UINT8, K, NULL, b, SC_DTYPE_INT8, 1,
+                     NULL, &ref, 1);
+  assert_int_equal(ref, 2010167296);
+  for (path = 0; path < 2; path++) {
+    sc_qgemm_force_portable(path);
+    assert_int_equal(sc_qgemm(1, 1, K, a, SC_DTYPE_UINT8, K, NULL, b,
+                              SC_DTYPE_INT8, 1, NULL, &c, 1, NULL, NULL),
+                     SC_OK);
+    sc_qgemm_force_portable(0);
+    assert_int_equal(c, 2010167296);
+  }
   free(a);
   free(b);
+}
+
+/* --- integer convolution and matrix product against plain loops ------- */
+
+static struct sc_tensor *random_8bit(enum sc_dtype dtype, int rank,
+                                     const int64_t *dims, uint32_t seed)
+{
+  struct sc_tensor *t = NULL;
+  assert_int_equal(sc_tensor_create(dtype, rank, dims, &t, NULL), SC_OK);
+  fill_bytes(t->data, t->n_elements, seed);
+  return t;
+}
+
+static struct sc_tensor *zero_point_tensor(enum sc_dtype dtype, int64_t n,
+                                           const int32_t *values)
+{
+  double v[64];
+  int64_t i;
+  assert_true(n <= 64);
+  for (i = 0; i < n; i++)
+    v[i] = values[i];
+  return sc_test_tensor(dtype, n > 1 ? 1 : 0, &n, v);
+}
+
+static int32_t byte_value(const struct sc_tensor *t, int64_t i)
+{
+  uint8_t b = ((const uint8_t *)t->data)[i];
+  return t->dtype == SC_DTYPE_INT8 ? (int32_t)(int8_t)b : (int32_t)b;
+}
+
+struct conv_case {
+  int ns; /* spatial dimensions */
+  int64_t batch, channels, out_channels, group;
+  int64_t in[3], kernel[3], stride[3], dilation[3], pads[6];
+  enum sc_dtype x_type, w_type;
+  int zero_points; /* 0: none, 1: per tensor, 2: one per output channel */
+};
+
+/* ConvInteger straight from its definition: every output element is the
+ * sum over its patch of (x - x_zp)(w - w_zp), padding contributing 0. */
+static int32_t *direct_conv(const struct conv_case *cc,
+                            const struct sc_tensor *x,
+                            const struct sc_tensor *w, int32_t x_zp,
+                            const int32_t *w_zp, const int64_t *out,
+                            int64_t out_pixels)
+{
+  int64_t cg = cc->channels / cc->group, mg = cc->out_channels / cc->group;
+  int64_t taps = 1, in_pixels = 1, n, m, p, c, t;
+  int32_t *y;
+  int d;
+  for (d = 0; d < cc->ns; d++) {
+    taps *= cc->kernel[d];
+    in_pixels *= cc->in[d];
+  }
+  y = malloc((size_t)(cc->batch * cc->out_channels * out_pixels) * sizeof *y);
+  assert_non_null(y);
+  for (n = 0; n < cc->batch; n++)
+    for (m = 0; m < cc->out_channels; m++)
+      for (p = 0; p < out_pixels; p++) {
+        int64_t acc = 0, g = m / mg;
+        for (c = 0; c < cg; c++)
+          for (t = 0; t < taps; t++) {
+            int64_t prem = p, trem = t, off = 0, stride = 1;
+            int inside = 1;
+            for (d = cc->ns - 1; d >= 0; d--) {
+              int64_t o = prem % out[d], kk = trem % cc->kernel[d];
+              int64_t i =
+                  o * cc->stride[d] - cc->pads[d] + kk * cc->dilation[d];
+              prem /= out[d];
+              trem /= cc->kernel[d];
+              if (i < 0 || i >= cc->in[d])
+                inside = 0;
+              off += i * stride;
+              stride *= cc->in[d];
+            }
+            if (inside)
+              acc += (int64_t)(byte_value(x, (n * cc->channels + g * cg + c) *
+                                                     in_pixels +
+                                                 off) -
+                               x_zp) *
+                     (byte_value(w, (m * cg + c) * taps + t) - w_zp[m]);
+          }
+        y[(n * cc->out_channels + m) * out_pixels + p] = (int32_t)acc;
+      }
+  return y;
+}
+
+static void check_conv_case(const struct conv_case *cc, uint32_t seed)
+{
+  int64_t xd[5], wd[5], out[3], out_pixels = 1;
+  int32_t x_zp, w_zp[64];
+  struct sc_tensor *inputs[4], *y = NULL;
+  struct sc_threadpool *pool = NULL;
+  int32_t *want;
+  int d, constant, path, threads;
+  int64_t i;
+
+  xd[0] = cc->batch;
+  xd[1] = cc->channels;
+  wd[0] = cc->out_channels;
+  wd[1] = cc->channels / cc->group;
+  for (d = 0; d < cc->ns; d++) {
+    xd[d + 2] = cc->in[d];
+    wd[d + 2] = cc->kernel[d];
+    out[d] = (cc->in[d] + cc->pads[d] + cc->pads[d + cc->ns] -
+              ((cc->kernel[d] - 1) * cc->dilation[d] + 1)) /
+                 cc->stride[d] +
+             1;
+    out_pixels *= out[d];
+  }
+  x_zp = cc->zero_points ? pick_zero_point(cc->x_type, &seed) : 0;
+  w_zp[0] = cc->zero_points ? pick_zero_point(cc->w_type, &seed) : 0;
+  for (i = 0; i < cc->out_channels; i++)
+    w_zp[i] =
+        cc->zero_points == 2 ? pick_zero_point(cc->w_type, &seed) : w_zp[0];
+  inputs[0] = random_8bit(cc->x_type, cc->ns + 2, xd, seed);
+  inputs[1] = random_8bit(cc->w_type, cc->ns + 2, wd, seed + 1);
+  inputs[2] = cc->zero_points ? zero_point_tensor(cc->x_type, 1, &x_zp) : NULL;
+  inputs[3] =
+      cc->zero_points
+          ? zero_point_tensor(cc->w_type,
+                              cc->zero_points == 2 ? cc->out_channels : 1, w_zp)
+          : NULL;
+  want = direct_conv(cc, inputs[0], inputs[1], x_zp, w_zp, out, out_pixels);
+  assert_int_equal(sc_threadpool_create(2, &pool, NULL), SC_OK);
+  /* weights as initializers (packed once) and fed at each run */
+  for (constant = 0; constant < 2; constant++)
+    for (path = 0; path < 2; path++)
+      for (threads = 1; threads <= 2; threads++) {
+        struct sc_test_node t;
+        struct sc_error err;
+        sc_test_node_init(&t, "ConvInteger", 10, cc->zero_points ? 4 : 2,
+                          inputs, constant ? SC_TEST_NODE_PARAMS_CONSTANT : 0,
+                          1);
+        sc_test_node_set_int(&t, "group", cc->group);
+        sc_test_node_set_ints(&t, "kernel_shape", cc->ns, cc->kernel);
+        sc_test_node_set_ints(&t, "strides", cc->ns, cc->stride);
+        sc_test_node_set_ints(&t, "dilations", cc->ns, cc->dilation);
+        sc_test_node_set_ints(&t, "pads", 2 * cc->ns, cc->pads);
+        sc_qgemm_force_portable(path);
+        if (sc_test_node_run(&t, threads == 2 ? pool : NULL, &y, &err))
+          fail_msg("%s", err.message);
+        sc_qgemm_force_portable(0);
+        assert_int_equal(y->n_elements,
+                         cc->batch * cc->out_channels * out_pixels);
+        for (i = 0; i < y->n_elements; i++)
+          if (((int32_t *)y->data)[i] != want[i])
+            fail_msg("%s x %s, group %lld, %s weights, %s, %d threads: "
+                     "element %lld is %d, expected %d",
+                     sc_dtype_name(cc->x_type), sc_dtype_name(cc->w_type),
+                     (long long)cc->group, constant ? "constant" : "fed",
+                     path ? "portable" : "fast", threads, (long long)i,
+                     ((int32_t *)y->data)[i], want[i]);
+        sc_tensor_free(y);
+        sc_test_node_free_graph(&t);
+      }
+  sc_threadpool_free(pool);
+  for (i = 0; i < 4; i++)
+    sc_tensor_free(inputs[i]);
+  free(want);
+}
+
+/* Rows of the case table: batch, channels, output channels, group, input
+ * size, kernel, strides, dilations, pads (begin..., end...), types of x
+ * and w, zero points (0 none, 1 per tensor, 2 per output channel). */
+#define CONV1D(n, c, m, g, i, k, s, d, p0, p1, xt, wt, zp)                     \
+  {                                                                            \
+    1, n, c, m, g, {i}, {k}, {s}, {d}, {p0, p1}, xt, wt, zp                    \
+  }
+#define CONV2D(n, c, m, g, ih, iw, kh, kw, s, d, p0, p1, p2, p3, xt, wt, zp)   \
+  {                                                                            \
+    2, n, c, m, g, {ih, iw}, {kh, kw}, {s, s}, {d, d}, {p0, p1, p2, p3}, xt,   \
+        wt, zp                                                                 \
+  }
+#define CONV3D(n, c, m, g, i0, i1, i2, k0, k1, k2, s, p, xt, wt, zp)           \
+  {                                                                            \
+    3, n, c, m, g, {i0, i1, i2}, {k0, k1, k2}, {1, 1, s}, {1, 1, 1},           \
+        {p, 0, p, 0, p, p}, xt, wt, zp                                         \
+  }
+#define U8 SC_DTYPE_UINT8
+#define S8 SC_DTYPE_INT8
+
+static void test_conv_integer_paths_match_direct_loops(void **s)
+{
+  static const struct conv_case cases[] = {
+      /* 3x3 pad 1, uint8 x uint8 with zero points (the dynamic quantizer's
+       * form), wide enough for several blocks */
+      CONV2D(1, 5, 7, 1, 9, 150, 3, 3, 1, 1, 1, 1, 1, 1, U8, U8, 1),
+      /* one output channel (the small-M path), k odd */
+      CONV2D(1, 3, 1, 1, 20, 33, 3, 3, 1, 1, 1, 1, 1, 1, U8, S8, 2),
+      /* int8 x uint8, per-channel zero points, stride 2, uneven padding, M
+       * not a multiple of the tile, two images */
+      CONV2D(2, 4, 13, 1, 11, 10, 3, 2, 2, 1, 1, 0, 2, 1, S8, U8, 2),
+      /* int8 x int8, dilation 2, groups */
+      CONV2D(1, 6, 9, 3, 12, 14, 3, 3, 1, 2, 2, 2, 2, 2, S8, S8, 1),
+      /* depthwise, no zero points */
+      CONV2D(1, 8, 8, 8, 7, 70, 3, 3, 1, 1, 1, 1, 1, 1, U8, S8, 0),
+      /* 1x1 without padding, lines of 10 pixels (rows gathered) */
+      CONV2D(1, 16, 20, 1, 10, 10, 1, 1, 1, 1, 0, 0, 0, 0, U8, S8, 2),
+      /* lines of 16 and 21 pixels: panels read from 4 lines in place */
+      CONV2D(1, 4, 10, 1, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, U8, S8, 2),
+      CONV2D(2, 3, 5, 1, 7, 21, 3, 3, 1, 2, 2, 2, 2, 2, S8, U8, 1),
+      /* no input channels: k = 0, every sum empty */
+      CONV2D(1, 0, 3, 1, 4, 5, 3, 3, 1, 1, 1, 1, 1, 1, U8, U8, 2),
+      /* 1-D, more than 64 patch rows, stride 3 */
+      CONV1D(2, 9, 6, 1, 100, 5, 3, 1, 2, 4, S8, S8, 2),
+      /* 3-D, stride 2 along the last dimension */
+      CONV3D(1, 3, 5, 1, 4, 5, 6, 2, 3, 3, 2, 1, U8, U8, 2),
+  };
+  size_t i;
+  (void)s;
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    check_conv_case(&cases[i], 100u + (uint32_t)i);
+}
+
+#undef CONV1D
+#undef CONV2D
+#undef CONV3D
+#undef U8
+#undef S8
+
+/* MatMulInteger with a batch broadcast, per-row a and per-column b zero
+ * points, on both kernels and with B constant or fed. */
+static void test_matmul_integer_paths_match_plain_loops(void **s)
+{
+  static const int64_t shapes[][3] = {{1, 9, 70}, {7, 33, 5}, {13, 64, 130}};
+  static const enum sc_dtype types[2] = {SC_DTYPE_UINT8, SC_DTYPE_INT8};
+  struct sc_threadpool *pool = NULL;
+  uint32_t seed = 17;
+  size_t si;
+  int ta, tb, constant, path;
+  (void)s;
+  assert_int_equal(sc_threadpool_create(2, &pool, NULL), SC_OK);
+  for (si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+    for (ta = 0; ta < 2; ta++)
+      for (tb = 0; tb < 2; tb++) {
+        int64_t m = shapes[si][0], k = shapes[si][1], n = shapes[si][2];
+        int64_t ad[3] = {2, m, k}, bd[2] = {k, n}, batch, i, j, p;
+        int32_t za[64], zb[200];
+        struct sc_tensor *inputs[4], *y = NULL;
+        for (i = 0; i < m; i++)
+          za[i] = pick_zero_point(types[ta], &seed);
+        for (j = 0; j < n; j++)
+          zb[j] = pick_zero_point(types[tb], &seed);
+        inputs[0] = random_8bit(types[ta], 3, ad, seed++);
+        inputs[1] = random_8bit(types[tb], 2, bd, seed++);
+        inputs[2] = zero_point_tensor(types[ta], m, za);
+        {
+          double v[200];
+          for (j = 0; j < n; j++)
+            v[j] = zb[j];
+          inputs[3] = sc_test_tensor(types[tb], 1, &n, v);
+        }
+        for (constant = 0; constant < 2; constant++)
+          for (path = 0; path < 2; path++) {
+            struct sc_test_node t;
+            struct sc_error err;
+            sc_test_node_init(&t, "MatMulInteger", 10, 4, inputs,
+                              constant ? SC_TEST_NODE_PARAMS_CONSTANT : 0, 1);
+            sc_qgemm_force_portable(path);
+            if (sc_test_node_run(&t, pool, &y, &err))
+              fail_msg("%s", err.message);
+            sc_qgemm_force_portable(0);
+            for (batch = 0; batch < 2; batch++)
+              for (i = 0; i < m; i++)
+                for (j = 0; j < n; j++) {
+                  int64_t acc = 0;
+                  for (p = 0; p < k; p++)
+                    acc += (int64_t)(byte_value(inputs[0],
+                                                (batch * m + i) * k + p) -
+                                     za[i]) *
+                           (byte_value(inputs[1], p * n + j) - zb[j]);
+                  if (((int32_t *)y->data)[(batch * m + i) * n + j] != acc)
+                    fail_msg("%lldx%lldx%lld %s x %s (%s B, %s): (%lld, "
+                             "%lld, %lld) is %d, expected %lld",
+                             (long long)m, (long long)k, (long long)n,
+                             sc_dtype_name(types[ta]), sc_dtype_name(types[tb]),
+                             constant ? "constant" : "fed",
+                             path ? "portable" : "fast", (long long)batch,
+                             (long long)i, (long long)j,
+                             ((int32_t *)y->data)[(batch * m + i) * n + j],
+                             (long long)acc);
+                }
+            sc_tensor_free(y);
+            sc_test_node_free_graph(&t);
+          }
+        for (i = 0; i < 4; i++)
+          sc_tensor_free(inputs[i]);
+      }
+  sc_threadpool_free(pool);
 }
 
 /* sc_quant_requantize_row (AVX-512 where available) against the scalar
@@ -718,9 +1123,9 @@ static void test_qlinear_conv_paths_agree(void **s)
     ((uint8_t *)x->data)[i] = (uint8_t)(seed >> 24);
   }
   y_fast = run1(g, "x", x);
-  sc_qgemm_force_reference(1);
+  sc_qgemm_force_portable(1);
   y_ref = run1(g, "x", x);
-  sc_qgemm_force_reference(0);
+  sc_qgemm_force_portable(0);
   assert_int_equal(y_fast->n_elements, 24 * 20 * 20);
   assert_memory_equal(y_fast->data, y_ref->data, (size_t)y_fast->n_elements);
   sc_tensor_free(y_fast);
@@ -737,6 +1142,7 @@ int main(void)
       cmocka_unit_test(test_quantize_linear_per_axis),
       cmocka_unit_test(test_dequantize_linear_per_axis_and_int32),
       cmocka_unit_test(test_dynamic_quantize_linear_zero_range_and_positive),
+      cmocka_unit_test(test_dynamic_quantize_linear_vector_path_matches_scalar),
       cmocka_unit_test(test_quantize_int32_and_float16_forms),
       cmocka_unit_test(test_quantize_linear_rejects_scale_of_wrong_length),
       cmocka_unit_test(test_quantize_linear_rejects_float_zero_point),
@@ -748,8 +1154,10 @@ int main(void)
       cmocka_unit_test(test_qlinear_average_pool_requires_kernel_shape),
       cmocka_unit_test(test_qlinear_lookup_rejects_vector_scale),
       cmocka_unit_test(test_operator_cases_match_numpy),
-      cmocka_unit_test(test_qgemm_fast_path_matches_reference),
+      cmocka_unit_test(test_qgemm_paths_match_reference),
       cmocka_unit_test(test_qgemm_wraps_around_like_int32_hardware),
+      cmocka_unit_test(test_conv_integer_paths_match_direct_loops),
+      cmocka_unit_test(test_matmul_integer_paths_match_plain_loops),
       cmocka_unit_test(test_requantize_row_matches_scalar),
       cmocka_unit_test(test_qlinear_conv_paths_agree),
   };

@@ -8,15 +8,27 @@
 
 #include "runtime/quant.h"
 
-/* Elements are read in runs: index ranges, at most RUN_SIZE long, over
- * which each side's quantization parameter stays the same. A loop
- * specialised for the dtype converts a run into doubles (no call and no
- * division per element) and the run is then accumulated in index order, so
- * that every sum sees the same double operations in the same order as an
- * element-by-element loop over the tensor. */
-#define RUN_SIZE 256
-/* max_rel takes 4 elements at a time (sums_add_max_rel) */
-#define LANES 4
+/* How the work is cut, and the order of the sums.
+ *
+ * An accumulation (the whole tensor, or one channel) visits its elements
+ * in increasing index order. They are cut into blocks of BLOCK_SIZE
+ * elements counted from the accumulation's first one, a cut that depends
+ * on the tensor only, and the blocks are shared among the threads. A block
+ * is read CHUNK_SIZE elements at a time, converted to double, and each of
+ * its sums is kept as LANES partial sums: element k of the block goes to
+ * lane k % LANES, in order. At the end of the block the lanes are added in
+ * a fixed order, and the sums of an accumulation are its blocks' sums added
+ * in block order. The same doubles are thus added in the same order
+ * whatever the number of threads, and whatever the vector width the
+ * instructions have (AVX-512, AVX2 or SSE2 hold 8, 4 or 2 of the lanes).
+ * Maxima, minima and counts do not depend on the order. */
+#define BLOCK_SIZE SC_METRICS_BLOCK_SIZE
+#define CHUNK_SIZE 512
+#define LANES SC_METRICS_LANES
+/* elements a thread takes at the least (waking one costs microseconds) */
+#define MIN_ELEMENTS_PER_TASK 65536
+/* elements of an accumulation sampled for a first estimate of max |r| */
+#define SAMPLES 64
 
 /* How one side's elements are read: as plain numbers, or dequantized. */
 struct side {
@@ -65,54 +77,75 @@ static int64_t clamp_param(const struct sc_quant *q, int64_t c)
   return c >= q->n_params ? q->n_params - 1 : c;
 }
 
-/* sc_half_to_float, here so that the loop over a run inlines it. */
-static float half_to_float(uint16_t h)
-{
-  uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-  uint32_t exponent = (h >> 10) & 0x1fu;
-  uint32_t mantissa = h & 0x3ffu;
-  uint32_t bits;
-  float f;
+/* Vectors of LANES numbers (GCC/Clang vector extensions). The loops that
+ * use them (KERNEL functions) are compiled once per instruction set --
+ * AVX-512, AVX2 and the baseline's (SSE2 on x86-64) -- and one copy is
+ * picked per call (struct kernels below). Every copy does the same IEEE
+ * operation on each lane (no fused multiply-add: -ffp-contract=off), so
+ * the copies give the same bits; tests/compare/test_metrics.c checks it
+ * through sc_metrics_force_path. As in runtime/ops/conv_vector.h, they are
+ * typedefs: a vector extension type can only be named that way. Lanes of
+ * the narrower types are read with memcpy (any alignment). */
+typedef double lanes_f64 __attribute__((vector_size(8 * LANES), aligned(8)));
+typedef int64_t lanes_i64 __attribute__((vector_size(8 * LANES), aligned(8)));
+typedef float lanes_f32 __attribute__((vector_size(4 * LANES)));
+typedef int32_t lanes_i32 __attribute__((vector_size(4 * LANES)));
+typedef uint32_t lanes_u32 __attribute__((vector_size(4 * LANES)));
+typedef int16_t lanes_i16 __attribute__((vector_size(2 * LANES)));
+typedef uint16_t lanes_u16 __attribute__((vector_size(2 * LANES)));
+typedef int8_t lanes_i8 __attribute__((vector_size(LANES)));
+typedef uint8_t lanes_u8 __attribute__((vector_size(LANES)));
 
-  if (exponent == 0x1f) { /* inf or NaN */
-    bits = sign | 0x7f800000u | (mantissa << 13);
-  } else if (exponent == 0) {
-    if (mantissa != 0) { /* subnormal: value = mantissa * 2^-24 */
-      f = (float)mantissa * 5.9604644775390625e-8f;
-      return sign ? -f : f;
-    }
-    bits = sign;
-  } else {
-    bits = sign | ((exponent + 112u) << 23) | (mantissa << 13);
+/* The body of a loop that is compiled once per instruction set: inlined
+ * into each copy (instantiate_kernels), it takes that copy's target. */
+#define KERNEL static inline __attribute__((always_inline))
+
+/* Macros rather than functions: a function taking vectors by value has a
+ * different ABI in each instruction set. */
+#define LANES_SPLAT(x)                                                         \
+  {                                                                            \
+    x, x, x, x, x, x, x, x                                                     \
   }
-  memcpy(&f, &bits, sizeof f);
-  return f;
-}
+#define LANES_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
+#define LANES_STORE(p, v) memcpy((p), &(v), sizeof(v))
+/* x where mask m is set, else y; |x|; the larger and smaller of x and y
+ * (neither is NaN where these are used) */
+#define LANES_SELECT(m, x, y)                                                  \
+  ((lanes_f64)(((lanes_i64)(x) & (m)) | ((lanes_i64)(y) & ~(m))))
+#define LANES_ABS(x) ((lanes_f64)(magnitude & (lanes_i64)(x)))
+#define LANES_MAX(x, y) LANES_SELECT((x) > (y), x, y)
+#define LANES_MIN(x, y) LANES_SELECT((x) < (y), x, y)
+_Static_assert(LANES == 8,
+               "LANES_SPLAT, LANES_ANY and lanes_total name 8 lanes");
+/* whether any lane of mask m is set */
+#define LANES_ANY(m)                                                           \
+  (((m)[0] | (m)[1] | (m)[2] | (m)[3] | (m)[4] | (m)[5] | (m)[6] | (m)[7]) != 0)
 
-static float bfloat16_to_float(uint16_t b)
-{
-  uint32_t bits = (uint32_t)b << 16;
-  float f;
-  memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
-/* Integer elements, as double, dequantized or not. */
-#define LOAD_INTEGERS(type)                                                    \
+/* Integer or float elements x[0..n) into out as double, dequantized when
+ * `dequantize`: (v - zero_point) * scale, the same double operations as
+ * one element at a time. */
+#define LOAD_LANES(type, lanes_type)                                           \
   do {                                                                         \
     const type *x = (const type *)s->t->data + i;                              \
-    if (dequantize)                                                            \
-      for (k = 0; k < n; k++)                                                  \
-        out[k] = ((double)x[k] - zero_point) * scale;                          \
-    else                                                                       \
-      for (k = 0; k < n; k++)                                                  \
-        out[k] = (double)x[k];                                                 \
+    for (k = 0; k + LANES <= n; k += LANES) {                                  \
+      lanes_type v;                                                            \
+      lanes_f64 w;                                                             \
+      LANES_LOAD(v, x + k);                                                    \
+      w = __builtin_convertvector(v, lanes_f64);                               \
+      if (dequantize)                                                          \
+        w = (w - zero_points) * scales;                                        \
+      LANES_STORE(out + k, w);                                                 \
+    }                                                                          \
+    for (; k < n; k++)                                                         \
+      out[k] =                                                                 \
+          dequantize ? ((double)x[k] - zero_point) * scale : (double)x[k];     \
   } while (0)
 
-/* out[k] = element i + k of s for k < n, as sc_dtype_load reads it, then
- * (v - zero_point) * scale with parameter c when `dequantize`. */
-static void side_load(const struct side *s, int64_t i, int64_t n, int64_t c,
-                      int dequantize, double *out)
+/* out[k] = element i + k of s for k < n <= CHUNK_SIZE, as sc_dtype_load
+ * reads it, then (v - zero_point) * scale with parameter c when
+ * `dequantize`. */
+KERNEL void side_load_body(const struct side *s, int64_t i, int64_t n,
+                           int64_t c, int dequantize, double *out)
 {
   double zero_point = 0.0, scale = 1.0;
   int64_t k;
@@ -122,43 +155,58 @@ static void side_load(const struct side *s, int64_t i, int64_t n, int64_t c,
     zero_point = (double)s->quant->zero_point[c];
     scale = (double)s->quant->scale[c];
   }
+  const lanes_f64 zero_points = LANES_SPLAT(zero_point);
+  const lanes_f64 scales = LANES_SPLAT(scale);
   switch (s->t->dtype) {
-  case SC_DTYPE_FLOAT: { /* floats are never dequantized */
-    const float *x = (const float *)s->t->data + i;
-    for (k = 0; k < n; k++)
-      out[k] = x[k];
+  case SC_DTYPE_FLOAT: /* floats are never dequantized */
+    LOAD_LANES(float, lanes_f32);
     return;
-  }
   case SC_DTYPE_DOUBLE:
     memcpy(out, (const double *)s->t->data + i, (size_t)n * sizeof *out);
     return;
-  case SC_DTYPE_FLOAT16: {
-    const uint16_t *x = (const uint16_t *)s->t->data + i;
-    for (k = 0; k < n; k++)
-      out[k] = half_to_float(x[k]);
+  case SC_DTYPE_FLOAT16: { /* F16C where the CPU has it */
+    float wide[CHUNK_SIZE];
+    sc_half_to_float_n((const uint16_t *)s->t->data + i, wide, n);
+    for (k = 0; k + LANES <= n; k += LANES) {
+      lanes_f32 v;
+      lanes_f64 w;
+      LANES_LOAD(v, wide + k);
+      w = __builtin_convertvector(v, lanes_f64);
+      LANES_STORE(out + k, w);
+    }
+    for (; k < n; k++)
+      out[k] = wide[k];
     return;
   }
-  case SC_DTYPE_BFLOAT16: {
+  case SC_DTYPE_BFLOAT16: { /* the upper half of a float's bits */
     const uint16_t *x = (const uint16_t *)s->t->data + i;
-    for (k = 0; k < n; k++)
-      out[k] = bfloat16_to_float(x[k]);
+    for (k = 0; k + LANES <= n; k += LANES) {
+      lanes_u16 v;
+      lanes_f64 w;
+      LANES_LOAD(v, x + k);
+      w = __builtin_convertvector(
+          (lanes_f32)(__builtin_convertvector(v, lanes_u32) << 16), lanes_f64);
+      LANES_STORE(out + k, w);
+    }
+    for (; k < n; k++)
+      out[k] = sc_bfloat16_to_float(x[k]);
     return;
   }
   case SC_DTYPE_INT8:
-    LOAD_INTEGERS(int8_t);
+    LOAD_LANES(int8_t, lanes_i8);
     return;
   case SC_DTYPE_UINT8:
   case SC_DTYPE_BOOL: /* never dequantized: not an integer type */
-    LOAD_INTEGERS(uint8_t);
+    LOAD_LANES(uint8_t, lanes_u8);
     return;
   case SC_DTYPE_INT16:
-    LOAD_INTEGERS(int16_t);
+    LOAD_LANES(int16_t, lanes_i16);
     return;
   case SC_DTYPE_UINT16:
-    LOAD_INTEGERS(uint16_t);
+    LOAD_LANES(uint16_t, lanes_u16);
     return;
   case SC_DTYPE_INT32:
-    LOAD_INTEGERS(int32_t);
+    LOAD_LANES(int32_t, lanes_i32);
     return;
   default: /* the generic path */
     for (k = 0; k < n; k++)
@@ -170,35 +218,19 @@ static void side_load(const struct side *s, int64_t i, int64_t n, int64_t c,
   }
 }
 
-#undef LOAD_INTEGERS
+#undef LOAD_LANES
 
-/* One run of both sides: elements [begin, begin + n) as doubles, and the
- * index of each side's quantization parameter over the run. */
-struct run {
-  int64_t begin, n;
-  int64_t param_r, param_t;
-  double r[RUN_SIZE], t[RUN_SIZE];
+/* The elements one accumulation visits, in increasing index order:
+ * n_runs runs of run_size elements, run_stride apart. Position p of the
+ * accumulation is element first + (p / run_size) * run_stride +
+ * p % run_size. */
+struct selection {
+  int64_t first, n_runs, run_size, run_stride;
 };
 
-/* Loads the run starting at `begin` and ending at `end` at the latest. */
-static void run_load(const struct side *r, const struct side *t, int64_t begin,
-                     int64_t end, struct run *run)
+static int64_t selection_count(const struct selection *sel)
 {
-  int64_t end_r, end_t, k;
-  int64_t stop = end - begin > RUN_SIZE ? begin + RUN_SIZE : end;
-
-  run->param_r = param_index(r, begin, &end_r);
-  run->param_t = param_index(t, begin, &end_t);
-  if (end_r < stop)
-    stop = end_r;
-  if (end_t < stop)
-    stop = end_t;
-  run->begin = begin;
-  run->n = stop - begin;
-  side_load(r, begin, run->n, run->param_r, r->dequantize, run->r);
-  side_load(t, begin, run->n, run->param_t, t->dequantize, run->t);
-  for (k = run->n; k % LANES; k++)
-    run->r[k] = run->t[k] = 0.0;
+  return sel->n_runs * sel->run_size;
 }
 
 /* The integer range of a quantized dtype as doubles (int32's when the
@@ -248,25 +280,95 @@ static int grid_init(struct grid *g, const struct side *r, const struct side *t)
   return 1;
 }
 
-/* The loops over a run stay functions of their own: inlined into their
- * caller, they lose their accumulators to the stack (the register
- * allocation of the caller's loops), and each spilled running maximum
- * costs a store-to-load round trip per element. */
-#define NOINLINE __attribute__((noinline))
+struct block_lanes;
+struct sums;
 
-/* Running sums of one accumulation (the whole tensor, or one channel).
+/* The loops compiled per instruction set (the KERNEL functions below). */
+struct kernels {
+  void (*load)(const struct side *s, int64_t i, int64_t n, int64_t c,
+               int dequantize, double *out);
+  int (*add)(struct block_lanes *l, const double *ra, const double *ta,
+             int64_t n);
+  void (*grid_add)(struct sums *s, const struct grid *g, const double *ra,
+                   const double *ta, const double *raw_r, const double *raw_t,
+                   int64_t n, double scale, double zero_point);
+};
+
+/* Both sides of a comparison, its grid (NULL: no LSB metrics) and the
+ * kernels of the call. */
+struct pair {
+  struct side r, t;
+  const struct grid *grid;
+  const struct kernels *kernels;
+};
+
+/* A stretch of a chunk: consecutive elements over which each side's
+ * quantization parameter stays the same. */
+struct stretch {
+  int64_t at, n; /* where in the chunk, how many */
+  int64_t index; /* the tensor index of the first */
+  int64_t param_r, param_t;
+};
+
+/* Up to CHUNK_SIZE consecutive elements of an accumulation as doubles,
+ * followed by pairs of zeros up to a multiple of LANES. */
+struct chunk {
+  _Alignas(64) double r[CHUNK_SIZE];
+  _Alignas(64) double t[CHUNK_SIZE];
+  int64_t n;
+  int64_t n_stretches;
+  struct stretch stretches[CHUNK_SIZE];
+};
+
+/* Loads positions [pos, pos + n) of sel, n <= CHUNK_SIZE. */
+static void chunk_load(const struct pair *p, const struct selection *sel,
+                       int64_t pos, int64_t n, struct chunk *ch)
+{
+  int64_t k = 0;
+
+  ch->n_stretches = 0;
+  while (k < n) {
+    struct stretch *st = &ch->stretches[ch->n_stretches++];
+    int64_t run = (pos + k) / sel->run_size, offset = (pos + k) % sel->run_size;
+    int64_t index = sel->first + run * sel->run_stride + offset;
+    int64_t len = n - k, end_r, end_t;
+    if (len > sel->run_size - offset)
+      len = sel->run_size - offset;
+    st->param_r = param_index(&p->r, index, &end_r);
+    st->param_t = param_index(&p->t, index, &end_t);
+    if (len > end_r - index)
+      len = end_r - index;
+    if (len > end_t - index)
+      len = end_t - index;
+    st->at = k;
+    st->n = len;
+    st->index = index;
+    p->kernels->load(&p->r, index, len, st->param_r, p->r.dequantize,
+                     ch->r + k);
+    p->kernels->load(&p->t, index, len, st->param_t, p->t.dequantize,
+                     ch->t + k);
+    k += len;
+  }
+  ch->n = n;
+  for (; k % LANES; k++)
+    ch->r[k] = ch->t[k] = 0.0;
+}
+
+/* What a block, then an accumulation, adds up.
  *
  * max_rel = max |d| / max(|r|, floor) with floor = 1e-12 * max|r| needs
  * max|r| before it can start. Elements with |r| > floor contribute
- * |d| / |r| whatever the floor is, the others |d| / floor. Each run is
- * classified against the floor of max|r| so far (never above the final
- * one), which puts every element of the second kind in the right class;
- * the elements taken for the first kind are confirmed when the smallest
- * such |r| ends up above the final floor. Otherwise (rarely: tiny values
- * before larger ones) a second pass recomputes max_rel the plain way.
- * Either way max_rel is the maximum of the same correctly rounded
- * quotients (division by the floor is monotonic, so the largest |d| gives
- * the largest quotient of the second kind). */
+ * |d| / |r| whatever the floor is, the others |d| / floor. Each element
+ * is classified against a floor taken from a lower bound of max|r| (a
+ * sample of the accumulation, and the elements of its lane so far), never
+ * above the final floor, which puts every element of the second kind in
+ * the right class; the elements taken for the first kind are confirmed
+ * when the smallest such |r| of their block ends up above the final
+ * floor. A block where that fails (rarely: tiny values early in a block)
+ * is read again and its max_rel computed the plain way. Either way max_rel
+ * is the maximum of the same correctly rounded quotients (division by the
+ * floor is monotonic, so the largest |d| gives the largest quotient of the
+ * second kind). */
 struct sums {
   double dot, nr2, nt2, nd2, sum_abs, max_abs, max_ref;
   int64_t n, exact, nan_ref, nan_tgt, inf_ref, inf_tgt;
@@ -284,317 +386,719 @@ static void sums_init(struct sums *s)
   s->min_quotient_ref = INFINITY;
 }
 
-/* Adds a run: the non-finite counts of every element, the sums of the
- * finite pairs, in index order. */
-NOINLINE static void sums_add(struct sums *s, const double *ra,
-                              const double *ta, int64_t n)
-{
-  double dot = s->dot, nr2 = s->nr2, nt2 = s->nt2, nd2 = s->nd2;
-  double sum_abs = s->sum_abs, max_abs = s->max_abs, max_ref = s->max_ref;
-  int64_t k, count = 0, exact = 0;
+/* The running values of a block, lane by lane (lane k % LANES holds
+ * element k of the block). */
+struct block_lanes {
+  double dot[LANES], nr2[LANES], nt2[LANES], nd2[LANES], sum_abs[LANES];
+  double max_abs[LANES], max_ref[LANES];
+  double max_quotient[LANES], min_quotient_ref[LANES], max_small_diff[LANES];
+  int64_t exact[LANES], n_small[LANES];
+};
 
-  for (k = 0; k < n; k++) {
-    double a = ra[k], b = ta[k], d;
-    if (!isfinite(a) || !isfinite(b)) {
-      if (isnan(a))
-        s->nan_ref++;
-      else if (isinf(a))
-        s->inf_ref++;
-      if (isnan(b))
-        s->nan_tgt++;
-      else if (isinf(b))
-        s->inf_tgt++;
-      continue;
-    }
-    count++;
+static void block_lanes_init(struct block_lanes *l, double max_ref)
+{
+  int j;
+  memset(l, 0, sizeof *l);
+  for (j = 0; j < LANES; j++) {
+    l->max_ref[j] = max_ref;
+    l->min_quotient_ref[j] = INFINITY;
+  }
+}
+
+/* The sum of a block's lanes, in a fixed order. */
+static double lanes_total(const double *x)
+{
+  return ((x[0] + x[4]) + (x[2] + x[6])) + ((x[1] + x[5]) + (x[3] + x[7]));
+}
+
+/* Adds a chunk's pairs to the lanes, n a multiple of LANES (chunk_load
+ * pads with pairs of zeros: they add nothing to the sums and maxima, and
+ * count as exact pairs, which the caller takes back). A pair with a
+ * non-finite value adds nothing; returns 1 when there was one, for the
+ * caller to count them.
+ *
+ * The quotients of max_rel cost a division, which is slow; a lane divides
+ * only when one of its pairs may beat its largest quotient so far m: with
+ * bound = m * (1 - 2^-50) (m >= 2^-1021), |d| <= |r| * bound (normal)
+ * proves |d| / |r| < m, as the two roundings stay within (1 + 2^-53)^2. */
+KERNEL int lanes_add_body(struct block_lanes *l, const double *ra,
+                          const double *ta, int64_t n)
+{
+  const lanes_i64 magnitude = LANES_SPLAT(INT64_MAX);
+  const lanes_f64 zero = LANES_SPLAT(0.0), largest = LANES_SPLAT(DBL_MAX);
+  const lanes_f64 smallest = LANES_SPLAT(DBL_MIN);
+  const lanes_f64 inf = LANES_SPLAT(INFINITY);
+  const lanes_f64 floor_factor = LANES_SPLAT(1e-12);
+  const lanes_f64 below_one = LANES_SPLAT(1.0 - 0x1p-50);
+  const lanes_f64 bound_min = LANES_SPLAT(0x1p-1021);
+  lanes_f64 dot, nr2, nt2, nd2, sum_abs, max_abs, max_ref;
+  lanes_f64 max_quotient, min_quotient_ref, max_small_diff, bound;
+  lanes_i64 exact, n_small, unbounded, nonfinite = {0};
+  int64_t k;
+
+  LANES_LOAD(dot, l->dot);
+  LANES_LOAD(nr2, l->nr2);
+  LANES_LOAD(nt2, l->nt2);
+  LANES_LOAD(nd2, l->nd2);
+  LANES_LOAD(sum_abs, l->sum_abs);
+  LANES_LOAD(max_abs, l->max_abs);
+  LANES_LOAD(max_ref, l->max_ref);
+  LANES_LOAD(max_quotient, l->max_quotient);
+  LANES_LOAD(min_quotient_ref, l->min_quotient_ref);
+  LANES_LOAD(max_small_diff, l->max_small_diff);
+  LANES_LOAD(exact, l->exact);
+  LANES_LOAD(n_small, l->n_small);
+  bound =
+      LANES_SELECT(max_quotient >= bound_min, max_quotient * below_one, zero);
+  unbounded = max_quotient == inf;
+
+  for (k = 0; k < n; k += LANES) {
+    lanes_f64 a, b, abs_a, abs_b, d, abs_d, floor_ref, product;
+    lanes_i64 finite, differ, big, first_kind, second_kind, need;
+    LANES_LOAD(a, ra + k);
+    LANES_LOAD(b, ta + k);
+    abs_a = LANES_ABS(a);
+    abs_b = LANES_ABS(b);
+    finite = (abs_a <= largest) & (abs_b <= largest);
+    nonfinite |= ~finite;
+    a = LANES_SELECT(finite, a, zero);
+    b = LANES_SELECT(finite, b, zero);
+    abs_a = LANES_SELECT(finite, abs_a, zero);
     d = b - a;
+    abs_d = LANES_ABS(d);
     dot += a * b;
     nr2 += a * a;
     nt2 += b * b;
     nd2 += d * d;
-    sum_abs += fabs(d);
-    if (fabs(d) > max_abs)
-      max_abs = fabs(d);
-    if (fabs(a) > max_ref)
-      max_ref = fabs(a);
-    exact += a == b;
-  }
-  s->dot = dot;
-  s->nr2 = nr2;
-  s->nt2 = nt2;
-  s->nd2 = nd2;
-  s->sum_abs = sum_abs;
-  s->max_abs = max_abs;
-  s->max_ref = max_ref;
-  s->n += count;
-  s->exact += exact;
-}
-
-/* max_rel's terms are maxima, a minimum and a count, which do not depend
- * on the order of the elements: they are taken over lanes of 4 elements
- * at a time (GCC/Clang vector extensions; AVX2 where the CPU has it, SSE2
- * pairs otherwise) and combined at the end of the run. Classes are chosen
- * with lane masks, not branches, as they are unpredictable (zeros, equal
- * pairs). The vector types are typedefs although STYLE.md keeps typedefs
- * for function pointers: a vector extension type can only be named that
- * way. */
-typedef double lanes_f64 __attribute__((vector_size(32), aligned(8)));
-typedef int64_t lanes_mask __attribute__((vector_size(32), aligned(8)));
-
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define LANES_CLONES __attribute__((target_clones("avx2", "default")))
-#endif
-#endif
-#ifndef LANES_CLONES
-#define LANES_CLONES
-#endif
-
-/* x where m is true, else y; |x| (macros: a function taking 32-byte
- * vectors by value has a different ABI with and without AVX) */
-#define LANES_SELECT(m, x, y)                                                  \
-  ((lanes_f64)(((lanes_mask)(x) & (m)) | ((lanes_mask)(y) & ~(m))))
-#define LANES_ABS(x) ((lanes_f64)(magnitude & (lanes_mask)(x)))
-
-/* Adds a run's terms of max_rel (after sums_add, for max|r| so far); n is
- * a multiple of LANES (run_load pads a run with pairs of zeros, which add
- * nothing). A pair with a == b adds a quotient of 0, which cannot change
- * max_rel (it starts at 0), and is kept out of the minimum and the
- * count. */
-LANES_CLONES NOINLINE static void
-sums_add_max_rel(struct sums *s, const double *ra, const double *ta, int64_t n)
-{
-  const double f = 1e-12 * s->max_ref;
-  const lanes_f64 floor_ref = {f, f, f, f}, zero = {0, 0, 0, 0};
-  const lanes_f64 largest = {DBL_MAX, DBL_MAX, DBL_MAX, DBL_MAX};
-  const lanes_f64 inf = {INFINITY, INFINITY, INFINITY, INFINITY};
-  const lanes_mask magnitude = {INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX};
-  lanes_f64 max_quotient = zero, max_small_diff = zero, min_quotient_ref = inf;
-  lanes_mask n_small = {0, 0, 0, 0};
-  int64_t k, j;
-
-  for (k = 0; k < n; k += LANES) {
-    lanes_f64 a, b, abs_a, abs_d, quotient;
-    lanes_mask finite, differ, first_kind, second_kind;
-    memcpy(&a, ra + k, sizeof a);
-    memcpy(&b, ta + k, sizeof b);
-    abs_a = LANES_ABS(a);
-    abs_d = LANES_ABS(b - a);
-    finite = (abs_a <= largest) & (LANES_ABS(b) <= largest);
+    sum_abs += abs_d;
+    max_abs = LANES_MAX(abs_d, max_abs);
+    max_ref = LANES_MAX(abs_a, max_ref);
     differ = a != b;
-    first_kind = finite & (abs_a > floor_ref);
-    second_kind = finite & ~(abs_a > floor_ref) & differ;
-    quotient = LANES_SELECT(first_kind, abs_d / abs_a, zero);
-    max_quotient =
-        LANES_SELECT(quotient > max_quotient, quotient, max_quotient);
-    min_quotient_ref =
-        LANES_SELECT(first_kind & differ & (abs_a < min_quotient_ref), abs_a,
-                     min_quotient_ref);
+    exact -= finite & ~differ; /* a true mask is -1 */
+
+    floor_ref = max_ref * floor_factor;
+    big = abs_a > floor_ref;
+    first_kind = big & differ;
+    second_kind = ~big & differ;
+    min_quotient_ref = LANES_SELECT(first_kind & (abs_a < min_quotient_ref),
+                                    abs_a, min_quotient_ref);
     max_small_diff = LANES_SELECT(second_kind & (abs_d > max_small_diff), abs_d,
                                   max_small_diff);
-    n_small -= second_kind; /* a true mask is -1 */
+    n_small -= second_kind;
+    product = abs_a * bound;
+    need = first_kind & ~unbounded &
+           ~((abs_d <= product) & (product >= smallest) & (product <= largest));
+    if (LANES_ANY(need)) {
+      lanes_f64 quotient = LANES_SELECT(first_kind, abs_d / abs_a, zero);
+      max_quotient = LANES_MAX(quotient, max_quotient);
+      bound = LANES_SELECT(max_quotient >= bound_min, max_quotient * below_one,
+                           zero);
+      unbounded = max_quotient == inf;
+    }
   }
-  for (j = 0; j < LANES; j++) {
-    if (max_quotient[j] > s->max_quotient)
-      s->max_quotient = max_quotient[j];
-    if (min_quotient_ref[j] < s->min_quotient_ref)
-      s->min_quotient_ref = min_quotient_ref[j];
-    if (max_small_diff[j] > s->max_small_diff)
-      s->max_small_diff = max_small_diff[j];
-    s->n_small += n_small[j];
+
+  LANES_STORE(l->dot, dot);
+  LANES_STORE(l->nr2, nr2);
+  LANES_STORE(l->nt2, nt2);
+  LANES_STORE(l->nd2, nd2);
+  LANES_STORE(l->sum_abs, sum_abs);
+  LANES_STORE(l->max_abs, max_abs);
+  LANES_STORE(l->max_ref, max_ref);
+  LANES_STORE(l->max_quotient, max_quotient);
+  LANES_STORE(l->min_quotient_ref, min_quotient_ref);
+  LANES_STORE(l->max_small_diff, max_small_diff);
+  LANES_STORE(l->exact, exact);
+  LANES_STORE(l->n_small, n_small);
+  return LANES_ANY(nonfinite);
+}
+
+/* Counts the non-finite values of a chunk, and its finite pairs. */
+static void count_nonfinite(struct sums *s, const struct chunk *ch)
+{
+  int64_t k;
+  for (k = 0; k < ch->n; k++) {
+    double a = ch->r[k], b = ch->t[k];
+    if (isfinite(a) && isfinite(b)) {
+      s->n++;
+      continue;
+    }
+    if (isnan(a))
+      s->nan_ref++;
+    else if (isinf(a))
+      s->inf_ref++;
+    if (isnan(b))
+      s->nan_tgt++;
+    else if (isinf(b))
+      s->inf_tgt++;
   }
 }
 
-/* Adds the LSB errors and saturation of a run's finite pairs. */
-NOINLINE static void sums_add_grid(struct sums *s, const struct grid *g,
-                                   const struct side *r, const struct side *t,
-                                   const struct run *run)
-{
-  double raw_r[RUN_SIZE], raw_t[RUN_SIZE];
-  const struct sc_quant *q = g->side->quant;
-  int64_t c = clamp_param(q, g->side == r ? run->param_r : run->param_t);
-  double scale = (double)q->scale[c], zero_point = (double)q->zero_point[c];
-  double max_lsb = s->max_lsb;
-  int64_t k, saturated = 0;
+/* The integer of v on the grid: round-half-even(v / scale) + zero_point,
+ * saturated to [lo, hi] (lanes_f64 locals magnitude, two_52, sign, lo and
+ * hi in scope). */
+#define LANES_ON_GRID(v, scale, zero_point, out)                               \
+  do {                                                                         \
+    lanes_f64 x_ = (v) / (scale), m_ = LANES_ABS(x_), r_;                      \
+    r_ = LANES_SELECT(m_ < two_52, (m_ + two_52) - two_52, m_);                \
+    r_ = (lanes_f64)((lanes_i64)r_ | ((lanes_i64)x_ & sign));                  \
+    r_ += (zero_point);                                                        \
+    r_ = LANES_SELECT(r_ < lo, lo, r_);                                        \
+    (out) = LANES_SELECT(r_ > hi, hi, r_);                                     \
+  } while (0)
 
-  if (g->raw_r)
-    side_load(r, run->begin, run->n, 0, 0, raw_r);
-  if (g->raw_t)
-    side_load(t, run->begin, run->n, 0, 0, raw_t);
-  for (k = 0; k < run->n; k++) {
-    double a = run->r[k], b = run->t[k], qa, qb;
+/* Adds the LSB errors and saturation of the finite pairs of a stretch of
+ * n elements whose grid parameters are scale and zero_point: ra/ta the
+ * values, raw_r/raw_t the integers of a side on the grid (else NULL). */
+KERNEL void grid_add_body(struct sums *s, const struct grid *g,
+                          const double *ra, const double *ta,
+                          const double *raw_r, const double *raw_t, int64_t n,
+                          double scale, double zero_point)
+{
+  const lanes_i64 magnitude = LANES_SPLAT(INT64_MAX);
+  const lanes_i64 sign = LANES_SPLAT(INT64_MIN);
+  const lanes_f64 largest = LANES_SPLAT(DBL_MAX);
+  const lanes_f64 two_52 = LANES_SPLAT(4503599627370496.0);
+  const lanes_f64 lo = LANES_SPLAT(g->lo), hi = LANES_SPLAT(g->hi);
+  const lanes_f64 scales = LANES_SPLAT(scale);
+  const lanes_f64 zero_points = LANES_SPLAT(zero_point);
+  lanes_f64 max_lsb = LANES_SPLAT(s->max_lsb);
+  lanes_i64 saturated = {0};
+  double max_one = s->max_lsb;
+  int64_t k, j;
+
+  for (k = 0; k + LANES <= n; k += LANES) {
+    lanes_f64 a, b, qa, qb, lsb;
+    lanes_i64 finite;
+    LANES_LOAD(a, ra + k);
+    LANES_LOAD(b, ta + k);
+    finite = (LANES_ABS(a) <= largest) & (LANES_ABS(b) <= largest);
+    if (raw_r)
+      LANES_LOAD(qa, raw_r + k);
+    else
+      LANES_ON_GRID(a, scales, zero_points, qa);
+    if (raw_t)
+      LANES_LOAD(qb, raw_t + k);
+    else
+      LANES_ON_GRID(b, scales, zero_points, qb);
+    lsb = LANES_ABS(qb - qa); /* NaN with a zero scale: never the max */
+    max_lsb = LANES_SELECT(finite & (lsb > max_lsb), lsb, max_lsb);
+    saturated += finite & ((qb <= lo) | (qb >= hi));
+  }
+  for (; k < n; k++) {
+    double a = ra[k], b = ta[k], qa, qb;
     if (!isfinite(a) || !isfinite(b))
       continue;
-    if (g->raw_r) {
+    if (raw_r) {
       qa = raw_r[k];
     } else {
       qa = round_half_even(a / scale) + zero_point;
       qa = qa < g->lo ? g->lo : qa > g->hi ? g->hi : qa;
     }
-    if (g->raw_t) {
+    if (raw_t) {
       qb = raw_t[k];
     } else {
       qb = round_half_even(b / scale) + zero_point;
       qb = qb < g->lo ? g->lo : qb > g->hi ? g->hi : qb;
     }
-    if (fabs(qb - qa) > max_lsb)
-      max_lsb = fabs(qb - qa);
+    if (fabs(qb - qa) > max_one)
+      max_one = fabs(qb - qa);
     if (qb <= g->lo || qb >= g->hi)
-      saturated++;
+      s->saturated++;
   }
-  s->max_lsb = max_lsb;
-  s->saturated += saturated;
+  for (j = 0; j < LANES; j++) {
+    if (max_lsb[j] > max_one)
+      max_one = max_lsb[j];
+    s->saturated -= saturated[j]; /* a true mask is -1 */
+  }
+  s->max_lsb = max_one;
 }
 
-/* The elements one accumulation visits, in increasing index order:
- * n_blocks blocks of block_size elements, block_stride apart. */
-struct selection {
-  int64_t first, n_blocks, block_size, block_stride;
-};
+/* One copy of the KERNEL functions per instruction set: name_suffix
+ * compiled with `target` (an attribute, or nothing for the baseline).
+ * Called through struct kernels, the copies stay functions of their own,
+ * never inlined into the loops that call them: inlined, they would lose
+ * their accumulators to the stack (the register allocation of the
+ * caller's loops). */
+#define INSTANTIATE_KERNELS(suffix, target)                                    \
+  target static void side_load_##suffix(const struct side *s, int64_t i,       \
+                                        int64_t n, int64_t c, int dequantize,  \
+                                        double *out)                           \
+  {                                                                            \
+    side_load_body(s, i, n, c, dequantize, out);                               \
+  }                                                                            \
+  target static int lanes_add_##suffix(                                        \
+      struct block_lanes *l, const double *ra, const double *ta, int64_t n)    \
+  {                                                                            \
+    return lanes_add_body(l, ra, ta, n);                                       \
+  }                                                                            \
+  target static void grid_add_##suffix(                                        \
+      struct sums *s, const struct grid *g, const double *ra,                  \
+      const double *ta, const double *raw_r, const double *raw_t, int64_t n,   \
+      double scale, double zero_point)                                         \
+  {                                                                            \
+    grid_add_body(s, g, ra, ta, raw_r, raw_t, n, scale, zero_point);           \
+  }                                                                            \
+  static const struct kernels kernels_##suffix = {                             \
+      side_load_##suffix, lanes_add_##suffix, grid_add_##suffix}
 
-/* Both sides of a comparison and its grid (NULL: no LSB metrics). */
-struct pair {
-  struct side r, t;
-  const struct grid *grid;
-};
+INSTANTIATE_KERNELS(portable, );
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SC_METRICS_X86 1
+INSTANTIATE_KERNELS(avx2, __attribute__((target("avx2"))));
+INSTANTIATE_KERNELS(avx512, __attribute__((target("avx512f"))));
+#endif
 
-/* max_rel the plain way, once max|r| is known. */
-static double max_rel_pass(const struct pair *p, const struct selection *sel,
-                           double floor_ref)
+static enum sc_metrics_path forced_path = SC_METRICS_PATH_AUTO;
+
+/* Whether the CPU (and the OS, which __builtin_cpu_supports checks too)
+ * runs a path's instructions. */
+static int path_available(enum sc_metrics_path path)
 {
-  struct run run;
-  double max_rel = 0;
-  int64_t j, i, k;
+  switch (path) {
+  case SC_METRICS_PATH_AUTO:
+  case SC_METRICS_PATH_PORTABLE:
+    return 1;
+#ifdef SC_METRICS_X86
+  case SC_METRICS_PATH_AVX2:
+    return __builtin_cpu_supports("avx2");
+  case SC_METRICS_PATH_AVX512:
+    return __builtin_cpu_supports("avx512f");
+#endif
+  default:
+    return 0;
+  }
+}
 
-  for (j = 0; j < sel->n_blocks; j++) {
-    int64_t begin = sel->first + j * sel->block_stride;
-    int64_t end = begin + sel->block_size;
-    for (i = begin; i < end; i += run.n) {
-      run_load(&p->r, &p->t, i, end, &run);
-      for (k = 0; k < run.n; k++) {
-        double a = run.r[k], b = run.t[k], denom, rel;
-        if (!isfinite(a) || !isfinite(b) || a == b)
-          continue;
-        denom = fabs(a) > floor_ref ? fabs(a) : floor_ref;
-        rel = denom > 0 ? fabs(b - a) / denom : INFINITY;
-        if (rel > max_rel)
-          max_rel = rel;
-      }
+int sc_metrics_force_path(enum sc_metrics_path path)
+{
+  if (!path_available(path))
+    return -1;
+  forced_path = path;
+  return 0;
+}
+
+/* The kernels of a call: the forced path, else the widest available. */
+static const struct kernels *kernels_pick(void)
+{
+  enum sc_metrics_path path = forced_path;
+  if (path == SC_METRICS_PATH_AUTO)
+    path = path_available(SC_METRICS_PATH_AVX512) ? SC_METRICS_PATH_AVX512
+           : path_available(SC_METRICS_PATH_AVX2) ? SC_METRICS_PATH_AVX2
+                                                  : SC_METRICS_PATH_PORTABLE;
+  switch (path) {
+#ifdef SC_METRICS_X86
+  case SC_METRICS_PATH_AVX512:
+    return &kernels_avx512;
+  case SC_METRICS_PATH_AVX2:
+    return &kernels_avx2;
+#endif
+  default:
+    return &kernels_portable;
+  }
+}
+
+/* Adds the grid's terms of a chunk, stretch by stretch. */
+static void chunk_add_grid(struct sums *s, const struct pair *p,
+                           const struct chunk *ch)
+{
+  double raw_r[CHUNK_SIZE], raw_t[CHUNK_SIZE];
+  const struct grid *g = p->grid;
+  const struct sc_quant *q = g->side->quant;
+  int64_t j;
+
+  for (j = 0; j < ch->n_stretches; j++) {
+    const struct stretch *st = &ch->stretches[j];
+    int64_t c = clamp_param(q, g->side == &p->r ? st->param_r : st->param_t);
+    if (g->raw_r)
+      p->kernels->load(&p->r, st->index, st->n, 0, 0, raw_r + st->at);
+    if (g->raw_t)
+      p->kernels->load(&p->t, st->index, st->n, 0, 0, raw_t + st->at);
+    p->kernels->grid_add(s, g, ch->r + st->at, ch->t + st->at,
+                         g->raw_r ? raw_r + st->at : NULL,
+                         g->raw_t ? raw_t + st->at : NULL, st->n,
+                         (double)q->scale[c], (double)q->zero_point[c]);
+  }
+}
+
+/* The sums of block `block` of sel into *s; max_ref_bound is a lower
+ * bound of the accumulation's max |r| (its sample). */
+static void block_accumulate(const struct pair *p, const struct selection *sel,
+                             int64_t block, double max_ref_bound,
+                             struct sums *s)
+{
+  struct chunk ch;
+  struct block_lanes l;
+  int64_t begin = block * BLOCK_SIZE, end = begin + BLOCK_SIZE, pos, j;
+
+  if (end > selection_count(sel))
+    end = selection_count(sel);
+  sums_init(s);
+  block_lanes_init(&l, max_ref_bound);
+  for (pos = begin; pos < end; pos += ch.n) {
+    int64_t n = end - pos < CHUNK_SIZE ? end - pos : CHUNK_SIZE;
+    int64_t padded = (n + LANES - 1) / LANES * LANES;
+    chunk_load(p, sel, pos, n, &ch);
+    if (p->kernels->add(&l, ch.r, ch.t, padded))
+      count_nonfinite(s, &ch);
+    else
+      s->n += n;
+    s->exact -= padded - n; /* the padding's pairs of zeros */
+    if (p->grid)
+      chunk_add_grid(s, p, &ch);
+  }
+  s->dot = lanes_total(l.dot);
+  s->nr2 = lanes_total(l.nr2);
+  s->nt2 = lanes_total(l.nt2);
+  s->nd2 = lanes_total(l.nd2);
+  s->sum_abs = lanes_total(l.sum_abs);
+  for (j = 0; j < LANES; j++) {
+    if (l.max_abs[j] > s->max_abs)
+      s->max_abs = l.max_abs[j];
+    if (l.max_ref[j] > s->max_ref)
+      s->max_ref = l.max_ref[j];
+    if (l.max_quotient[j] > s->max_quotient)
+      s->max_quotient = l.max_quotient[j];
+    if (l.min_quotient_ref[j] < s->min_quotient_ref)
+      s->min_quotient_ref = l.min_quotient_ref[j];
+    if (l.max_small_diff[j] > s->max_small_diff)
+      s->max_small_diff = l.max_small_diff[j];
+    s->exact += l.exact[j];
+    s->n_small += l.n_small[j];
+  }
+}
+
+/* max_rel of block `block` of sel the plain way, once the floor is
+ * known. */
+static double block_max_rel(const struct pair *p, const struct selection *sel,
+                            int64_t block, double floor_ref)
+{
+  struct chunk ch;
+  double max_rel = 0;
+  int64_t begin = block * BLOCK_SIZE, end = begin + BLOCK_SIZE, pos, k;
+
+  if (end > selection_count(sel))
+    end = selection_count(sel);
+  for (pos = begin; pos < end; pos += ch.n) {
+    chunk_load(p, sel, pos, end - pos < CHUNK_SIZE ? end - pos : CHUNK_SIZE,
+               &ch);
+    for (k = 0; k < ch.n; k++) {
+      double a = ch.r[k], b = ch.t[k], denom, rel;
+      if (!isfinite(a) || !isfinite(b) || a == b)
+        continue;
+      denom = fabs(a) > floor_ref ? fabs(a) : floor_ref;
+      rel = denom > 0 ? fabs(b - a) / denom : INFINITY;
+      if (rel > max_rel)
+        max_rel = rel;
     }
   }
   return max_rel;
 }
 
-/* The metrics of the selected elements into *m (top-1 aside). */
-static void accumulate(const struct pair *p, const struct selection *sel,
-                       struct sc_metrics *m)
+/* A lower bound of an accumulation's max |r| over its finite pairs: the
+ * largest at SAMPLES positions spread over it. */
+static double sample_max_ref(const struct pair *p, const struct selection *sel)
 {
-  struct sums s;
-  struct run run;
-  int64_t j, i, n;
-  double floor_ref;
+  int64_t count = selection_count(sel), k;
+  double max_ref = 0;
 
-  sums_init(&s);
-  for (j = 0; j < sel->n_blocks; j++) {
-    int64_t begin = sel->first + j * sel->block_stride;
-    int64_t end = begin + sel->block_size;
-    for (i = begin; i < end; i += run.n) {
-      run_load(&p->r, &p->t, i, end, &run);
-      sums_add(&s, run.r, run.t, run.n);
-      sums_add_max_rel(&s, run.r, run.t, (run.n + LANES - 1) / LANES * LANES);
-      if (p->grid)
-        sums_add_grid(&s, p->grid, &p->r, &p->t, &run);
-    }
+  for (k = 0; k < SAMPLES && k < count; k++) {
+    int64_t pos = count <= SAMPLES ? k : k * (count / SAMPLES);
+    int64_t index = sel->first + pos / sel->run_size * sel->run_stride +
+                    pos % sel->run_size;
+    int64_t end;
+    double a, b;
+    p->kernels->load(&p->r, index, 1, param_index(&p->r, index, &end),
+                     p->r.dequantize, &a);
+    p->kernels->load(&p->t, index, 1, param_index(&p->t, index, &end),
+                     p->t.dequantize, &b);
+    if (isfinite(a) && isfinite(b) && fabs(a) > max_ref)
+      max_ref = fabs(a);
   }
+  return max_ref;
+}
 
-  memset(m, 0, sizeof *m);
-  n = s.n;
-  m->n_elements = n;
-  m->nan_ref = s.nan_ref;
-  m->nan_tgt = s.nan_tgt;
-  m->inf_ref = s.inf_ref;
-  m->inf_tgt = s.inf_tgt;
-  if (s.nr2 == 0 && s.nt2 == 0)
-    m->cosine = 1.0;
-  else if (s.nr2 == 0 || s.nt2 == 0)
-    m->cosine = 0.0;
-  else
-    m->cosine = s.dot / sqrt(s.nr2 * s.nt2);
-  if (m->cosine > 1.0) /* rounding can push it a hair past 1 */
-    m->cosine = 1.0;
-  m->max_abs = s.max_abs;
-  m->mean_abs = n ? s.sum_abs / (double)n : 0.0;
-  m->rmse = n ? sqrt(s.nd2 / (double)n) : 0.0;
-  m->sqnr_db = s.nd2 == 0   ? INFINITY
-               : s.nr2 == 0 ? -INFINITY
-                            : 10.0 * log10(s.nr2 / s.nd2);
-  m->rel_l2 = s.nd2 == 0 ? 0.0 : s.nr2 == 0 ? INFINITY : sqrt(s.nd2 / s.nr2);
-  m->exact_ratio = n ? (double)s.exact / (double)n : 1.0;
-  if (p->grid) {
-    m->has_lsb = 1;
-    m->max_abs_lsb = s.max_lsb;
-    m->saturation = n ? (double)s.saturated / (double)n : 0.0;
-  }
+/* The accumulations of one call: n_accumulations selections like sel,
+ * accumulation a starting a * step elements after it, each cut into
+ * n_blocks blocks; item i of the parallel loops is block i % n_blocks of
+ * accumulation i / n_blocks. */
+struct accumulation_job {
+  const struct pair *p;
+  struct selection sel;
+  int64_t step, n_blocks;
+  const double *max_ref_bounds; /* per accumulation */
+  struct sums *blocks;          /* per item */
+  /* blocks whose max_rel is recomputed, and their floor */
+  const int64_t *redo;
+  const double *redo_floor;
+  double *redo_max_rel;
+};
 
-  floor_ref = 1e-12 * s.max_ref;
-  if (s.min_quotient_ref > floor_ref) {
-    m->max_rel = s.max_quotient;
-    if (s.n_small) {
-      double small = floor_ref > 0 ? s.max_small_diff / floor_ref : INFINITY;
-      if (small > m->max_rel)
-        m->max_rel = small;
-    }
-  } else {
-    m->max_rel = max_rel_pass(p, sel, floor_ref);
+static struct selection job_selection(const struct accumulation_job *job,
+                                      int64_t a)
+{
+  struct selection sel = job->sel;
+  sel.first += a * job->step;
+  return sel;
+}
+
+static void blocks_range(void *ctx, int64_t begin, int64_t end)
+{
+  const struct accumulation_job *job = ctx;
+  int64_t i;
+  for (i = begin; i < end; i++) {
+    int64_t a = i / job->n_blocks;
+    struct selection sel = job_selection(job, a);
+    block_accumulate(job->p, &sel, i % job->n_blocks, job->max_ref_bounds[a],
+                     &job->blocks[i]);
   }
 }
 
-/* Share of positions (all axes but `axis`) whose argmax along axis agree;
- * positions are taken RUN_SIZE at a time, channel after channel. */
-static double top1_agreement(const struct pair *p, int axis)
+static void redo_range(void *ctx, int64_t begin, int64_t end)
 {
-  const struct sc_tensor *x = p->r.t;
-  double value_r[RUN_SIZE], value_t[RUN_SIZE];
-  int64_t best_r[RUN_SIZE], best_t[RUN_SIZE];
-  int64_t inner = 1, outer = 1, c, o, in, i, k, agree = 0;
-  int64_t dim = x->dims[axis];
-  struct run run;
-  int a;
+  const struct accumulation_job *job = ctx;
+  int64_t i;
+  for (i = begin; i < end; i++) {
+    int64_t item = job->redo[i], a = item / job->n_blocks;
+    struct selection sel = job_selection(job, a);
+    job->redo_max_rel[i] =
+        block_max_rel(job->p, &sel, item % job->n_blocks, job->redo_floor[i]);
+  }
+}
 
-  for (a = axis + 1; a < x->rank; a++)
-    inner *= x->dims[a];
-  for (a = 0; a < axis; a++)
-    outer *= x->dims[a];
-  if (dim == 0 || outer * inner == 0)
-    return 1.0;
-  for (o = 0; o < outer; o++)
-    for (in = 0; in < inner; in += RUN_SIZE) {
-      int64_t n = inner - in < RUN_SIZE ? inner - in : RUN_SIZE;
-      for (k = 0; k < n; k++) {
-        value_r[k] = value_t[k] = -INFINITY;
-        best_r[k] = best_t[k] = 0;
+/* Items of grain per task so that a task has MIN_ELEMENTS_PER_TASK
+ * elements of size_each at the least. */
+static int64_t grain_of(int64_t size_each)
+{
+  return size_each > 0 ? (MIN_ELEMENTS_PER_TASK + size_each - 1) / size_each
+                       : 1;
+}
+
+/* The metrics of the sums s of an accumulation (max_rel and top-1
+ * aside). */
+static void metrics_from_sums(const struct sums *s, int grid,
+                              struct sc_metrics *m)
+{
+  int64_t n = s->n;
+  memset(m, 0, sizeof *m);
+  m->n_elements = n;
+  m->nan_ref = s->nan_ref;
+  m->nan_tgt = s->nan_tgt;
+  m->inf_ref = s->inf_ref;
+  m->inf_tgt = s->inf_tgt;
+  if (s->nr2 == 0 && s->nt2 == 0)
+    m->cosine = 1.0;
+  else if (s->nr2 == 0 || s->nt2 == 0)
+    m->cosine = 0.0;
+  else
+    m->cosine = s->dot / sqrt(s->nr2 * s->nt2);
+  if (m->cosine > 1.0) /* rounding can push it a hair past 1 */
+    m->cosine = 1.0;
+  m->max_abs = s->max_abs;
+  m->mean_abs = n ? s->sum_abs / (double)n : 0.0;
+  m->rmse = n ? sqrt(s->nd2 / (double)n) : 0.0;
+  m->sqnr_db = s->nd2 == 0   ? INFINITY
+               : s->nr2 == 0 ? -INFINITY
+                             : 10.0 * log10(s->nr2 / s->nd2);
+  m->rel_l2 = s->nd2 == 0   ? 0.0
+              : s->nr2 == 0 ? INFINITY
+                            : sqrt(s->nd2 / s->nr2);
+  m->exact_ratio = n ? (double)s->exact / (double)n : 1.0;
+  if (grid) {
+    m->has_lsb = 1;
+    m->max_abs_lsb = s->max_lsb;
+    m->saturation = n ? (double)s->saturated / (double)n : 0.0;
+  }
+}
+
+/* Adds block b's sums to *s, in block order. */
+static void sums_add_block(struct sums *s, const struct sums *b)
+{
+  s->dot += b->dot;
+  s->nr2 += b->nr2;
+  s->nt2 += b->nt2;
+  s->nd2 += b->nd2;
+  s->sum_abs += b->sum_abs;
+  if (b->max_abs > s->max_abs)
+    s->max_abs = b->max_abs;
+  if (b->max_ref > s->max_ref)
+    s->max_ref = b->max_ref;
+  s->n += b->n;
+  s->exact += b->exact;
+  s->nan_ref += b->nan_ref;
+  s->nan_tgt += b->nan_tgt;
+  s->inf_ref += b->inf_ref;
+  s->inf_tgt += b->inf_tgt;
+  if (b->max_lsb > s->max_lsb)
+    s->max_lsb = b->max_lsb;
+  s->saturated += b->saturated;
+}
+
+/* The metrics of n_accumulations accumulations into out[0..) (top-1
+ * aside), on `threads`. */
+static sc_status accumulate(const struct pair *p, const struct selection *sel,
+                            int64_t step, int64_t n_accumulations,
+                            struct sc_threadpool *threads,
+                            struct sc_metrics *out, struct sc_error *err)
+{
+  struct accumulation_job job;
+  double *bounds = NULL, *floors = NULL, *redo_floor = NULL, *redo_rel = NULL;
+  int64_t *redo = NULL;
+  int64_t count = selection_count(sel), n_items, n_redo = 0, a, b;
+  sc_status st = SC_OK;
+
+  memset(&job, 0, sizeof job);
+  job.p = p;
+  job.sel = *sel;
+  job.step = step;
+  job.n_blocks = (count + BLOCK_SIZE - 1) / BLOCK_SIZE;
+  n_items = n_accumulations * job.n_blocks;
+  bounds = calloc((size_t)n_accumulations + 1, sizeof *bounds);
+  floors = calloc((size_t)n_accumulations + 1, sizeof *floors);
+  job.blocks = calloc((size_t)n_items + 1, sizeof *job.blocks);
+  redo = calloc((size_t)n_items + 1, sizeof *redo);
+  redo_floor = calloc((size_t)n_items + 1, sizeof *redo_floor);
+  redo_rel = calloc((size_t)n_items + 1, sizeof *redo_rel);
+  if (!bounds || !floors || !job.blocks || !redo || !redo_floor || !redo_rel) {
+    st = sc_fail_nomem(err, "metrics");
+    goto done;
+  }
+  for (a = 0; a < n_accumulations; a++) {
+    struct selection s = job_selection(&job, a);
+    bounds[a] = sample_max_ref(p, &s);
+  }
+  job.max_ref_bounds = bounds;
+  sc_parallel_for(threads, n_items,
+                  grain_of(count < BLOCK_SIZE ? count : BLOCK_SIZE),
+                  blocks_range, &job);
+
+  for (a = 0; a < n_accumulations; a++) {
+    struct sums total;
+    sums_init(&total);
+    for (b = 0; b < job.n_blocks; b++)
+      sums_add_block(&total, &job.blocks[a * job.n_blocks + b]);
+    metrics_from_sums(&total, p->grid != NULL, &out[a]);
+    floors[a] = 1e-12 * total.max_ref;
+    for (b = 0; b < job.n_blocks; b++)
+      if (!(job.blocks[a * job.n_blocks + b].min_quotient_ref > floors[a])) {
+        redo[n_redo] = a * job.n_blocks + b;
+        redo_floor[n_redo++] = floors[a];
       }
-      for (c = 0; c < dim; c++) {
-        int64_t begin = (o * dim + c) * inner + in, end = begin + n;
-        for (i = begin; i < end; i += run.n) {
-          run_load(&p->r, &p->t, i, end, &run);
-          for (k = 0; k < run.n; k++) {
-            int64_t at = i - begin + k;
-            if (run.r[k] > value_r[at]) {
-              value_r[at] = run.r[k];
-              best_r[at] = c;
-            }
-            if (run.t[k] > value_t[at]) {
-              value_t[at] = run.t[k];
-              best_t[at] = c;
-            }
-          }
+  }
+  job.redo = redo;
+  job.redo_floor = redo_floor;
+  job.redo_max_rel = redo_rel;
+  sc_parallel_for(threads, n_redo, grain_of(BLOCK_SIZE), redo_range, &job);
+
+  for (a = 0, n_redo = 0; a < n_accumulations; a++) {
+    double max_rel = 0;
+    for (b = 0; b < job.n_blocks; b++) {
+      int64_t item = a * job.n_blocks + b;
+      const struct sums *s = &job.blocks[item];
+      if (!(s->min_quotient_ref > floors[a])) { /* recomputed, in order */
+        if (redo_rel[n_redo] > max_rel)
+          max_rel = redo_rel[n_redo];
+        n_redo++;
+        continue;
+      }
+      if (s->max_quotient > max_rel)
+        max_rel = s->max_quotient;
+      if (s->n_small) {
+        double small = floors[a] > 0 ? s->max_small_diff / floors[a] : INFINITY;
+        if (small > max_rel)
+          max_rel = small;
+      }
+    }
+    out[a].max_rel = max_rel;
+  }
+done:
+  free(bounds);
+  free(floors);
+  free(job.blocks);
+  free(redo);
+  free(redo_floor);
+  free(redo_rel);
+  return st;
+}
+
+/* Share of positions (all axes but `axis`) whose argmax along axis agree:
+ * positions are taken CHUNK_SIZE at a time (a tile), channel after
+ * channel, tiles shared among the threads. */
+struct top1_job {
+  const struct pair *p;
+  int64_t inner, dim, tiles_per_outer;
+  int64_t *agree; /* per tile */
+};
+
+static void top1_range(void *ctx, int64_t begin, int64_t end)
+{
+  const struct top1_job *job = ctx;
+  double value_r[CHUNK_SIZE], value_t[CHUNK_SIZE];
+  int64_t best_r[CHUNK_SIZE], best_t[CHUNK_SIZE];
+  struct chunk ch;
+  int64_t tile, c, k;
+
+  for (tile = begin; tile < end; tile++) {
+    int64_t o = tile / job->tiles_per_outer;
+    int64_t in = tile % job->tiles_per_outer * CHUNK_SIZE;
+    int64_t n = job->inner - in < CHUNK_SIZE ? job->inner - in : CHUNK_SIZE;
+    int64_t agree = 0;
+    for (k = 0; k < n; k++) {
+      value_r[k] = value_t[k] = -INFINITY;
+      best_r[k] = best_t[k] = 0;
+    }
+    for (c = 0; c < job->dim; c++) {
+      struct selection sel = {(o * job->dim + c) * job->inner + in, 1, n, 0};
+      chunk_load(job->p, &sel, 0, n, &ch);
+      for (k = 0; k < n; k++) {
+        if (ch.r[k] > value_r[k]) {
+          value_r[k] = ch.r[k];
+          best_r[k] = c;
+        }
+        if (ch.t[k] > value_t[k]) {
+          value_t[k] = ch.t[k];
+          best_t[k] = c;
         }
       }
-      for (k = 0; k < n; k++)
-        agree += best_r[k] == best_t[k];
     }
-  return (double)agree / (double)(outer * inner);
+    for (k = 0; k < n; k++)
+      agree += best_r[k] == best_t[k];
+    job->agree[tile] = agree;
+  }
+}
+
+static sc_status top1_agreement(const struct pair *p, int axis,
+                                struct sc_threadpool *threads, double *out,
+                                struct sc_error *err)
+{
+  const struct sc_tensor *x = p->r.t;
+  struct top1_job job;
+  int64_t outer = 1, n_tiles, tile, agree = 0;
+  int a;
+
+  job.p = p;
+  job.inner = 1;
+  job.dim = x->dims[axis];
+  for (a = axis + 1; a < x->rank; a++)
+    job.inner *= x->dims[a];
+  for (a = 0; a < axis; a++)
+    outer *= x->dims[a];
+  *out = 1.0;
+  if (job.dim == 0 || outer * job.inner == 0)
+    return SC_OK;
+  job.tiles_per_outer = (job.inner + CHUNK_SIZE - 1) / CHUNK_SIZE;
+  n_tiles = outer * job.tiles_per_outer;
+  job.agree = calloc((size_t)n_tiles, sizeof *job.agree);
+  if (!job.agree)
+    return sc_fail_nomem(err, "top-1 agreement");
+  sc_parallel_for(
+      threads, n_tiles,
+      grain_of(job.dim * (job.inner < CHUNK_SIZE ? job.inner : CHUNK_SIZE)),
+      top1_range, &job);
+  for (tile = 0; tile < n_tiles; tile++)
+    agree += job.agree[tile];
+  free(job.agree);
+  *out = (double)agree / (double)(outer * job.inner);
+  return SC_OK;
 }
 
 static int readable(const struct sc_tensor *t)
@@ -627,6 +1131,7 @@ static void pair_init(struct pair *p, struct grid *grid,
   side_init(&p->r, reference, options ? options->reference_quant : NULL);
   side_init(&p->t, target, options ? options->target_quant : NULL);
   p->grid = grid_init(grid, &p->r, &p->t) ? grid : NULL;
+  p->kernels = kernels_pick();
 }
 
 sc_status sc_metrics_compute(const struct sc_tensor *reference,
@@ -634,23 +1139,24 @@ sc_status sc_metrics_compute(const struct sc_tensor *reference,
                              const struct sc_metrics_options *options,
                              struct sc_metrics *out, struct sc_error *err)
 {
+  struct sc_threadpool *threads = options ? options->threads : NULL;
   struct pair p;
   struct grid grid;
-  struct selection all;
+  struct selection all = {0, 1, 0, 0};
   sc_status st = check_pair(reference, target, err);
 
   if (st)
     return st;
   pair_init(&p, &grid, reference, target, options);
-  all.first = 0;
-  all.n_blocks = 1;
-  all.block_size = reference->n_elements;
-  all.block_stride = 0;
-  accumulate(&p, &all, out);
+  all.run_size = reference->n_elements;
+  st = accumulate(&p, &all, 0, 1, threads, out, err);
+  if (st)
+    return st;
   if (options && options->top1_axis >= 0 &&
       options->top1_axis < reference->rank) {
     out->has_top1 = 1;
-    out->top1_agree = top1_agreement(&p, options->top1_axis);
+    return top1_agreement(&p, options->top1_axis, threads, &out->top1_agree,
+                          err);
   }
   return SC_OK;
 }
@@ -664,7 +1170,7 @@ sc_status sc_metrics_per_channel(const struct sc_tensor *reference,
   struct pair p;
   struct grid grid;
   struct selection channel;
-  int64_t inner = 1, outer = 1, c;
+  int64_t inner = 1, outer = 1;
   int k;
   sc_status st = check_pair(reference, target, err);
 
@@ -677,15 +1183,13 @@ sc_status sc_metrics_per_channel(const struct sc_tensor *reference,
     inner *= reference->dims[k];
   for (k = 0; k < axis; k++)
     outer *= reference->dims[k];
-  /* channel c: the blocks of `inner` elements at c, c + dim, c + 2 dim... */
-  channel.n_blocks = outer;
-  channel.block_size = inner;
-  channel.block_stride = reference->dims[axis] * inner;
-  for (c = 0; c < reference->dims[axis]; c++) {
-    channel.first = c * inner;
-    accumulate(&p, &channel, &out[c]);
-  }
-  return SC_OK;
+  /* channel c: the runs of `inner` elements at c, c + dim, c + 2 dim... */
+  channel.first = 0;
+  channel.n_runs = outer;
+  channel.run_size = inner;
+  channel.run_stride = reference->dims[axis] * inner;
+  return accumulate(&p, &channel, inner, reference->dims[axis],
+                    options ? options->threads : NULL, out, err);
 }
 
 static const struct {

@@ -1,10 +1,15 @@
 /* Metrics of one matched tensor pair (spec/report.md, "Metrics").
  *
- * `reference` and `target` are converted to double element by element
- * (integer tensors dequantized with their struct sc_quant), d = t - r, and
- * every metric is accumulated in one pass in double precision over the
- * pairs where both values are finite. Non-finite values are counted, never
- * dropped silently.
+ * `reference` and `target` are converted to double (integer tensors
+ * dequantized with their struct sc_quant), d = t - r, and every metric is
+ * accumulated in double precision over the pairs where both values are
+ * finite. Non-finite values are counted, never dropped silently.
+ *
+ * The elements of an accumulation (the tensor, or one channel) are summed
+ * in fixed blocks, each in a fixed order, and the blocks' sums are added in
+ * block order: the results are the same for any thread count and any
+ * instruction set. (They may differ from a sequential sum in the last
+ * bits; maxima, minima, counts and ratios of counts are exact.)
  *
  * Conventions: cosine is 1 when both norms are 0 and 0 when exactly one is;
  * sqnr_db is +inf when sum(d^2) = 0 (written as null in JSON); rel_l2 is
@@ -17,6 +22,7 @@
 
 #include "runtime/graph.h"
 #include "runtime/tensor.h"
+#include "runtime/threadpool.h"
 
 struct sc_metrics {
   int64_t n_elements; /* compared (finite pairs) */
@@ -43,10 +49,37 @@ struct sc_metrics_options {
   const struct sc_quant *target_quant;
   /* Compute top1_agree over this axis (-1: not an output). */
   int top1_axis;
+  /* Threads to share the work among (NULL: the calling thread only); the
+   * results do not depend on it. */
+  struct sc_threadpool *threads;
 };
 
+/* The summation order, for tests that reproduce it: position p of an
+ * accumulation (its elements in increasing index order) goes to block
+ * p / SC_METRICS_BLOCK_SIZE and, within it, to lane
+ * (p % SC_METRICS_BLOCK_SIZE) % SC_METRICS_LANES, added in order from 0;
+ * a block's sum is ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)), and
+ * the accumulation's sum is 0 plus its blocks' sums in block order.
+ * Non-finite pairs are left out (they add 0). */
+#define SC_METRICS_BLOCK_SIZE 16384
+#define SC_METRICS_LANES 8
+
+/* Which copy of the vector loops runs (they give the same bits). */
+enum sc_metrics_path {
+  SC_METRICS_PATH_AUTO,     /* the widest the CPU has (the default) */
+  SC_METRICS_PATH_PORTABLE, /* the baseline instruction set */
+  SC_METRICS_PATH_AVX2,
+  SC_METRICS_PATH_AVX512
+};
+
+/* Test hook: the path of the calls that follow (process-wide; set it
+ * while no metrics are being computed). -1, changing nothing, when this
+ * CPU or build does not have it. */
+int sc_metrics_force_path(enum sc_metrics_path path);
+
 /* Compares two tensors of the same shape (dtypes may differ). SC_ERR_CONFIG
- * when the shapes differ or a dtype cannot be read as numbers. */
+ * when the shapes differ or a dtype cannot be read as numbers; SC_ERR_NOMEM
+ * when the partial results of the blocks cannot be allocated. */
 sc_status sc_metrics_compute(const struct sc_tensor *reference,
                              const struct sc_tensor *target,
                              const struct sc_metrics_options *options,

@@ -12,6 +12,7 @@
 #include "compare/metrics.h"
 #include "loaders/tensor_file.h"
 #include "runtime/quant.h"
+#include "runtime/threadpool.h"
 #include "tests/support/assertions.h"
 
 #define DATA SC_SOURCE_DIR "/tests/compare/data/metrics"
@@ -201,8 +202,41 @@ static void test_metric_names_and_bounds(void **state)
  * plain_* below is sc_metrics_compute / sc_metrics_per_channel as first
  * written: one element at a time through sc_dtype_load, the per-axis
  * parameter from a division per element, each channel by a scan of the
- * whole tensor. The library reads runs of elements with loops
- * specialised for the dtype; its results must be bit for bit the same. */
+ * whole tensor. Its sums are kept either in one running double (the naive
+ * definition), or in the order compare/metrics.h documents (blocks of
+ * SC_METRICS_BLOCK_SIZE positions, SC_METRICS_LANES lanes each, combined
+ * in a fixed order). The library reads blocks of elements with loops
+ * specialised for the dtype, vector instructions and threads; its results
+ * must be bit for bit those of the documented order, and within rounding
+ * of the naive sums. */
+
+/* One sum in the documented order: position p of the accumulation goes to
+ * lane (p % block) % lanes; at the end of each block the lanes are
+ * combined and added to the total. */
+struct ordered_sum {
+  int ordered; /* 0: one running double */
+  double lane[SC_METRICS_LANES];
+  double total;
+};
+
+static void ordered_add(struct ordered_sum *s, int64_t pos, double x)
+{
+  if (!s->ordered)
+    s->total += x;
+  else
+    s->lane[pos % SC_METRICS_BLOCK_SIZE % SC_METRICS_LANES] += x;
+}
+
+/* Called after position pos was visited (count positions in all). */
+static void ordered_after(struct ordered_sum *s, int64_t pos, int64_t count)
+{
+  const double *l = s->lane;
+  if (!s->ordered ||
+      ((pos + 1) % SC_METRICS_BLOCK_SIZE != 0 && pos + 1 != count))
+    return;
+  s->total += ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
+  memset(s->lane, 0, sizeof s->lane);
+}
 
 struct plain_side {
   const struct sc_tensor *t;
@@ -271,24 +305,34 @@ static double plain_on_grid(const struct plain_side *s,
   return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* ordered: the sums in the documented order, else naive */
 static void plain_accumulate(const struct plain_side *r,
                              const struct plain_side *t,
                              const struct plain_side *grid, int axis,
                              int64_t inner, int64_t axis_dim, int64_t channel,
-                             struct sc_metrics *m)
+                             int ordered, struct sc_metrics *m)
 {
-  double dot = 0, nr2 = 0, nt2 = 0, nd2 = 0, sum_abs = 0, max_abs = 0;
+  struct ordered_sum sums[5]; /* dot, nr2, nt2, nd2, sum_abs */
+  double dot, nr2, nt2, nd2, sum_abs, max_abs = 0;
   double max_ref = 0, max_lsb = 0, lo = 0, hi = 0;
-  int64_t i, n = 0, exact = 0, saturated = 0, n_grid = 0;
+  int64_t i, n = 0, exact = 0, saturated = 0, n_grid = 0, pos = 0, count;
   int64_t total = r->t->n_elements;
+  int k;
 
   memset(m, 0, sizeof *m);
+  memset(sums, 0, sizeof sums);
+  for (k = 0; k < 5; k++)
+    sums[k].ordered = ordered;
+  count = axis >= 0 && axis_dim > 0 ? total / axis_dim : total;
   if (grid)
     plain_quant_range(grid->quant->dtype, &lo, &hi);
   for (i = 0; i < total; i++) {
     double a, b, d;
     if (axis >= 0 && (i / inner) % axis_dim != channel)
       continue;
+    pos++;
+    for (k = 0; k < 5 && pos >= 2; k++)
+      ordered_after(&sums[k], pos - 2, count); /* the previous position */
     a = plain_value(r, i);
     b = plain_value(t, i);
     if (isnan(a))
@@ -303,11 +347,11 @@ static void plain_accumulate(const struct plain_side *r,
       continue;
     n++;
     d = b - a;
-    dot += a * b;
-    nr2 += a * a;
-    nt2 += b * b;
-    nd2 += d * d;
-    sum_abs += fabs(d);
+    ordered_add(&sums[0], pos - 1, a * b);
+    ordered_add(&sums[1], pos - 1, a * a);
+    ordered_add(&sums[2], pos - 1, b * b);
+    ordered_add(&sums[3], pos - 1, d * d);
+    ordered_add(&sums[4], pos - 1, fabs(d));
     if (fabs(d) > max_abs)
       max_abs = fabs(d);
     if (fabs(a) > max_ref)
@@ -324,6 +368,13 @@ static void plain_accumulate(const struct plain_side *r,
       n_grid++;
     }
   }
+  for (k = 0; k < 5 && pos > 0; k++)
+    ordered_after(&sums[k], pos - 1, count);
+  dot = sums[0].total;
+  nr2 = sums[1].total;
+  nt2 = sums[2].total;
+  nd2 = sums[3].total;
+  sum_abs = sums[4].total;
   m->n_elements = n;
   if (nr2 == 0 && nt2 == 0)
     m->cosine = 1.0;
@@ -410,11 +461,13 @@ static const struct plain_side *plain_grid(const struct plain_side *r,
   return NULL;
 }
 
-/* axis < 0: the whole tensor (with top-1 when options ask for it) */
-static void plain_metrics(const struct sc_tensor *reference,
-                          const struct sc_tensor *target,
-                          const struct sc_metrics_options *options, int axis,
-                          int64_t channel, struct sc_metrics *out)
+/* axis < 0: the whole tensor (with top-1 when options ask for it);
+ * ordered: sums in the documented order, else naive */
+static void plain_metrics_in(const struct sc_tensor *reference,
+                             const struct sc_tensor *target,
+                             const struct sc_metrics_options *options, int axis,
+                             int64_t channel, int ordered,
+                             struct sc_metrics *out)
 {
   struct plain_side r, t;
   int64_t inner = 1;
@@ -423,7 +476,7 @@ static void plain_metrics(const struct sc_tensor *reference,
   plain_side_init(&r, reference, options->reference_quant);
   plain_side_init(&t, target, options->target_quant);
   if (axis < 0) {
-    plain_accumulate(&r, &t, plain_grid(&r, &t), -1, 1, 1, 0, out);
+    plain_accumulate(&r, &t, plain_grid(&r, &t), -1, 1, 1, 0, ordered, out);
     if (options->top1_axis >= 0 && options->top1_axis < reference->rank) {
       out->has_top1 = 1;
       out->top1_agree = plain_top1(&r, &t, options->top1_axis);
@@ -433,7 +486,16 @@ static void plain_metrics(const struct sc_tensor *reference,
   for (k = axis + 1; k < reference->rank; k++)
     inner *= reference->dims[k];
   plain_accumulate(&r, &t, plain_grid(&r, &t), axis, inner,
-                   reference->dims[axis], channel, out);
+                   reference->dims[axis], channel, ordered, out);
+}
+
+/* The documented order: the library's bits. */
+static void plain_metrics(const struct sc_tensor *reference,
+                          const struct sc_tensor *target,
+                          const struct sc_metrics_options *options, int axis,
+                          int64_t channel, struct sc_metrics *out)
+{
+  plain_metrics_in(reference, target, options, axis, channel, 1, out);
 }
 
 /* Fails unless every field of got has the bits of want's. */
@@ -875,6 +937,300 @@ static void test_metrics_every_16_bit_float_reads_as_dtype_load(void **state)
   }
 }
 
+/* --- Threads, instruction sets and awkward sizes --- */
+
+/* A tensor pair of the tests below, with its quantization. */
+struct big_case {
+  const char *name;
+  enum sc_dtype ref_dtype, tgt_dtype;
+  int rank;
+  int64_t dims[4];
+  enum sc_dtype tgt_qdtype;
+  int tgt_axis;
+  int64_t tgt_params; /* 0: no quantization */
+  enum values_kind kind;
+};
+
+struct made_pair {
+  struct sc_tensor *ref, *tgt;
+  struct sc_quant *tq;
+  struct sc_metrics_options opt;
+};
+
+static void make_pair(const struct big_case *bc, struct made_pair *mp)
+{
+  struct sc_error err;
+  assert_int_equal(
+      sc_tensor_create(bc->ref_dtype, bc->rank, bc->dims, &mp->ref, &err),
+      SC_OK);
+  assert_int_equal(
+      sc_tensor_create(bc->tgt_dtype, bc->rank, bc->dims, &mp->tgt, &err),
+      SC_OK);
+  mp->tq = bc->tgt_params
+               ? make_quant(bc->tgt_qdtype, bc->tgt_axis, bc->tgt_params, 0)
+               : NULL;
+  memset(&mp->opt, 0, sizeof mp->opt);
+  mp->opt.target_quant = mp->tq;
+  mp->opt.top1_axis = bc->rank > 1 ? 1 : 0;
+  fill_pair(mp->ref, NULL, mp->tgt, mp->tq, bc->kind);
+}
+
+static void free_pair(struct made_pair *mp)
+{
+  quant_free(mp->tq);
+  sc_tensor_free(mp->ref);
+  sc_tensor_free(mp->tgt);
+}
+
+/* Tensors of several blocks, large enough for the work to be shared
+ * (the library gives a thread 65536 elements at the least). */
+static const struct big_case big_cases[] = {
+    {"float32 vs float16, 5 channels of 55493",
+     SC_DTYPE_FLOAT,
+     SC_DTYPE_FLOAT16,
+     4,
+     {1, 5, 211, 263},
+     0,
+     0,
+     0,
+     VALUES_MIXED},
+    {"float32 vs int8 per-axis",
+     SC_DTYPE_FLOAT,
+     SC_DTYPE_INT8,
+     4,
+     {1, 5, 211, 263},
+     SC_DTYPE_INT8,
+     1,
+     5,
+     VALUES_MIXED},
+    {"float64 growing (max_rel recomputed)",
+     SC_DTYPE_DOUBLE,
+     SC_DTYPE_DOUBLE,
+     3,
+     {3, 7, 13001},
+     0,
+     0,
+     0,
+     VALUES_GROWING},
+    {"uint8 per-tensor vs float32, 3 channels of stride 3",
+     SC_DTYPE_FLOAT,
+     SC_DTYPE_UINT8,
+     2,
+     {70001, 3},
+     SC_DTYPE_UINT8,
+     -1,
+     1,
+     VALUES_MIXED},
+};
+
+static const enum sc_metrics_path all_paths[] = {
+    SC_METRICS_PATH_PORTABLE, SC_METRICS_PATH_AVX2, SC_METRICS_PATH_AVX512};
+static const char *const path_names[] = {"portable", "AVX2", "AVX-512"};
+
+/* Every combination of 1, 2 or 3 threads (and none) and each instruction
+ * set this CPU has gives the bits of the documented order, for the whole
+ * tensor (top-1 included) and per channel. */
+static void test_metrics_same_bits_for_any_threads_and_path(void **state)
+{
+  struct sc_threadpool *pools[4] = {NULL, NULL, NULL, NULL};
+  struct sc_error err;
+  size_t k, path;
+  int n_paths = 0, p;
+  (void)state;
+
+  for (p = 1; p <= 3; p++)
+    assert_int_equal(sc_threadpool_create(p, &pools[p], &err), SC_OK);
+  for (k = 0; k < sizeof big_cases / sizeof big_cases[0]; k++) {
+    const struct big_case *bc = &big_cases[k];
+    struct made_pair mp;
+    struct sc_metrics want, got, *want_per, *got_per;
+    int64_t n_channels = bc->dims[1], c;
+    char what[200];
+
+    make_pair(bc, &mp);
+    want_per = calloc((size_t)n_channels, sizeof *want_per);
+    got_per = calloc((size_t)n_channels, sizeof *got_per);
+    assert_non_null(want_per);
+    assert_non_null(got_per);
+    plain_metrics(mp.ref, mp.tgt, &mp.opt, -1, 0, &want);
+    for (c = 0; c < n_channels; c++)
+      plain_metrics(mp.ref, mp.tgt, &mp.opt, 1, c, &want_per[c]);
+    for (path = 0; path < sizeof all_paths / sizeof all_paths[0]; path++) {
+      if (sc_metrics_force_path(all_paths[path]) != 0)
+        continue; /* not on this CPU */
+      n_paths += k == 0;
+      for (p = 0; p <= 3; p++) {
+        mp.opt.threads = pools[p];
+        snprintf(what, sizeof what, "%s, %s, %d threads%s", bc->name,
+                 path_names[path], p ? p : 1, p ? "" : " (no pool)");
+        assert_int_equal(
+            sc_metrics_compute(mp.ref, mp.tgt, &mp.opt, &got, &err), SC_OK);
+        assert_metrics_identical(what, &got, &want);
+        assert_int_equal(
+            sc_metrics_per_channel(mp.ref, mp.tgt, &mp.opt, 1, got_per, &err),
+            SC_OK);
+        for (c = 0; c < n_channels; c++) {
+          char channel[240];
+          snprintf(channel, sizeof channel, "%s, channel %lld", what,
+                   (long long)c);
+          assert_metrics_identical(channel, &got_per[c], &want_per[c]);
+        }
+      }
+    }
+    sc_metrics_force_path(SC_METRICS_PATH_AUTO);
+    free(want_per);
+    free(got_per);
+    free_pair(&mp);
+  }
+  print_message("instruction sets compared: %d\n", n_paths);
+  assert_true(n_paths >= 1);
+  for (p = 1; p <= 3; p++)
+    sc_threadpool_free(pools[p]);
+}
+
+/* A path the CPU lacks is refused and changes nothing; AUTO and PORTABLE
+ * are always there. */
+static void test_metrics_force_path_refuses_unknown_path(void **state)
+{
+  (void)state;
+  assert_int_equal(sc_metrics_force_path(SC_METRICS_PATH_PORTABLE), 0);
+  assert_int_equal(sc_metrics_force_path((enum sc_metrics_path)99), -1);
+  assert_int_equal(sc_metrics_force_path(SC_METRICS_PATH_AUTO), 0);
+}
+
+/* got within rtol of the naive sums for the metrics made of sums; counts,
+ * maxima and ratios of counts exactly. */
+static void assert_metrics_close(const char *what, const struct sc_metrics *got,
+                                 const struct sc_metrics *want, double rtol)
+{
+#define CLOSE(f)                                                               \
+  if (!(got->f == want->f ||                                                   \
+        fabs(got->f - want->f) <= rtol * fabs(want->f) + 1e-300))              \
+    fail_msg("%s: " #f " is %.17g, the naive sums give %.17g (rtol %g)", what, \
+             got->f, want->f, rtol);
+#define EXACT_DOUBLE(f)                                                        \
+  if (memcmp(&got->f, &want->f, sizeof got->f) != 0)                           \
+    fail_msg("%s: " #f " is %.17g, the naive definition gives %.17g", what,    \
+             got->f, want->f);
+#define EXACT_INT(f)                                                           \
+  if (got->f != want->f)                                                       \
+    fail_msg("%s: " #f " is %lld, the naive definition gives %lld", what,      \
+             (long long)got->f, (long long)want->f);
+  CLOSE(cosine)
+  CLOSE(mean_abs)
+  CLOSE(rmse)
+  CLOSE(rel_l2)
+  /* sqnr_db = 10 log10(ratio): a relative error e of the ratio moves it by
+   * 4.35 e dB */
+  if (!(got->sqnr_db == want->sqnr_db ||
+        fabs(got->sqnr_db - want->sqnr_db) <= 5 * rtol))
+    fail_msg("%s: sqnr_db is %.17g, the naive sums give %.17g", what,
+             got->sqnr_db, want->sqnr_db);
+  EXACT_INT(n_elements)
+  EXACT_DOUBLE(max_abs)
+  EXACT_DOUBLE(max_rel)
+  EXACT_DOUBLE(exact_ratio)
+  EXACT_INT(nan_ref)
+  EXACT_INT(nan_tgt)
+  EXACT_INT(inf_ref)
+  EXACT_INT(inf_tgt)
+  EXACT_INT(has_lsb)
+  EXACT_DOUBLE(max_abs_lsb)
+  EXACT_DOUBLE(saturation)
+  EXACT_INT(has_top1)
+  EXACT_DOUBLE(top1_agree)
+#undef CLOSE
+#undef EXACT_DOUBLE
+#undef EXACT_INT
+}
+
+/* Sizes around the block and lane boundaries, per-channel accumulations
+ * of odd channel counts whose channels straddle blocks, non-finite
+ * values, float16 and quantized targets: within 1e-12 of the naive sums
+ * of one running double, and exact where no sum is involved. */
+static void test_metrics_awkward_sizes_match_naive_sums(void **state)
+{
+  const int64_t B = SC_METRICS_BLOCK_SIZE;
+  const int64_t sizes[] = {0,     1,         7,         8,        9,
+                           511,   513,       B - 1,     B,        B + 1,
+                           2 * B, 2 * B + 1, 3 * B - 1, 4 * B + 7};
+  /* per-channel shapes (axis 1) */
+  const int64_t shapes[][3] = {
+      {2, 3, B + 1}, {1, 7, 4681}, {3, 5, 1}, {1, 1, B - 1}, {5, 3, 2731}};
+  struct {
+    const char *name;
+    enum sc_dtype tgt_dtype, qdtype;
+    int64_t params; /* along axis 1 when several */
+  } kinds[] = {
+      {"float32", SC_DTYPE_FLOAT, 0, 0},
+      {"float16", SC_DTYPE_FLOAT16, 0, 0},
+      {"int8 per-tensor", SC_DTYPE_INT8, SC_DTYPE_INT8, 1},
+      {"uint8 per-axis", SC_DTYPE_UINT8, SC_DTYPE_UINT8, 3},
+  };
+  struct sc_threadpool *pool;
+  struct sc_error err;
+  size_t s, k;
+  (void)state;
+
+  assert_int_equal(sc_threadpool_create(2, &pool, &err), SC_OK);
+  for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+    for (s = 0;
+         s < sizeof sizes / sizeof sizes[0] + sizeof shapes / sizeof shapes[0];
+         s++) {
+      struct big_case bc;
+      struct made_pair mp;
+      struct sc_metrics got, want, *per;
+      char what[200];
+      int64_t c;
+      int rank1 = s < sizeof sizes / sizeof sizes[0];
+
+      memset(&bc, 0, sizeof bc);
+      bc.ref_dtype = SC_DTYPE_FLOAT;
+      bc.tgt_dtype = kinds[k].tgt_dtype;
+      if (rank1) {
+        bc.rank = 1;
+        bc.dims[0] = sizes[s];
+      } else {
+        bc.rank = 3;
+        memcpy(bc.dims, shapes[s - sizeof sizes / sizeof sizes[0]],
+               3 * sizeof bc.dims[0]);
+      }
+      bc.tgt_qdtype = kinds[k].qdtype;
+      bc.tgt_params = kinds[k].params;
+      bc.tgt_axis = kinds[k].params > 1 && !rank1 ? 1 : -1;
+      if (bc.tgt_axis < 0 && bc.tgt_params > 1)
+        bc.tgt_params = 1;
+      bc.kind = VALUES_MIXED;
+      make_pair(&bc, &mp);
+      mp.opt.threads = pool;
+
+      snprintf(what, sizeof what, "%s, %lld elements (rank %d)", kinds[k].name,
+               (long long)mp.ref->n_elements, bc.rank);
+      assert_int_equal(sc_metrics_compute(mp.ref, mp.tgt, &mp.opt, &got, &err),
+                       SC_OK);
+      plain_metrics_in(mp.ref, mp.tgt, &mp.opt, -1, 0, 0, &want);
+      assert_metrics_close(what, &got, &want, 1e-12);
+      if (!rank1) {
+        per = calloc((size_t)bc.dims[1], sizeof *per);
+        assert_non_null(per);
+        assert_int_equal(
+            sc_metrics_per_channel(mp.ref, mp.tgt, &mp.opt, 1, per, &err),
+            SC_OK);
+        for (c = 0; c < bc.dims[1]; c++) {
+          char channel[240];
+          snprintf(channel, sizeof channel, "%s, channel %lld", what,
+                   (long long)c);
+          plain_metrics_in(mp.ref, mp.tgt, &mp.opt, 1, c, 0, &want);
+          assert_metrics_close(channel, &per[c], &want, 1e-12);
+        }
+        free(per);
+      }
+      free_pair(&mp);
+    }
+  }
+  sc_threadpool_free(pool);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -883,6 +1239,9 @@ int main(void)
       cmocka_unit_test(test_metric_names_and_bounds),
       cmocka_unit_test(test_metrics_fast_paths_match_plain_definition),
       cmocka_unit_test(test_metrics_every_16_bit_float_reads_as_dtype_load),
+      cmocka_unit_test(test_metrics_same_bits_for_any_threads_and_path),
+      cmocka_unit_test(test_metrics_force_path_refuses_unknown_path),
+      cmocka_unit_test(test_metrics_awkward_sizes_match_naive_sums),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

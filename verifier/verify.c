@@ -437,6 +437,7 @@ static sc_status measure(struct run *r, struct pair_state *p,
 
   memset(&opt, 0, sizeof opt);
   opt.top1_axis = -1;
+  opt.threads = r->threads; /* the results do not depend on it */
   opt.reference_quant = quant_of(r, p->ref, row->reference);
   opt.target_quant = tgt_quant ? tgt_quant : quant_of(r, p->tgt, row->target);
   if (row->is_output)

@@ -219,6 +219,113 @@ static void feed_store(struct sc_tensor *res, const struct grid_walk *g,
   sc_dtype_store(res->dtype, res->data, i, v);
 }
 
+/* --- fast paths of the conversion without a permutation ---
+ *
+ * The same values as feed_value + feed_store, bit for bit, without their
+ * per-element dtype switch and parameter division: float <-> float16
+ * through the bulk converters (F16C where the CPU has it), and float <->
+ * int8/uint8 quantization and dequantization, parameter run by parameter
+ * run. tests/compare/test_align.c checks them against the plain
+ * conversion. */
+
+/* The end of the run of elements from i on that share g's parameter (at
+ * most n). */
+static int64_t param_run_end(const struct grid_walk *g, int64_t i, int64_t n)
+{
+  int64_t end = g->dim ? (i / g->inner + 1) * g->inner : n;
+  return end < n ? end : n;
+}
+
+/* nearbyint() in the default rounding mode (half to even) without the
+ * library call: adding and subtracting 2^52 rounds a magnitude below 2^52
+ * to an integer; larger magnitudes, infinities and NaN are returned as
+ * they are, as nearbyint returns them. */
+static double round_half_even(double x)
+{
+  const double two_52 = 4503599627370496.0;
+  double m = fabs(x);
+  if (!(m < two_52))
+    return x;
+  return copysign((m + two_52) - two_52, x);
+}
+
+/* round_half_even(x / scale) + zero_point saturated to [lo, hi], as
+ * feed_store computes it; NaN (x NaN, or 0 / 0) is stored as 0, as
+ * sc_dtype_store stores it. */
+#define QUANTIZE_RUNS(type)                                                    \
+  do {                                                                         \
+    type *q = res->data;                                                       \
+    for (i = 0; i < n; i = end) {                                              \
+      int64_t c = param_of(g, i);                                              \
+      double scale = (double)g->q->scale[c];                                   \
+      double zero_point = (double)g->q->zero_point[c];                         \
+      end = param_run_end(g, i, n);                                            \
+      for (k = i; k < end; k++) {                                              \
+        double v = round_half_even((double)x[k] / scale) + zero_point;         \
+        v = v < lo ? lo : v > hi ? hi : v;                                     \
+        q[k] = v == v ? (type)v : 0;                                           \
+      }                                                                        \
+    }                                                                          \
+  } while (0)
+
+/* (q - zero_point) * scale in double, stored as float. */
+#define DEQUANTIZE_RUNS(type)                                                  \
+  do {                                                                         \
+    const type *q = r->data;                                                   \
+    for (i = 0; i < n; i = end) {                                              \
+      int64_t c = param_of(rg, i);                                             \
+      double scale = (double)rg->q->scale[c];                                  \
+      double zero_point = (double)rg->q->zero_point[c];                        \
+      end = param_run_end(rg, i, n);                                           \
+      for (k = i; k < end; k++)                                                \
+        y[k] = (float)(((double)q[k] - zero_point) * scale);                   \
+    }                                                                          \
+  } while (0)
+
+/* Converts r into res (the same element count, no permutation) when a
+ * fast path applies; 0 when it does not (res is untouched then). */
+static int feed_fast(const struct sc_tensor *r, const struct grid_walk *rg,
+                     int dequant, struct sc_tensor *res,
+                     const struct grid_walk *g, int quantize, double lo,
+                     double hi)
+{
+  enum sc_dtype from = r->dtype, to = res->dtype;
+  int64_t n = r->n_elements, i, k, end;
+
+  if (!dequant && !quantize && from == SC_DTYPE_FLOAT &&
+      to == SC_DTYPE_FLOAT16) {
+    sc_float_to_half_n(r->data, res->data, n);
+    return 1;
+  }
+  if (!dequant && !quantize && from == SC_DTYPE_FLOAT16 &&
+      to == SC_DTYPE_FLOAT) {
+    sc_half_to_float_n(r->data, res->data, n);
+    return 1;
+  }
+  if (!dequant && quantize && from == SC_DTYPE_FLOAT &&
+      (to == SC_DTYPE_INT8 || to == SC_DTYPE_UINT8)) {
+    const float *x = r->data;
+    if (to == SC_DTYPE_INT8)
+      QUANTIZE_RUNS(int8_t);
+    else
+      QUANTIZE_RUNS(uint8_t);
+    return 1;
+  }
+  if (dequant && !quantize && to == SC_DTYPE_FLOAT &&
+      (from == SC_DTYPE_INT8 || from == SC_DTYPE_UINT8)) {
+    float *y = res->data;
+    if (from == SC_DTYPE_INT8)
+      DEQUANTIZE_RUNS(int8_t);
+    else
+      DEQUANTIZE_RUNS(uint8_t);
+    return 1;
+  }
+  return 0;
+}
+
+#undef QUANTIZE_RUNS
+#undef DEQUANTIZE_RUNS
+
 sc_status sc_align_for_feed(const struct sc_tensor *r,
                             const struct sc_quant *r_quant, enum sc_dtype dtype,
                             const struct sc_quant *quant, int rank,
@@ -259,8 +366,10 @@ sc_status sc_align_for_feed(const struct sc_tensor *r,
   if (st)
     return st;
   if (!permute) { /* element i of r becomes element i of the result */
-    for (i = 0; i < n; i++)
-      feed_store(res, &g, quantize, lo, hi, i, feed_value(r, &rg, dequant, i));
+    if (!feed_fast(r, &rg, dequant, res, &g, quantize, lo, hi))
+      for (i = 0; i < n; i++)
+        feed_store(res, &g, quantize, lo, hi, i,
+                   feed_value(r, &rg, dequant, i));
     *out = res;
     return SC_OK;
   }

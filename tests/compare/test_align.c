@@ -67,16 +67,18 @@ static sc_status plain_align_for_compare(const struct sc_tensor *t,
   return SC_OK;
 }
 
+/* A list of parameters shorter than the axis repeats its last one. */
 static int64_t plain_param_of(const struct sc_quant *q, int rank,
                               const int64_t *dims, int64_t i)
 {
-  int64_t inner = 1;
+  int64_t inner = 1, c;
   int r;
   if (!q || q->axis < 0 || q->n_params <= 1 || q->axis >= rank)
     return 0;
   for (r = q->axis + 1; r < rank; r++)
     inner *= dims[r];
-  return (i / inner) % dims[q->axis];
+  c = (i / inner) % dims[q->axis];
+  return c < q->n_params ? c : q->n_params - 1;
 }
 
 static sc_status
@@ -517,6 +519,125 @@ static void test_align_feed_matches_plain_conversion(void **state)
   }
 }
 
+/* Values that stress a conversion to float16 or an 8-bit grid: float16
+ * values and the points half way between them, both ends of the float16
+ * range and its subnormals, multiples and half-multiples of the scales of
+ * make_quant (ties), magnitudes that saturate, signed zeros, NaN (with a
+ * payload) and infinities. */
+static float awkward_float(int64_t i)
+{
+  uint16_t h = (uint16_t)(rng_state >> 17);
+  float nan_payload;
+  uint32_t bits = 0x7fc01234u | (uint32_t)(i & 1) << 31;
+  double u = uniform();
+  memcpy(&nan_payload, &bits, sizeof bits);
+  switch (i % 12) {
+  case 0:
+    return sc_half_to_float(h);
+  case 1: /* half way to the next float16 (ties to even) */
+    return (float)(((double)sc_half_to_float(h) +
+                    (double)sc_half_to_float((uint16_t)(h + 1))) /
+                   2);
+  case 2:
+    return (float)((uniform() * 2 - 1) * 65536.0); /* overflow at 65520 */
+  case 3:
+    return (float)(ldexp(uniform() - 0.5, -14)); /* subnormal float16 */
+  case 4: /* k + 1/2 steps of a scale: ties on the grid */
+    return (float)((floor((uniform() * 2 - 1) * 300) + 0.5) * 0.0625);
+  case 5:
+    return (float)((uniform() * 2 - 1) * 1e6);
+  case 6:
+    return u < 0.5 ? 0.0f : -0.0f;
+  case 7:
+    return u < 0.5 ? nan_payload : NAN;
+  case 8:
+    return u < 0.5 ? INFINITY : -INFINITY;
+  default:
+    return (float)((uniform() * 2 - 1) * 8);
+  }
+}
+
+/* The fast paths of sc_align_for_feed (float <-> float16, float <-> int8
+ * and uint8 with per-tensor or per-axis parameters, a zero scale among
+ * them) give the plain conversion's bytes on awkward values and sizes
+ * that are not multiples of the vector width; every float16 and every
+ * 8-bit value is converted at least once. */
+static void test_align_feed_fast_paths_match_plain_conversion(void **state)
+{
+  int64_t small[4] = {1, 3, 37, 41}, every16[4] = {1, 1, 256, 256};
+  struct {
+    const char *name;
+    enum sc_dtype r_dtype, dtype;
+    int r_axis, axis; /* -2: no quantization */
+    int64_t n_params;
+    int zero_scale;
+    const int64_t *dims;
+  } cases[] = {
+      {"float to float16", SC_DTYPE_FLOAT, SC_DTYPE_FLOAT16, -2, -2, 0, 0,
+       small},
+      {"every float16 to float", SC_DTYPE_FLOAT16, SC_DTYPE_FLOAT, -2, -2, 0, 0,
+       every16},
+      {"float to int8 per-tensor", SC_DTYPE_FLOAT, SC_DTYPE_INT8, -2, -1, 1, 0,
+       small},
+      {"float to uint8 per-tensor", SC_DTYPE_FLOAT, SC_DTYPE_UINT8, -2, -1, 1,
+       0, small},
+      {"float to int8 along axis 1", SC_DTYPE_FLOAT, SC_DTYPE_INT8, -2, 1, 3, 0,
+       small},
+      {"float to uint8 along axis 3, a short list, a zero scale",
+       SC_DTYPE_FLOAT, SC_DTYPE_UINT8, -2, 3, 5, 1, small},
+      {"float to int8 along axis 2, a zero scale", SC_DTYPE_FLOAT,
+       SC_DTYPE_INT8, -2, 2, 37, 1, small},
+      {"every int8 to float per-tensor", SC_DTYPE_INT8, SC_DTYPE_FLOAT, -1, -2,
+       1, 0, every16},
+      {"every uint8 to float along axis 2", SC_DTYPE_UINT8, SC_DTYPE_FLOAT, 2,
+       -2, 256, 0, every16},
+      {"int8 to float along axis 1, a zero scale", SC_DTYPE_INT8,
+       SC_DTYPE_FLOAT, 1, -2, 3, 1, small},
+  };
+  size_t k;
+  (void)state;
+
+  for (k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    struct sc_tensor *r, *a, *plain;
+    struct sc_quant *rq = NULL, *q = NULL;
+    struct sc_error err;
+    int64_t i;
+
+    assert_int_equal(
+        sc_tensor_create(cases[k].r_dtype, 4, cases[k].dims, &r, &err), SC_OK);
+    for (i = 0; i < r->n_elements; i++) {
+      if (cases[k].r_dtype == SC_DTYPE_FLOAT)
+        ((float *)r->data)[i] = awkward_float(i);
+      else /* every bit pattern, in order */
+        sc_dtype_store_i64(cases[k].r_dtype, r->data, i,
+                           cases[k].r_dtype == SC_DTYPE_INT8    ? (int8_t)i
+                           : cases[k].r_dtype == SC_DTYPE_UINT8 ? (uint8_t)i
+                                                                : (uint16_t)i);
+    }
+    if (cases[k].r_axis > -2)
+      rq = make_quant(cases[k].r_dtype, cases[k].r_axis, cases[k].n_params,
+                      cases[k].zero_scale);
+    if (cases[k].axis > -2) {
+      q = make_quant(cases[k].dtype, cases[k].axis, cases[k].n_params,
+                     cases[k].zero_scale);
+      q->scale[q->n_params - 1] = 0.0625f; /* the ties of awkward_float */
+    }
+    assert_int_equal(sc_align_for_feed(r, rq, cases[k].dtype, q, 4,
+                                       cases[k].dims, SC_LAYOUT_SAME, &a, &err),
+                     SC_OK);
+    assert_int_equal(plain_align_for_feed(r, rq, cases[k].dtype, q, 4,
+                                          cases[k].dims, SC_LAYOUT_SAME, &plain,
+                                          &err),
+                     SC_OK);
+    assert_same_tensor(cases[k].name, a, plain);
+    sc_tensor_free(a);
+    sc_tensor_free(plain);
+    sc_tensor_free(r);
+    quant_free(rq);
+    quant_free(q);
+  }
+}
+
 static void test_align_feed_integer_without_scale_is_an_error(void **state)
 {
   int64_t dims[2] = {2, 3};
@@ -556,6 +677,7 @@ int main(void)
       cmocka_unit_test(test_align_compare_nhwc_matches_plain_permutation),
       cmocka_unit_test(test_align_compare_count_mismatch_is_an_error),
       cmocka_unit_test(test_align_feed_matches_plain_conversion),
+      cmocka_unit_test(test_align_feed_fast_paths_match_plain_conversion),
       cmocka_unit_test(test_align_feed_integer_without_scale_is_an_error),
       cmocka_unit_test(test_align_feed_count_mismatch_is_an_error),
   };

@@ -19,8 +19,8 @@
  * lane k % LANES, in order. At the end of the block the lanes are added in
  * a fixed order, and the sums of an accumulation are its blocks' sums added
  * in block order. The same doubles are thus added in the same order
- * whatever the number of threads, and whatever the vector width the
- * instructions have (AVX-512, AVX2 or SSE2 hold 8, 4 or 2 of the lanes).
+ * whatever the number of threads, and whatever instruction set the loops
+ * are compiled for (struct kernels).
  * Maxima, minima and counts do not depend on the order. */
 #define BLOCK_SIZE SC_METRICS_BLOCK_SIZE
 #define CHUNK_SIZE 512
@@ -87,7 +87,6 @@ static int64_t clamp_param(const struct sc_quant *q, int64_t c)
  * typedefs: a vector extension type can only be named that way. Lanes of
  * the narrower types are read with memcpy (any alignment). */
 typedef double lanes_f64 __attribute__((vector_size(8 * LANES), aligned(8)));
-typedef int64_t lanes_i64 __attribute__((vector_size(8 * LANES), aligned(8)));
 typedef float lanes_f32 __attribute__((vector_size(4 * LANES)));
 typedef int32_t lanes_i32 __attribute__((vector_size(4 * LANES)));
 typedef uint32_t lanes_u32 __attribute__((vector_size(4 * LANES)));
@@ -108,18 +107,7 @@ typedef uint8_t lanes_u8 __attribute__((vector_size(LANES)));
   }
 #define LANES_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
 #define LANES_STORE(p, v) memcpy((p), &(v), sizeof(v))
-/* x where mask m is set, else y; |x|; the larger and smaller of x and y
- * (neither is NaN where these are used) */
-#define LANES_SELECT(m, x, y)                                                  \
-  ((lanes_f64)(((lanes_i64)(x) & (m)) | ((lanes_i64)(y) & ~(m))))
-#define LANES_ABS(x) ((lanes_f64)(magnitude & (lanes_i64)(x)))
-#define LANES_MAX(x, y) LANES_SELECT((x) > (y), x, y)
-#define LANES_MIN(x, y) LANES_SELECT((x) < (y), x, y)
-_Static_assert(LANES == 8,
-               "LANES_SPLAT, LANES_ANY and lanes_total name 8 lanes");
-/* whether any lane of mask m is set */
-#define LANES_ANY(m)                                                           \
-  (((m)[0] | (m)[1] | (m)[2] | (m)[3] | (m)[4] | (m)[5] | (m)[6] | (m)[7]) != 0)
+_Static_assert(LANES == 8, "LANES_SPLAT and lanes_total name 8 lanes");
 
 /* Integer or float elements x[0..n) into out as double, dequantized when
  * `dequantize`: (v - zero_point) * scale, the same double operations as
@@ -417,99 +405,85 @@ static double lanes_total(const double *x)
  * non-finite value adds nothing; returns 1 when there was one, for the
  * caller to count them.
  *
- * The quotients of max_rel cost a division, which is slow; a lane divides
- * only when one of its pairs may beat its largest quotient so far m: with
- * bound = m * (1 - 2^-50) (m >= 2^-1021), |d| <= |r| * bound (normal)
- * proves |d| / |r| < m, as the two roundings stay within (1 + 2^-53)^2. */
+ * Plain C over arrays of LANES, branch-free, which the compiler
+ * vectorises across the lanes in each instruction set's copy: every lane
+ * sees the same IEEE operations in the same order in every copy. (GCC's
+ * vector extension types wider than the hardware's vectors had their
+ * comparisons compiled one element at a time, three times slower.)
+ *
+ * The quotients of max_rel cost a division, which is slow: a chunk's are
+ * computed only when one of its pairs may beat its lane's largest
+ * quotient so far m, taken at the start of the chunk: with
+ * bound = m * (1 - 2^-50) (m >= 2^-1021), |d| <= |r| * bound (a normal
+ * product) proves |d| / |r| < m, as the two roundings stay within
+ * (1 + 2^-53)^2. Either way max_quotient is the largest quotient of the
+ * first kind. */
 KERNEL int lanes_add_body(struct block_lanes *l, const double *ra,
                           const double *ta, int64_t n)
 {
-  const lanes_i64 magnitude = LANES_SPLAT(INT64_MAX);
-  const lanes_f64 zero = LANES_SPLAT(0.0), largest = LANES_SPLAT(DBL_MAX);
-  const lanes_f64 smallest = LANES_SPLAT(DBL_MIN);
-  const lanes_f64 inf = LANES_SPLAT(INFINITY);
-  const lanes_f64 floor_factor = LANES_SPLAT(1e-12);
-  const lanes_f64 below_one = LANES_SPLAT(1.0 - 0x1p-50);
-  const lanes_f64 bound_min = LANES_SPLAT(0x1p-1021);
-  lanes_f64 dot, nr2, nt2, nd2, sum_abs, max_abs, max_ref;
-  lanes_f64 max_quotient, min_quotient_ref, max_small_diff, bound;
-  lanes_i64 exact, n_small, unbounded, nonfinite = {0};
-  int64_t k;
+  struct block_lanes v = *l; /* a local copy: no aliasing with ra, ta */
+  double bound[LANES];
+  int64_t unbounded[LANES], first_kind[CHUNK_SIZE];
+  int64_t k, j, need[LANES] = {0}, nonfinite[LANES] = {0};
 
-  LANES_LOAD(dot, l->dot);
-  LANES_LOAD(nr2, l->nr2);
-  LANES_LOAD(nt2, l->nt2);
-  LANES_LOAD(nd2, l->nd2);
-  LANES_LOAD(sum_abs, l->sum_abs);
-  LANES_LOAD(max_abs, l->max_abs);
-  LANES_LOAD(max_ref, l->max_ref);
-  LANES_LOAD(max_quotient, l->max_quotient);
-  LANES_LOAD(min_quotient_ref, l->min_quotient_ref);
-  LANES_LOAD(max_small_diff, l->max_small_diff);
-  LANES_LOAD(exact, l->exact);
-  LANES_LOAD(n_small, l->n_small);
-  bound =
-      LANES_SELECT(max_quotient >= bound_min, max_quotient * below_one, zero);
-  unbounded = max_quotient == inf;
-
+  for (j = 0; j < LANES; j++) {
+    double m = v.max_quotient[j];
+    unbounded[j] = m == INFINITY;
+    bound[j] = m >= 0x1p-1021 ? m * (1.0 - 0x1p-50) : 0.0;
+  }
   for (k = 0; k < n; k += LANES) {
-    lanes_f64 a, b, abs_a, abs_b, d, abs_d, floor_ref, product;
-    lanes_i64 finite, differ, big, first_kind, second_kind, need;
-    LANES_LOAD(a, ra + k);
-    LANES_LOAD(b, ta + k);
-    abs_a = LANES_ABS(a);
-    abs_b = LANES_ABS(b);
-    finite = (abs_a <= largest) & (abs_b <= largest);
-    nonfinite |= ~finite;
-    a = LANES_SELECT(finite, a, zero);
-    b = LANES_SELECT(finite, b, zero);
-    abs_a = LANES_SELECT(finite, abs_a, zero);
-    d = b - a;
-    abs_d = LANES_ABS(d);
-    dot += a * b;
-    nr2 += a * a;
-    nt2 += b * b;
-    nd2 += d * d;
-    sum_abs += abs_d;
-    max_abs = LANES_MAX(abs_d, max_abs);
-    max_ref = LANES_MAX(abs_a, max_ref);
-    differ = a != b;
-    exact -= finite & ~differ; /* a true mask is -1 */
-
-    floor_ref = max_ref * floor_factor;
-    big = abs_a > floor_ref;
-    first_kind = big & differ;
-    second_kind = ~big & differ;
-    min_quotient_ref = LANES_SELECT(first_kind & (abs_a < min_quotient_ref),
-                                    abs_a, min_quotient_ref);
-    max_small_diff = LANES_SELECT(second_kind & (abs_d > max_small_diff), abs_d,
-                                  max_small_diff);
-    n_small -= second_kind;
-    product = abs_a * bound;
-    need = first_kind & ~unbounded &
-           ~((abs_d <= product) & (product >= smallest) & (product <= largest));
-    if (LANES_ANY(need)) {
-      lanes_f64 quotient = LANES_SELECT(first_kind, abs_d / abs_a, zero);
-      max_quotient = LANES_MAX(quotient, max_quotient);
-      bound = LANES_SELECT(max_quotient >= bound_min, max_quotient * below_one,
-                           zero);
-      unbounded = max_quotient == inf;
+    const double *rk = ra + k, *tk = ta + k;
+    int64_t *first_k = first_kind + k;
+    for (j = 0; j < LANES; j++) {
+      double a = rk[j], b = tk[j], d, abs_a, abs_d, product;
+      int64_t finite = (fabs(a) <= DBL_MAX) & (fabs(b) <= DBL_MAX);
+      int64_t differ, big, first, second;
+      a = finite ? a : 0.0;
+      b = finite ? b : 0.0;
+      nonfinite[j] |= finite ^ 1;
+      d = b - a;
+      abs_a = fabs(a);
+      abs_d = fabs(d);
+      v.dot[j] += a * b;
+      v.nr2[j] += a * a;
+      v.nt2[j] += b * b;
+      v.nd2[j] += d * d;
+      v.sum_abs[j] += abs_d;
+      v.max_abs[j] = abs_d > v.max_abs[j] ? abs_d : v.max_abs[j];
+      v.max_ref[j] = abs_a > v.max_ref[j] ? abs_a : v.max_ref[j];
+      differ = a != b;
+      v.exact[j] += finite & (differ ^ 1);
+      big = abs_a > v.max_ref[j] * 1e-12;
+      first = big & differ;
+      second = (big ^ 1) & differ;
+      v.min_quotient_ref[j] = first & (abs_a < v.min_quotient_ref[j])
+                                  ? abs_a
+                                  : v.min_quotient_ref[j];
+      v.max_small_diff[j] =
+          second & (abs_d > v.max_small_diff[j]) ? abs_d : v.max_small_diff[j];
+      v.n_small[j] += second;
+      product = abs_a * bound[j];
+      need[j] |=
+          first & (unbounded[j] ^ 1) &
+          (((abs_d <= product) & (product >= DBL_MIN) & (product <= DBL_MAX)) ^
+           1);
+      first_k[j] = first;
     }
   }
-
-  LANES_STORE(l->dot, dot);
-  LANES_STORE(l->nr2, nr2);
-  LANES_STORE(l->nt2, nt2);
-  LANES_STORE(l->nd2, nd2);
-  LANES_STORE(l->sum_abs, sum_abs);
-  LANES_STORE(l->max_abs, max_abs);
-  LANES_STORE(l->max_ref, max_ref);
-  LANES_STORE(l->max_quotient, max_quotient);
-  LANES_STORE(l->min_quotient_ref, min_quotient_ref);
-  LANES_STORE(l->max_small_diff, max_small_diff);
-  LANES_STORE(l->exact, exact);
-  LANES_STORE(l->n_small, n_small);
-  return LANES_ANY(nonfinite);
+  for (j = 1; j < LANES; j++) {
+    need[0] |= need[j];
+    nonfinite[0] |= nonfinite[j];
+  }
+  if (need[0]) /* the pairs of the first kind are finite */
+    for (k = 0; k < n; k++)
+      if (first_kind[k]) {
+        double quotient = fabs(ta[k] - ra[k]) / fabs(ra[k]);
+        j = k % LANES;
+        if (quotient > v.max_quotient[j])
+          v.max_quotient[j] = quotient;
+      }
+  *l = v;
+  return nonfinite[0] != 0;
 }
 
 /* Counts the non-finite values of a chunk, and its finite pairs. */
@@ -533,84 +507,40 @@ static void count_nonfinite(struct sums *s, const struct chunk *ch)
   }
 }
 
-/* The integer of v on the grid: round-half-even(v / scale) + zero_point,
- * saturated to [lo, hi] (lanes_f64 locals magnitude, two_52, sign, lo and
- * hi in scope). */
-#define LANES_ON_GRID(v, scale, zero_point, out)                               \
-  do {                                                                         \
-    lanes_f64 x_ = (v) / (scale), m_ = LANES_ABS(x_), r_;                      \
-    r_ = LANES_SELECT(m_ < two_52, (m_ + two_52) - two_52, m_);                \
-    r_ = (lanes_f64)((lanes_i64)r_ | ((lanes_i64)x_ & sign));                  \
-    r_ += (zero_point);                                                        \
-    r_ = LANES_SELECT(r_ < lo, lo, r_);                                        \
-    (out) = LANES_SELECT(r_ > hi, hi, r_);                                     \
-  } while (0)
-
 /* Adds the LSB errors and saturation of the finite pairs of a stretch of
  * n elements whose grid parameters are scale and zero_point: ra/ta the
- * values, raw_r/raw_t the integers of a side on the grid (else NULL). */
+ * values, raw_r/raw_t the integers of a side on the grid (else NULL). A
+ * side off the grid is quantized: round-half-even(v / scale) +
+ * zero_point, saturated to [lo, hi]. */
 KERNEL void grid_add_body(struct sums *s, const struct grid *g,
                           const double *ra, const double *ta,
                           const double *raw_r, const double *raw_t, int64_t n,
                           double scale, double zero_point)
 {
-  const lanes_i64 magnitude = LANES_SPLAT(INT64_MAX);
-  const lanes_i64 sign = LANES_SPLAT(INT64_MIN);
-  const lanes_f64 largest = LANES_SPLAT(DBL_MAX);
-  const lanes_f64 two_52 = LANES_SPLAT(4503599627370496.0);
-  const lanes_f64 lo = LANES_SPLAT(g->lo), hi = LANES_SPLAT(g->hi);
-  const lanes_f64 scales = LANES_SPLAT(scale);
-  const lanes_f64 zero_points = LANES_SPLAT(zero_point);
-  lanes_f64 max_lsb = LANES_SPLAT(s->max_lsb);
-  lanes_i64 saturated = {0};
-  double max_one = s->max_lsb;
-  int64_t k, j;
+  double max_lsb = s->max_lsb, lo = g->lo, hi = g->hi;
+  int64_t k, saturated = 0;
 
-  for (k = 0; k + LANES <= n; k += LANES) {
-    lanes_f64 a, b, qa, qb, lsb;
-    lanes_i64 finite;
-    LANES_LOAD(a, ra + k);
-    LANES_LOAD(b, ta + k);
-    finite = (LANES_ABS(a) <= largest) & (LANES_ABS(b) <= largest);
-    if (raw_r)
-      LANES_LOAD(qa, raw_r + k);
-    else
-      LANES_ON_GRID(a, scales, zero_points, qa);
-    if (raw_t)
-      LANES_LOAD(qb, raw_t + k);
-    else
-      LANES_ON_GRID(b, scales, zero_points, qb);
-    lsb = LANES_ABS(qb - qa); /* NaN with a zero scale: never the max */
-    max_lsb = LANES_SELECT(finite & (lsb > max_lsb), lsb, max_lsb);
-    saturated += finite & ((qb <= lo) | (qb >= hi));
-  }
-  for (; k < n; k++) {
-    double a = ra[k], b = ta[k], qa, qb;
-    if (!isfinite(a) || !isfinite(b))
-      continue;
+  for (k = 0; k < n; k++) {
+    double a = ra[k], b = ta[k], qa, qb, lsb;
+    int64_t finite = (fabs(a) <= DBL_MAX) & (fabs(b) <= DBL_MAX);
     if (raw_r) {
       qa = raw_r[k];
     } else {
       qa = round_half_even(a / scale) + zero_point;
-      qa = qa < g->lo ? g->lo : qa > g->hi ? g->hi : qa;
+      qa = qa < lo ? lo : qa > hi ? hi : qa;
     }
     if (raw_t) {
       qb = raw_t[k];
     } else {
       qb = round_half_even(b / scale) + zero_point;
-      qb = qb < g->lo ? g->lo : qb > g->hi ? g->hi : qb;
+      qb = qb < lo ? lo : qb > hi ? hi : qb;
     }
-    if (fabs(qb - qa) > max_one)
-      max_one = fabs(qb - qa);
-    if (qb <= g->lo || qb >= g->hi)
-      s->saturated++;
+    lsb = fabs(qb - qa); /* NaN with a zero scale: never the max */
+    max_lsb = finite & (lsb > max_lsb) ? lsb : max_lsb;
+    saturated += finite & ((qb <= lo) | (qb >= hi));
   }
-  for (j = 0; j < LANES; j++) {
-    if (max_lsb[j] > max_one)
-      max_one = max_lsb[j];
-    s->saturated -= saturated[j]; /* a true mask is -1 */
-  }
-  s->max_lsb = max_one;
+  s->max_lsb = max_lsb;
+  s->saturated += saturated;
 }
 
 /* One copy of the KERNEL functions per instruction set: name_suffix

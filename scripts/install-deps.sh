@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs every build, test and fixture dependency of stagecheck from Debian
-# packages. Idempotent: packages already present are not fetched again.
+# packages (the Python ones run the fixture generators, so that the test of
+# their reproducibility runs in CI instead of skipping). Idempotent:
+# packages already present are not fetched again.
 # Usage (as root on Debian 12): scripts/install-deps.sh
 set -eu
 
@@ -12,6 +14,7 @@ packages="
   libcmocka-dev libonnx-testdata
   clang-format libclang-rt-14-dev
   chromium fonts-dejavu-core
+  python3-onnx python3-numpy python3-opencv python3-skimage python3-pil
 "
 
 missing=""

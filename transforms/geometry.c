@@ -345,7 +345,7 @@ sc_status apply_pad(const struct sc_transform *t, const struct sc_tensor *in,
   enum sc_layout lay;
   int64_t H, W, C, top = param_int(t, "top"), left = param_int(t, "left");
   int64_t oh, ow;
-  double value;
+  double value = 0;
   sc_status st = check_image(in, DT_ANY_NUMERIC, err);
   if (!st)
     st = resolve_layout(t, layout, &lay, err);
@@ -388,7 +388,7 @@ sc_status apply_pad_resize(const struct sc_transform *t,
 {
   int step = t->kind->variant == V_STEP;
   int64_t th, tw, H, W, nh, nw, dh = 0, dw = 0;
-  double scale, value;
+  double scale, value = 0;
   struct sc_tensor *r = NULL, *rf = NULL;
   int boundary;
   sc_status st;

@@ -287,7 +287,7 @@ static sc_status resize_area(const struct sc_tensor *src, struct sc_tensor *dst,
   ny = area_tab(sh, dh, 1, scale_y, ytab);
   for (dx = 0; dx < width; dx++)
     sum[dx] = 0;
-  prev_dy = ytab[0].di;
+  prev_dy = ny > 0 ? ytab[0].di : 0;
   for (j = 0; j < ny; j++) {
     float beta = ytab[j].alpha;
     int64_t dy = ytab[j].di, sy = ytab[j].si;

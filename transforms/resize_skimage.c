@@ -477,7 +477,7 @@ sc_status sc_skimage_resize(const struct sc_tensor *src, int64_t height,
   st = to_volume(src, &v, err);
   if (st)
     return st;
-  lo = hi = v.data[0];
+  lo = hi = src->n_elements > 0 ? v.data[0] : 0;
   for (i = 1; i < src->n_elements; i++) {
     if (v.data[i] < lo)
       lo = v.data[i];

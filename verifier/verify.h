@@ -7,15 +7,17 @@
  *   2. pairs: as configured (default: each stage against the previous one
  *      and against the first), each matched once (compare/match.h), with an
  *      isolated segment per row (compare/segment.h);
- *   3. inputs: for each input, every stage in chain order: ONNX stages run
- *      with an observer that stores the tensors later pairs need as
- *      reference (compare/store.h) and compares the tensors this stage
- *      produces as target, re-running each row's segment on the reference's
- *      values (isolated mode); dump stages are read;
+ *   3. inputs: for each input, the stages advance in lockstep, driven by
+ *      the last: before a stage computes a tensor, its reference stages run
+ *      just the nodes that tensor's comparison needs (dumps are read up to
+ *      it). ONNX stages run with an observer that stores the tensors later
+ *      pairs need as reference (compare/store.h) and compares the tensors
+ *      this stage produces as target, re-running each row's segment on the
+ *      reference's values (isolated mode);
  *   4. verdicts: the worst value over inputs per row against the
  *      thresholds, localisation, and the report.
- * Stages run one after the other; the store holds reference tensors only
- * until their last use and spills beyond the memory budget. */
+ * The store holds a reference tensor from its production to its last use
+ * and spills beyond the memory budget. */
 #ifndef SC_VERIFIER_VERIFY_H
 #define SC_VERIFIER_VERIFY_H
 

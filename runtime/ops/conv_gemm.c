@@ -108,22 +108,6 @@ static int64_t channel_block(int64_t channels, int64_t n_items,
   return block < channels ? block : channels;
 }
 
-/* Range [lo, hi) of j in [0, run) with 0 <= first + j * step < size. */
-static void valid_range(int64_t first, int64_t step, int64_t size, int64_t run,
-                        int64_t *lo, int64_t *hi)
-{
-  int64_t a = first >= 0 ? 0 : ceil_div(-first, step);
-  int64_t b = first > size - 1 ? 0 : (size - 1 - first) / step + 1;
-  if (a > run)
-    a = run;
-  if (b > run)
-    b = run;
-  if (b < a)
-    b = a;
-  *lo = a;
-  *hi = b;
-}
-
 /* --- Conv ------------------------------------------------------------- */
 
 struct gemm_job {
@@ -180,7 +164,7 @@ static void im2col_tile(const struct gemm_job *job, const float *xg, int64_t s0,
           row = xc + (id * h_in + iy) * w_in;
           for (kx = 0; kx < g->kernel[2]; kx++, dst += n) {
             int64_t first = ix0 + kx * g->dilation[2], lo, hi;
-            valid_range(first, sw, w_in, run, &lo, &hi);
+            sc_conv_valid_range(first, sw, w_in, run, &lo, &hi);
             sc_conv_fill(dst, 0.0f, lo);
             if (sw == 1)
               sc_conv_copy(dst + lo, row + first + lo, hi - lo);
@@ -374,7 +358,7 @@ static void col2im_run(const struct sc_conv_geometry *g, const float *src,
   int64_t lo = 0, hi = run, kx, j;
   for (kx = 0; kx < kw; kx++) {
     int64_t a, b;
-    valid_range(first + kx * dw, sw, g->out[2], run, &a, &b);
+    sc_conv_valid_range(first + kx * dw, sw, g->out[2], run, &a, &b);
     lo = a > lo ? a : lo;
     hi = b < hi ? b : hi;
   }
@@ -387,7 +371,7 @@ static void col2im_run(const struct sc_conv_geometry *g, const float *src,
   }
   for (kx = 0; kx < kw; kx++) {
     int64_t a, b;
-    valid_range(first + kx * dw, sw, g->out[2], run, &a, &b);
+    sc_conv_valid_range(first + kx * dw, sw, g->out[2], run, &a, &b);
     for (j = a; j < b && j < lo; j++)
       row[first + kx * dw + j * sw] += src[kx * cols + j];
     for (j = hi > a ? hi : a; j < b; j++)

@@ -188,3 +188,18 @@ void sc_conv_transpose_reference(const struct sc_conv_geometry *g,
           for (o[2] = 0; o[2] < g->out[2]; o[2]++)
             *y++ = conv_transpose_point(g, x, w, bias, n, m, o);
 }
+
+void sc_conv_valid_range(int64_t first, int64_t step, int64_t size, int64_t run,
+                         int64_t *lo, int64_t *hi)
+{
+  int64_t a = first >= 0 ? 0 : (-first + step - 1) / step;
+  int64_t b = first > size - 1 ? 0 : (size - 1 - first) / step + 1;
+  if (a > run)
+    a = run;
+  if (b > run)
+    b = run;
+  if (b < a)
+    b = a;
+  *lo = a;
+  *hi = b;
+}

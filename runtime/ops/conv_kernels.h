@@ -133,6 +133,11 @@ sc_status sc_conv_packed(const struct sc_conv_geometry *g, const float *x,
                          const float *bias, float *y,
                          struct sc_threadpool *threads, struct sc_error *err);
 int64_t sc_conv_packed_scratch_floats(const struct sc_conv_geometry *g);
+/* The range [lo, hi) of j in [0, run) with 0 <= first + j * step < size
+ * (step > 0): the positions of an output row whose tap falls inside an
+ * input row of `size`, for the im2col copies. */
+void sc_conv_valid_range(int64_t first, int64_t step, int64_t size, int64_t run,
+                         int64_t *lo, int64_t *hi);
 sc_status sc_conv_gemm(const struct sc_conv_geometry *g, int pointwise,
                        const float *x, const float *w, const float *bias,
                        float *y, struct sc_threadpool *threads,

@@ -217,22 +217,6 @@ struct packed_scratch {
   struct sc_packed_tap *taps; /* kvol */
 };
 
-/* Range [lo, hi) of j in [0, run) with 0 <= first + j * step < size. */
-static void valid_range(int64_t first, int64_t step, int64_t size, int64_t run,
-                        int64_t *lo, int64_t *hi)
-{
-  int64_t a = first >= 0 ? 0 : ceil_div(-first, step);
-  int64_t b = first > size - 1 ? 0 : (size - 1 - first) / step + 1;
-  if (a > run)
-    a = run;
-  if (b > run)
-    b = run;
-  if (b < a)
-    b = a;
-  *lo = a;
-  *hi = b;
-}
-
 /* The taps, in im2col row order, of a run of `run` output positions
  * starting at (od, oy, ox). */
 static void run_taps(const struct sc_conv_geometry *g, int64_t od, int64_t oy,
@@ -253,7 +237,7 @@ static void run_taps(const struct sc_conv_geometry *g, int64_t od, int64_t oy,
         taps->ahead = -1;
         if (!inside)
           continue;
-        valid_range(first, sw, w_in, run, &taps->lo, &taps->hi);
+        sc_conv_valid_range(first, sw, w_in, run, &taps->lo, &taps->hi);
         if (taps->hi > taps->lo) {
           taps->offset = (id * h_in + iy) * w_in + first + taps->lo * sw;
           /* the input row's next positions, once per kernel row */

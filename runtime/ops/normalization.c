@@ -184,7 +184,7 @@ static sc_status batchnorm_prepare(struct sc_node *node, struct sc_error *err)
 static sc_status batchnorm_reshape(struct sc_node *node, struct sc_error *err)
 {
   struct norm_state *state = node->state;
-  int64_t planes, plane_size, c;
+  int64_t planes = 0, plane_size = 0, c;
   int i, per_activation;
   sc_status st = nc_view(node, 2, &planes, &plane_size, err);
   if (st)
@@ -363,7 +363,7 @@ static sc_status instancenorm_reshape(struct sc_node *node,
                                       struct sc_error *err)
 {
   struct norm_state *state = node->state;
-  int64_t planes, plane_size;
+  int64_t planes = 0, plane_size = 0;
   sc_status st = nc_view(node, 3, &planes, &plane_size, err);
   if (!st)
     st = check_count(node, 1, node->in[0]->dims[1], "one per channel", err);
@@ -420,7 +420,7 @@ static sc_status groupnorm_prepare(struct sc_node *node, struct sc_error *err)
 static sc_status groupnorm_reshape(struct sc_node *node, struct sc_error *err)
 {
   struct norm_state *state = node->state;
-  int64_t planes, plane_size, c, params;
+  int64_t planes = 0, plane_size = 0, c, params;
   sc_status st = nc_view(node, 2, &planes, &plane_size, err);
   if (st)
     return st;

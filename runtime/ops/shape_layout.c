@@ -1158,7 +1158,7 @@ static sc_status reverse_sequence_reshape(struct sc_node *node,
                                           struct sc_error *err)
 {
   const struct sc_tensor *in = node->in[0], *lens = node->in[1];
-  int b, t;
+  int b = 0, t = 0;
   int64_t i;
   sc_status st = reverse_axes(node, &b, &t, err);
   if (st)

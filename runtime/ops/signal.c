@@ -404,8 +404,8 @@ static sc_status dft_geometry(const struct sc_node *node, int *axis, int64_t *n,
 static sc_status dft_reshape(struct sc_node *node, struct sc_error *err)
 {
   const struct dft_state *st = node->state;
-  int64_t dims[SC_MAX_RANK], n;
-  int axis, known;
+  int64_t dims[SC_MAX_RANK], n = 0;
+  int axis = 0, known = 0;
   sc_status s = dft_geometry(node, &axis, &n, &known, err);
   if (s)
     return s;
@@ -425,8 +425,8 @@ static sc_status dft_run(struct sc_node *node, struct sc_error *err)
   const struct sc_tensor *x = node->in[0];
   struct sc_tensor *y = node->out[0];
   struct dft_plan plan;
-  int64_t n, outer = 1, inner = 1, o, j, k, n_in, n_out, comp;
-  int axis, known, d;
+  int64_t n = 0, outer = 1, inner = 1, o, j, k, n_in, n_out, comp;
+  int axis = 0, known = 0, d;
   sc_status s = dft_geometry(node, &axis, &n, &known, err);
   if (s)
     return s;

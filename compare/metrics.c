@@ -544,18 +544,13 @@ KERNEL void grid_add_body(struct sums *s, const struct grid *g,
 }
 
 /* One copy of the KERNEL functions per instruction set: name_suffix
- * compiled with `target` (an attribute, or nothing for the baseline).
- * Called through struct kernels, the copies stay functions of their own,
- * never inlined into the loops that call them: inlined, they would lose
- * their accumulators to the stack (the register allocation of the
- * caller's loops). */
-#define INSTANTIATE_KERNELS(suffix, target)                                    \
-  target static void side_load_##suffix(const struct side *s, int64_t i,       \
-                                        int64_t n, int64_t c, int dequantize,  \
-                                        double *out)                           \
-  {                                                                            \
-    side_load_body(s, i, n, c, dequantize, out);                               \
-  }                                                                            \
+ * compiled with `target` (an attribute, or nothing for the baseline);
+ * lanes_add_##suffix and grid_add_##suffix come first (PLAIN_KERNELS, or
+ * written with intrinsics). Called through struct kernels, the copies stay
+ * functions of their own, never inlined into the loops that call them: inlined,
+ * they would lose their accumulators to the stack (the register allocation of
+ * the caller's loops). */
+#define PLAIN_KERNELS(suffix, target)                                          \
   target static int lanes_add_##suffix(                                        \
       struct block_lanes *l, const double *ra, const double *ta, int64_t n)    \
   {                                                                            \
@@ -567,14 +562,188 @@ KERNEL void grid_add_body(struct sums *s, const struct grid *g,
       double scale, double zero_point)                                         \
   {                                                                            \
     grid_add_body(s, g, ra, ta, raw_r, raw_t, n, scale, zero_point);           \
+  }
+#define INSTANTIATE_KERNELS(suffix, target)                                    \
+  target static void side_load_##suffix(const struct side *s, int64_t i,       \
+                                        int64_t n, int64_t c, int dequantize,  \
+                                        double *out)                           \
+  {                                                                            \
+    side_load_body(s, i, n, c, dequantize, out);                               \
   }                                                                            \
   static const struct kernels kernels_##suffix = {                             \
       side_load_##suffix, lanes_add_##suffix, grid_add_##suffix}
 
+PLAIN_KERNELS(portable, )
 INSTANTIATE_KERNELS(portable, );
 #if defined(__x86_64__) && defined(__GNUC__)
 #define SC_METRICS_X86 1
+#include <immintrin.h>
+PLAIN_KERNELS(avx2, __attribute__((target("avx2"))))
 INSTANTIATE_KERNELS(avx2, __attribute__((target("avx2"))));
+
+/* lanes_add_body with AVX-512F intrinsics, the 8 lanes in one register
+ * (GCC does not vectorise the plain loop): the same IEEE operations in
+ * the same order per lane (separate multiplies and adds, no fused ones;
+ * `x > m ? x : m` is vmaxpd(x, m)), so the bits are the portable copy's
+ * (tests/compare/test_metrics.c runs every path). */
+__attribute__((target("avx512f"))) static int
+lanes_add_avx512(struct block_lanes *l, const double *ra, const double *ta,
+                 int64_t n)
+{
+  const __m512d big_value = _mm512_set1_pd(DBL_MAX);
+  const __m512d small_value = _mm512_set1_pd(DBL_MIN);
+  const __m512d tiny = _mm512_set1_pd(1e-12);
+  const __m512i one = _mm512_set1_epi64(1);
+  __m512d dot = _mm512_loadu_pd(l->dot), nr2 = _mm512_loadu_pd(l->nr2);
+  __m512d nt2 = _mm512_loadu_pd(l->nt2), nd2 = _mm512_loadu_pd(l->nd2);
+  __m512d sum_abs = _mm512_loadu_pd(l->sum_abs);
+  __m512d max_abs = _mm512_loadu_pd(l->max_abs);
+  __m512d max_ref = _mm512_loadu_pd(l->max_ref);
+  __m512d min_qref = _mm512_loadu_pd(l->min_quotient_ref);
+  __m512d max_small = _mm512_loadu_pd(l->max_small_diff);
+  __m512i exact = _mm512_loadu_si512(l->exact);
+  __m512i n_small = _mm512_loadu_si512(l->n_small);
+  __m512d max_q = _mm512_loadu_pd(l->max_quotient), bound;
+  __mmask8 bounded, need = 0, nonfinite = 0;
+  uint8_t first_kind[CHUNK_SIZE / LANES];
+  int64_t k;
+
+  /* m >= 2^-1021 ? m * (1 - 2^-50) : 0, and m != inf */
+  bound = _mm512_maskz_mul_pd(
+      _mm512_cmp_pd_mask(max_q, _mm512_set1_pd(0x1p-1021), _CMP_GE_OQ), max_q,
+      _mm512_set1_pd(1.0 - 0x1p-50));
+  bounded = _mm512_cmp_pd_mask(max_q, _mm512_set1_pd(INFINITY), _CMP_NEQ_UQ);
+  for (k = 0; k < n; k += LANES) {
+    __m512d a = _mm512_loadu_pd(ra + k), b = _mm512_loadu_pd(ta + k);
+    __m512d d, abs_a, abs_d, product;
+    __mmask8 finite, differ, big, first, second, within;
+    finite = _mm512_cmp_pd_mask(_mm512_abs_pd(a), big_value, _CMP_LE_OQ) &
+             _mm512_cmp_pd_mask(_mm512_abs_pd(b), big_value, _CMP_LE_OQ);
+    a = _mm512_maskz_mov_pd(finite, a);
+    b = _mm512_maskz_mov_pd(finite, b);
+    nonfinite |= (__mmask8)~finite;
+    d = _mm512_sub_pd(b, a);
+    abs_a = _mm512_abs_pd(a);
+    abs_d = _mm512_abs_pd(d);
+    dot = _mm512_add_pd(dot, _mm512_mul_pd(a, b));
+    nr2 = _mm512_add_pd(nr2, _mm512_mul_pd(a, a));
+    nt2 = _mm512_add_pd(nt2, _mm512_mul_pd(b, b));
+    nd2 = _mm512_add_pd(nd2, _mm512_mul_pd(d, d));
+    sum_abs = _mm512_add_pd(sum_abs, abs_d);
+    max_abs = _mm512_max_pd(abs_d, max_abs);
+    max_ref = _mm512_max_pd(abs_a, max_ref);
+    differ = _mm512_cmp_pd_mask(a, b, _CMP_NEQ_UQ);
+    exact =
+        _mm512_mask_add_epi64(exact, finite & (__mmask8)~differ, exact, one);
+    big = _mm512_cmp_pd_mask(abs_a, _mm512_mul_pd(max_ref, tiny), _CMP_GT_OQ);
+    first = big & differ;
+    second = (__mmask8)~big & differ;
+    min_qref = _mm512_mask_mov_pd(
+        min_qref, first & _mm512_cmp_pd_mask(abs_a, min_qref, _CMP_LT_OQ),
+        abs_a);
+    max_small = _mm512_mask_mov_pd(
+        max_small, second & _mm512_cmp_pd_mask(abs_d, max_small, _CMP_GT_OQ),
+        abs_d);
+    n_small = _mm512_mask_add_epi64(n_small, second, n_small, one);
+    product = _mm512_mul_pd(abs_a, bound);
+    within = _mm512_cmp_pd_mask(abs_d, product, _CMP_LE_OQ) &
+             _mm512_cmp_pd_mask(product, small_value, _CMP_GE_OQ) &
+             _mm512_cmp_pd_mask(product, big_value, _CMP_LE_OQ);
+    need |= first & bounded & (__mmask8)~within;
+    first_kind[k / LANES] = first;
+  }
+  _mm512_storeu_pd(l->dot, dot);
+  _mm512_storeu_pd(l->nr2, nr2);
+  _mm512_storeu_pd(l->nt2, nt2);
+  _mm512_storeu_pd(l->nd2, nd2);
+  _mm512_storeu_pd(l->sum_abs, sum_abs);
+  _mm512_storeu_pd(l->max_abs, max_abs);
+  _mm512_storeu_pd(l->max_ref, max_ref);
+  _mm512_storeu_pd(l->min_quotient_ref, min_qref);
+  _mm512_storeu_pd(l->max_small_diff, max_small);
+  _mm512_storeu_si512(l->exact, exact);
+  _mm512_storeu_si512(l->n_small, n_small);
+  if (need) { /* the pairs of the first kind are finite, |r| > 0 */
+    for (k = 0; k < n; k += LANES) {
+      __mmask8 first = first_kind[k / LANES];
+      __m512d a, quotient;
+      if (!first)
+        continue;
+      a = _mm512_loadu_pd(ra + k);
+      quotient = _mm512_maskz_div_pd(
+          first, _mm512_abs_pd(_mm512_sub_pd(_mm512_loadu_pd(ta + k), a)),
+          _mm512_abs_pd(a));
+      max_q = _mm512_mask_mov_pd(
+          max_q, first & _mm512_cmp_pd_mask(quotient, max_q, _CMP_GT_OQ),
+          quotient);
+    }
+    _mm512_storeu_pd(l->max_quotient, max_q);
+  }
+  return nonfinite != 0;
+}
+
+/* grid_add_body with AVX-512F intrinsics: the same quotients, roundings
+ * (vrndscalepd to nearest even is round_half_even, infinities and NaN
+ * included) and clamps per element; the maximum and the count do not
+ * depend on the order. */
+__attribute__((target("avx512f"))) static void
+grid_add_avx512(struct sums *s, const struct grid *g, const double *ra,
+                const double *ta, const double *raw_r, const double *raw_t,
+                int64_t n, double scale, double zero_point)
+{
+  const __m512d big_value = _mm512_set1_pd(DBL_MAX);
+  const __m512d lo = _mm512_set1_pd(g->lo), hi = _mm512_set1_pd(g->hi);
+  const __m512d scales = _mm512_set1_pd(scale);
+  const __m512d zero_points = _mm512_set1_pd(zero_point);
+  __m512d max_lsb = _mm512_setzero_pd();
+  int64_t k, saturated = 0;
+
+  for (k = 0; k < n; k += LANES) {
+    __mmask8 in = n - k >= LANES ? 0xFF : (__mmask8)((1u << (n - k)) - 1);
+    __m512d a = _mm512_maskz_loadu_pd(in, ra + k);
+    __m512d b = _mm512_maskz_loadu_pd(in, ta + k);
+    __m512d qa, qb, lsb;
+    __mmask8 finite =
+        in & _mm512_cmp_pd_mask(_mm512_abs_pd(a), big_value, _CMP_LE_OQ) &
+        _mm512_cmp_pd_mask(_mm512_abs_pd(b), big_value, _CMP_LE_OQ);
+    if (raw_r) {
+      qa = _mm512_maskz_loadu_pd(in, raw_r + k);
+    } else {
+      qa = _mm512_add_pd(
+          _mm512_roundscale_pd(_mm512_div_pd(a, scales),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
+          zero_points);
+      qa = _mm512_mask_mov_pd(qa, _mm512_cmp_pd_mask(qa, lo, _CMP_LT_OQ), lo);
+      qa = _mm512_mask_mov_pd(qa, _mm512_cmp_pd_mask(qa, hi, _CMP_GT_OQ), hi);
+    }
+    if (raw_t) {
+      qb = _mm512_maskz_loadu_pd(in, raw_t + k);
+    } else {
+      qb = _mm512_add_pd(
+          _mm512_roundscale_pd(_mm512_div_pd(b, scales),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
+          zero_points);
+      qb = _mm512_mask_mov_pd(qb, _mm512_cmp_pd_mask(qb, lo, _CMP_LT_OQ), lo);
+      qb = _mm512_mask_mov_pd(qb, _mm512_cmp_pd_mask(qb, hi, _CMP_GT_OQ), hi);
+    }
+    lsb = _mm512_abs_pd(_mm512_sub_pd(qb, qa));
+    max_lsb = _mm512_mask_mov_pd(
+        max_lsb, finite & _mm512_cmp_pd_mask(lsb, max_lsb, _CMP_GT_OQ), lsb);
+    saturated +=
+        __builtin_popcount(finite & (_mm512_cmp_pd_mask(qb, lo, _CMP_LE_OQ) |
+                                     _mm512_cmp_pd_mask(qb, hi, _CMP_GE_OQ)));
+  }
+  {
+    double lanes[LANES];
+    int j;
+    _mm512_storeu_pd(lanes, max_lsb);
+    for (j = 0; j < LANES; j++)
+      if (lanes[j] > s->max_lsb)
+        s->max_lsb = lanes[j];
+  }
+  s->saturated += saturated;
+}
+
 INSTANTIATE_KERNELS(avx512, __attribute__((target("avx512f"))));
 #endif
 

@@ -236,20 +236,7 @@ static int64_t param_run_end(const struct grid_walk *g, int64_t i, int64_t n)
   return end < n ? end : n;
 }
 
-/* nearbyint() in the default rounding mode (half to even) without the
- * library call: adding and subtracting 2^52 rounds a magnitude below 2^52
- * to an integer; larger magnitudes, infinities and NaN are returned as
- * they are, as nearbyint returns them. */
-static double round_half_even(double x)
-{
-  const double two_52 = 4503599627370496.0;
-  double m = fabs(x);
-  if (!(m < two_52))
-    return x;
-  return copysign((m + two_52) - two_52, x);
-}
-
-/* round_half_even(x / scale) + zero_point saturated to [lo, hi], as
+/* sc_round_half_even(x / scale) + zero_point saturated to [lo, hi], as
  * feed_store computes it; NaN (x NaN, or 0 / 0) is stored as 0, as
  * sc_dtype_store stores it. */
 #define QUANTIZE_RUNS(type)                                                    \
@@ -261,7 +248,7 @@ static double round_half_even(double x)
       double zero_point = (double)g->q->zero_point[c];                         \
       end = param_run_end(g, i, n);                                            \
       for (k = i; k < end; k++) {                                              \
-        double v = round_half_even((double)x[k] / scale) + zero_point;         \
+        double v = sc_round_half_even((double)x[k] / scale) + zero_point;      \
         v = v < lo ? lo : v > hi ? hi : v;                                     \
         q[k] = v == v ? (type)v : 0;                                           \
       }                                                                        \

@@ -231,19 +231,6 @@ static void quant_range(enum sc_dtype d, double *lo, double *hi)
   *hi = qmax;
 }
 
-/* nearbyint() in the default rounding mode (half to even) without the
- * library call: adding and subtracting 2^52 rounds a magnitude below 2^52
- * to an integer; larger magnitudes are integers already and infinities and
- * NaN are returned as they are, as nearbyint does. */
-static double round_half_even(double x)
-{
-  const double two_52 = 4503599627370496.0;
-  double m = fabs(x);
-  if (!(m < two_52))
-    return x;
-  return copysign((m + two_52) - two_52, x);
-}
-
 /* The quantization grid of LSB errors: the target's, else the
  * reference's. A side whose integers are on that grid is read raw; the
  * other is quantized: round-half-even(x / scale) + zero_point, saturated. */
@@ -526,13 +513,13 @@ KERNEL void grid_add_body(struct sums *s, const struct grid *g,
     if (raw_r) {
       qa = raw_r[k];
     } else {
-      qa = round_half_even(a / scale) + zero_point;
+      qa = sc_round_half_even(a / scale) + zero_point;
       qa = qa < lo ? lo : qa > hi ? hi : qa;
     }
     if (raw_t) {
       qb = raw_t[k];
     } else {
-      qb = round_half_even(b / scale) + zero_point;
+      qb = sc_round_half_even(b / scale) + zero_point;
       qb = qb < lo ? lo : qb > hi ? hi : qb;
     }
     lsb = fabs(qb - qa); /* NaN with a zero scale: never the max */
@@ -683,7 +670,7 @@ lanes_add_avx512(struct block_lanes *l, const double *ra, const double *ta,
 }
 
 /* grid_add_body with AVX-512F intrinsics: the same quotients, roundings
- * (vrndscalepd to nearest even is round_half_even, infinities and NaN
+ * (vrndscalepd to nearest even is sc_round_half_even, infinities and NaN
  * included) and clamps per element; the maximum and the count do not
  * depend on the order. */
 __attribute__((target("avx512f"))) static void

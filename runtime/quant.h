@@ -29,6 +29,8 @@
 #ifndef SC_RUNTIME_QUANT_H
 #define SC_RUNTIME_QUANT_H
 
+#include <math.h>
+
 #include "runtime/graph.h"
 
 /* Annotates g's values as described above. Fails only with SC_ERR_NOMEM;
@@ -54,5 +56,18 @@ sc_status sc_quant_from_run(const struct sc_node *node,
  * int8, uint8, int16, uint16 and int32; -1 for any other dtype, leaving
  * *qmin and *qmax untouched. */
 int sc_quant_range(enum sc_dtype dtype, int32_t *qmin, int32_t *qmax);
+
+/* nearbyint() in the default rounding mode (half to even) without the
+ * library call: adding and subtracting 2^52 rounds a magnitude below 2^52
+ * to an integer; larger magnitudes are integers already, and infinities
+ * and NaN are returned as they are, as nearbyint returns them. */
+static inline double sc_round_half_even(double x)
+{
+  const double two_52 = 4503599627370496.0;
+  double m = fabs(x);
+  if (!(m < two_52))
+    return x;
+  return copysign((m + two_52) - two_52, x);
+}
 
 #endif

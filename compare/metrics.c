@@ -673,6 +673,19 @@ lanes_add_avx512(struct block_lanes *l, const double *ra, const double *ta,
  * (vrndscalepd to nearest even is sc_round_half_even, infinities and NaN
  * included) and clamps per element; the maximum and the count do not
  * depend on the order. */
+/* sc_round_half_even(x / scale) + zero_point, clamped to [lo, hi]. */
+__attribute__((target("avx512f"))) static inline __m512d
+quantize_avx512(__m512d x, __m512d scales, __m512d zero_points, __m512d lo,
+                __m512d hi)
+{
+  __m512d q = _mm512_add_pd(
+      _mm512_roundscale_pd(_mm512_div_pd(x, scales),
+                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
+      zero_points);
+  q = _mm512_mask_mov_pd(q, _mm512_cmp_pd_mask(q, lo, _CMP_LT_OQ), lo);
+  return _mm512_mask_mov_pd(q, _mm512_cmp_pd_mask(q, hi, _CMP_GT_OQ), hi);
+}
+
 __attribute__((target("avx512f"))) static void
 grid_add_avx512(struct sums *s, const struct grid *g, const double *ra,
                 const double *ta, const double *raw_r, const double *raw_t,
@@ -693,26 +706,10 @@ grid_add_avx512(struct sums *s, const struct grid *g, const double *ra,
     __mmask8 finite =
         in & _mm512_cmp_pd_mask(_mm512_abs_pd(a), big_value, _CMP_LE_OQ) &
         _mm512_cmp_pd_mask(_mm512_abs_pd(b), big_value, _CMP_LE_OQ);
-    if (raw_r) {
-      qa = _mm512_maskz_loadu_pd(in, raw_r + k);
-    } else {
-      qa = _mm512_add_pd(
-          _mm512_roundscale_pd(_mm512_div_pd(a, scales),
-                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
-          zero_points);
-      qa = _mm512_mask_mov_pd(qa, _mm512_cmp_pd_mask(qa, lo, _CMP_LT_OQ), lo);
-      qa = _mm512_mask_mov_pd(qa, _mm512_cmp_pd_mask(qa, hi, _CMP_GT_OQ), hi);
-    }
-    if (raw_t) {
-      qb = _mm512_maskz_loadu_pd(in, raw_t + k);
-    } else {
-      qb = _mm512_add_pd(
-          _mm512_roundscale_pd(_mm512_div_pd(b, scales),
-                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
-          zero_points);
-      qb = _mm512_mask_mov_pd(qb, _mm512_cmp_pd_mask(qb, lo, _CMP_LT_OQ), lo);
-      qb = _mm512_mask_mov_pd(qb, _mm512_cmp_pd_mask(qb, hi, _CMP_GT_OQ), hi);
-    }
+    qa = raw_r ? _mm512_maskz_loadu_pd(in, raw_r + k)
+               : quantize_avx512(a, scales, zero_points, lo, hi);
+    qb = raw_t ? _mm512_maskz_loadu_pd(in, raw_t + k)
+               : quantize_avx512(b, scales, zero_points, lo, hi);
     lsb = _mm512_abs_pd(_mm512_sub_pd(qb, qa));
     max_lsb = _mm512_mask_mov_pd(
         max_lsb, finite & _mm512_cmp_pd_mask(lsb, max_lsb, _CMP_GT_OQ), lsb);

@@ -399,6 +399,203 @@ static void test_runs_step_interleaved(void **state)
   sc_graph_free(b);
 }
 
+/* x -> a = Relu(x), b = Neg(x), y = a + b: b can run before a (its turn
+ * is second), the observer sees it first, the steps skip it afterwards and
+ * y is as in order: x = {-2, 3} gives a = {0, 3}, b = {2, -3}, y = {2, 0}.
+ * A node whose input's producer has not run is refused. With
+ * discard_outputs the run gives no outputs. */
+static void test_run_node_ahead_of_its_turn(void **state)
+{
+  struct sc_graph *g = new_graph();
+  struct trace t;
+  struct sc_run_options opt;
+  struct sc_run *run = NULL;
+  struct sc_error err;
+  float xv[2] = {-2, 3}, want_v[2] = {2, 0};
+  int64_t dims[1] = {2};
+  struct sc_tensor *x = sc_test_tensor_f32(1, dims, xv);
+  struct sc_tensor *want = sc_test_tensor_f32(1, dims, want_v);
+  struct sc_tensor *out[1] = {NULL};
+  struct sc_feed feed = {"x", x};
+  int done = 0;
+  (void)state;
+
+  assert_int_equal(sc_graph_add_input(g, "x", SC_DTYPE_FLOAT, 1, dims, NULL),
+                   SC_OK);
+  add_node(g, "a", "Relu", "x", NULL, "ra");
+  add_node(g, "b", "Neg", "x", NULL, "nb");
+  add_node(g, "y", "Add", "ra", "nb", "y");
+  assert_int_equal(sc_graph_add_output(g, "y", NULL), SC_OK);
+  memset(&t, 0, sizeof t);
+  t.keep_index = -1;
+  memset(&opt, 0, sizeof opt);
+  opt.observer = record;
+  opt.observer_user = &t;
+  assert_int_equal(sc_run_start(g, 1, &feed, &opt, &run, &err), SC_OK);
+  assert_int_equal(sc_run_node(run, 2, &err), SC_ERR_INTERNAL);
+  assert_non_null(strstr(err.message, "ra"));
+  sc_run_free(run);
+
+  t.n = 0;
+  assert_int_equal(sc_run_start(g, 1, &feed, &opt, &run, &err), SC_OK);
+  assert_true(sc_run_node_pending(run, 1));
+  assert_int_equal(sc_run_node(run, 1, &err), SC_OK);
+  assert_false(sc_run_node_pending(run, 1));
+  assert_true(sc_run_node_pending(run, 0));
+  assert_int_equal(sc_run_node(run, 1, &err), SC_OK); /* already run */
+  assert_int_equal(sc_run_next_node(run), 0);
+  while (!done)
+    assert_int_equal(sc_run_step(run, &done, &err), SC_OK);
+  assert_int_equal(t.n, 3);
+  assert_int_equal(t.order[0], 1);
+  assert_int_equal(t.order[1], 0);
+  assert_int_equal(t.order[2], 2);
+  assert_int_equal(sc_run_finish(run, out, &err), SC_OK);
+  assert_tensor_close(out[0], want, 0, 0);
+  sc_tensor_free(out[0]);
+  sc_run_free(run);
+
+  t.n = 0;
+  opt.discard_outputs = 1;
+  assert_int_equal(sc_graph_run(g, 1, &feed, NULL, &opt, &err), SC_OK);
+  assert_int_equal(t.n, 3);
+  assert_int_equal(sc_graph_run(g, 1, &feed, out, &opt, &err), SC_ERR_INTERNAL);
+  assert_null(out[0]);
+  sc_tensor_free(x);
+  sc_tensor_free(want);
+  sc_graph_free(g);
+}
+
+/* p = x + x, q = x * x, r = p + q, then d0 = r + r, d1 = d0 + d0, ...,
+ * d6 (the output): three tensors live at r, two along the chain, so the
+ * memory plan has three slots and one is idle while the chain runs. */
+static struct sc_graph *fork_then_chain(void)
+{
+  struct sc_graph *g = new_graph();
+  int64_t dims[1] = {4};
+  char in[32], out[32];
+  int i;
+  assert_int_equal(sc_graph_add_input(g, "x", SC_DTYPE_FLOAT, 1, dims, NULL),
+                   SC_OK);
+  add_node(g, "p", "Add", "x", "x", "p");
+  add_node(g, "q", "Mul", "x", "x", "q");
+  add_node(g, "r", "Add", "p", "q", "r");
+  for (i = 0; i < 7; i++) {
+    snprintf(in, sizeof in, i ? "d%d" : "r", i - 1);
+    snprintf(out, sizeof out, "d%d", i);
+    add_node(g, out, "Add", in, in, out);
+  }
+  assert_int_equal(sc_graph_add_output(g, "d6", NULL), SC_OK);
+  return g;
+}
+
+/* An isolated re-run started by the observer of a full run of the same
+ * graph, at d3 (node 6): the segment d4..d6 (nodes 7..9) fed d3 = v gives
+ * d4 = 2v, d5 = 4v, d6 = 8v. d4 takes the idle slot; d5 finds none (d2
+ * and d3 hold the others, d4 the third) and comes from the pool; d6 takes
+ * the slot d4 gave back. The full run goes on undisturbed:
+ * d6 = 128 r = 128 (2x + x^2). */
+struct nested {
+  struct sc_graph *g;
+  const void *slots[16]; /* the plan's buffers, from an earlier run */
+  int n_slots;
+  struct pointers inner;
+  struct sc_tensor *fed, *want_inner;
+  float d6[4];
+};
+
+static sc_status check_inner(void *user, const struct sc_graph *g,
+                             int node_index, struct sc_tensor *const *outputs,
+                             struct sc_error *err)
+{
+  struct nested *n = user;
+  if (node_index == 9)
+    assert_tensor_close(outputs[0], n->want_inner, 0, 0);
+  return note_pointer(&n->inner, g, node_index, outputs, err);
+}
+
+static sc_status start_inner_run(void *user, const struct sc_graph *g,
+                                 int node_index,
+                                 struct sc_tensor *const *outputs,
+                                 struct sc_error *err)
+{
+  struct nested *n = user;
+  static const uint8_t mask[10] = {0, 0, 0, 0, 0, 0, 0, 1, 1, 1};
+  struct sc_run_options opt;
+  struct sc_feed feed = {"d3", n->fed};
+  (void)g;
+  if (node_index == 9)
+    memcpy(n->d6, outputs[0]->data, sizeof n->d6);
+  if (node_index != 6)
+    return SC_OK;
+  memset(&opt, 0, sizeof opt);
+  opt.node_mask = mask;
+  opt.discard_outputs = 1;
+  opt.observer = check_inner;
+  opt.observer_user = n;
+  return sc_graph_run(n->g, 1, &feed, NULL, &opt, err);
+}
+
+static int is_slot(const struct nested *n, const void *data)
+{
+  int i;
+  for (i = 0; i < n->n_slots; i++)
+    if (n->slots[i] == data)
+      return 1;
+  return 0;
+}
+
+static void test_isolated_run_borrows_idle_slots(void **state)
+{
+  struct nested n;
+  struct pointers first;
+  struct sc_run_options opt;
+  struct sc_error err;
+  float xv[4] = {1, -2, 3, 0.5f}, fed_v[4] = {-1, 4, 0.25f, 8}, want_v[4];
+  int64_t dims[1] = {4};
+  struct sc_tensor *x = sc_test_tensor_f32(1, dims, xv);
+  struct sc_feed feed = {"x", x};
+  int i, j;
+  (void)state;
+
+  memset(&n, 0, sizeof n);
+  n.g = fork_then_chain();
+  for (i = 0; i < 4; i++)
+    want_v[i] = fed_v[i] * 8;
+  n.fed = sc_test_tensor_f32(1, dims, fed_v);
+  n.want_inner = sc_test_tensor_f32(1, dims, want_v);
+  /* a full run that releases its outputs: every tensor in a slot */
+  memset(&first, 0, sizeof first);
+  first.keep = -1;
+  memset(&opt, 0, sizeof opt);
+  opt.observer = note_pointer;
+  opt.observer_user = &first;
+  opt.discard_outputs = 1;
+  assert_int_equal(sc_graph_run(n.g, 1, &feed, NULL, &opt, &err), SC_OK);
+  for (i = 0; i < 10; i++) {
+    for (j = 0; j < n.n_slots && n.slots[j] != first.data[i]; j++)
+      ;
+    if (j == n.n_slots)
+      n.slots[n.n_slots++] = first.data[i];
+  }
+  assert_int_equal(n.n_slots, 3);
+
+  n.inner.keep = -1;
+  opt.observer = start_inner_run;
+  opt.observer_user = &n;
+  assert_int_equal(sc_graph_run(n.g, 1, &feed, NULL, &opt, &err), SC_OK);
+  assert_non_null(n.inner.data[9]);
+  assert_true(is_slot(&n, n.inner.data[7]));
+  assert_false(is_slot(&n, n.inner.data[8]));
+  assert_true(n.inner.data[9] == n.inner.data[7]);
+  for (i = 0; i < 4; i++)
+    assert_true(n.d6[i] == 128 * (2 * xv[i] + xv[i] * xv[i]));
+  sc_tensor_free(n.fed);
+  sc_tensor_free(n.want_inner);
+  sc_tensor_free(x);
+  sc_graph_free(n.g);
+}
+
 static void test_feed_checks_name_dtype_and_shape(void **state)
 {
   struct sc_graph *g = relu_chain(1, 3);
@@ -529,6 +726,8 @@ int main(void)
       cmocka_unit_test(test_observer_failure_aborts_run),
       cmocka_unit_test(test_node_mask_runs_a_segment_from_fed_values),
       cmocka_unit_test(test_runs_step_interleaved),
+      cmocka_unit_test(test_run_node_ahead_of_its_turn),
+      cmocka_unit_test(test_isolated_run_borrows_idle_slots),
       cmocka_unit_test(test_feed_checks_name_dtype_and_shape),
       cmocka_unit_test(test_float16_runs_in_float_and_rounds_outputs),
       cmocka_unit_test(test_results_identical_for_one_and_two_threads),

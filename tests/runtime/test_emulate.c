@@ -28,6 +28,7 @@
 #include "runtime/graph.h"
 #include "runtime/quant.h"
 #include "tests/support/assertions.h"
+#include "tests/support/capture.h"
 
 #define QUANT_DATA SC_SOURCE_DIR "/tests/data/quant"
 
@@ -136,56 +137,6 @@ static void test_rounding_names(void **s)
 
 /* --- running ---------------------------------------------------------- */
 
-#define MAX_CAPTURED 128
-
-struct capture {
-  int n;
-  char *names[MAX_CAPTURED];
-  struct sc_tensor *tensors[MAX_CAPTURED];
-};
-
-static sc_status capture_outputs(void *user, const struct sc_graph *g,
-                                 int node_index,
-                                 struct sc_tensor *const *outputs,
-                                 struct sc_error *err)
-{
-  struct capture *c = user;
-  const struct sc_node *node = &g->nodes[node_index];
-  int j;
-  for (j = 0; j < node->n_outputs; j++) {
-    sc_status st;
-    if (!outputs[j] || c->n >= MAX_CAPTURED)
-      continue;
-    c->names[c->n] = strdup(g->values[node->outputs[j]].name);
-    st = sc_tensor_ref(outputs[j], &c->tensors[c->n], err);
-    if (st)
-      return st;
-    c->n++;
-  }
-  return SC_OK;
-}
-
-static const struct sc_tensor *captured(const struct capture *c,
-                                        const char *name)
-{
-  int i;
-  for (i = 0; i < c->n; i++)
-    if (strcmp(c->names[i], name) == 0)
-      return c->tensors[i];
-  fail_msg("tensor '%s' was not captured", name);
-  return NULL;
-}
-
-static void capture_free(struct capture *c)
-{
-  int i;
-  for (i = 0; i < c->n; i++) {
-    free(c->names[i]);
-    sc_tensor_free(c->tensors[i]);
-  }
-  c->n = 0;
-}
-
 static struct sc_graph *load_emu_net(void)
 {
   struct sc_graph *g = NULL;
@@ -193,65 +144,6 @@ static struct sc_graph *load_emu_net(void)
   if (sc_onnx_load(QUANT_DATA "/emu_net.onnx", &g, &err) != SC_OK)
     fail_msg("%s", err.message);
   return g;
-}
-
-static void run_capture(struct sc_graph *g, const struct sc_tensor *x,
-                        struct capture *c, struct sc_tensor **outputs)
-{
-  struct sc_feed feed = {"input", NULL};
-  struct sc_run_options opt;
-  struct sc_error err;
-  memset(&opt, 0, sizeof opt);
-  memset(c, 0, sizeof *c);
-  opt.observer = capture_outputs;
-  opt.observer_user = c;
-  feed.tensor = x;
-  if (sc_graph_run(g, 1, &feed, outputs, &opt, &err) != SC_OK)
-    fail_msg("%s", err.message);
-}
-
-/* Runs node `name` of g alone on tensors of `src`; returns its output. */
-static struct sc_tensor *run_node_alone(struct sc_graph *g, const char *name,
-                                        const struct capture *src)
-{
-  struct sc_feed feeds[16];
-  struct sc_run_options opt;
-  struct capture out;
-  struct sc_error err;
-  struct sc_tensor *result;
-  uint8_t *mask;
-  int i, j, n_feeds = 0, index = -1;
-
-  if (sc_graph_prepare(g, &err) != SC_OK)
-    fail_msg("%s", err.message);
-  for (i = 0; i < g->n_nodes; i++)
-    if (strcmp(g->nodes[i].name, name) == 0)
-      index = i;
-  if (index < 0)
-    fail_msg("no node '%s'", name);
-  mask = calloc((size_t)g->n_nodes, 1);
-  assert_non_null(mask);
-  mask[index] = 1;
-  for (j = 0; j < g->nodes[index].n_inputs && n_feeds < 16; j++) {
-    int v = g->nodes[index].inputs[j];
-    if (v < 0 || g->values[v].initializer)
-      continue;
-    feeds[n_feeds].name = g->values[v].name;
-    feeds[n_feeds].tensor = captured(src, g->values[v].name);
-    n_feeds++;
-  }
-  memset(&opt, 0, sizeof opt);
-  memset(&out, 0, sizeof out);
-  opt.node_mask = mask;
-  opt.observer = capture_outputs;
-  opt.observer_user = &out;
-  if (sc_graph_run(g, n_feeds, feeds, NULL, &opt, &err) != SC_OK)
-    fail_msg("%s: %s", name, err.message);
-  assert_int_equal(out.n, 1);
-  result = out.tensors[0];
-  free(out.names[0]);
-  free(mask);
-  return result;
 }
 
 static float node_float_attr(const struct sc_graph *g, const char *node,
@@ -414,13 +306,13 @@ struct tally {
 /* Compares island k of the emulated graph, run alone on the fake-quantized
  * graph's tensors, with the fake-quantized result (see the top of the
  * file). */
-static void compare_island(struct sc_graph *emu, const struct capture *fake,
-                           int k, enum sc_emulate_rounding rounding,
-                           struct tally *t)
+static void compare_island(struct sc_graph *emu,
+                           const struct sc_test_capture *fake, int k,
+                           enum sc_emulate_rounding rounding, struct tally *t)
 {
-  struct sc_tensor *got = run_node_alone(emu, islands[k].node, fake);
-  const struct sc_tensor *want = captured(fake, islands[k].q);
-  const struct sc_tensor *y = captured(fake, islands[k].y);
+  struct sc_tensor *got = sc_test_capture_run_node(emu, islands[k].node, fake);
+  const struct sc_tensor *want = sc_test_captured(fake, islands[k].q);
+  const struct sc_tensor *y = sc_test_captured(fake, islands[k].y);
   float y_scale = node_float_attr(emu, islands[k].node, "y_scale");
   int64_t i, qmin = got->dtype == SC_DTYPE_INT8 ? -128 : 0;
   int64_t qmax = got->dtype == SC_DTYPE_INT8 ? 127 : 255;
@@ -473,13 +365,13 @@ static void emulation_vs_fake(enum sc_emulate_rounding rounding,
   struct sc_graph *fake = load_emu_net();
   struct sc_graph *emu = emulated(rounding, NULL);
   struct sc_tensor *x = NULL, *out_fake[1] = {NULL}, *out_emu[1] = {NULL};
-  struct capture cf, ce;
+  struct sc_test_capture cf, ce;
   int k;
   int64_t i, worst = 0;
 
   memset(total, 0, sizeof *total);
   assert_int_equal(sc_npy_load(QUANT_DATA "/emu_input.npy", &x, NULL), SC_OK);
-  run_capture(fake, x, &cf, out_fake);
+  sc_test_capture_run(fake, x, &cf, out_fake);
   for (k = 0; k < N_ISLANDS; k++) {
     struct tally t = {0, 0, 0};
     compare_island(emu, &cf, k, rounding, &t);
@@ -494,7 +386,7 @@ static void emulation_vs_fake(enum sc_emulate_rounding rounding,
   }
   /* end to end: the accumulated difference of the model output, in LSB of
    * its scale (2^-3) */
-  run_capture(emu, x, &ce, out_emu);
+  sc_test_capture_run(emu, x, &ce, out_emu);
   for (i = 0; i < out_fake[0]->n_elements; i++) {
     double d =
         fabs(((float *)out_emu[0]->data)[i] - ((float *)out_fake[0]->data)[i]) /
@@ -505,8 +397,8 @@ static void emulation_vs_fake(enum sc_emulate_rounding rounding,
                 "after %d emulated layers\n",
                 sc_emulate_rounding_name(rounding), (long long)worst,
                 N_ISLANDS);
-  capture_free(&cf);
-  capture_free(&ce);
+  sc_test_capture_free(&cf);
+  sc_test_capture_free(&ce);
   sc_tensor_free(out_fake[0]);
   sc_tensor_free(out_emu[0]);
   sc_tensor_free(x);

@@ -22,61 +22,11 @@
 #include "runtime/graph.h"
 #include "runtime/quant.h"
 #include "tests/support/assertions.h"
+#include "tests/support/capture.h"
 
 #define QUANT_DATA SC_SOURCE_DIR "/tests/data/quant"
 
 /* --- running and capturing -------------------------------------------- */
-
-#define MAX_CAPTURED 128
-
-/* Every node output of a run, by value name (references, owned). */
-struct capture {
-  int n;
-  char *names[MAX_CAPTURED];
-  struct sc_tensor *tensors[MAX_CAPTURED];
-};
-
-static sc_status capture_outputs(void *user, const struct sc_graph *g,
-                                 int node_index,
-                                 struct sc_tensor *const *outputs,
-                                 struct sc_error *err)
-{
-  struct capture *c = user;
-  const struct sc_node *node = &g->nodes[node_index];
-  int j;
-  for (j = 0; j < node->n_outputs; j++) {
-    sc_status st;
-    if (!outputs[j] || c->n >= MAX_CAPTURED)
-      continue;
-    c->names[c->n] = strdup(g->values[node->outputs[j]].name);
-    st = sc_tensor_ref(outputs[j], &c->tensors[c->n], err);
-    if (st)
-      return st;
-    c->n++;
-  }
-  return SC_OK;
-}
-
-static const struct sc_tensor *captured(const struct capture *c,
-                                        const char *name)
-{
-  int i;
-  for (i = 0; i < c->n; i++)
-    if (strcmp(c->names[i], name) == 0)
-      return c->tensors[i];
-  fail_msg("tensor '%s' was not captured", name);
-  return NULL;
-}
-
-static void capture_free(struct capture *c)
-{
-  int i;
-  for (i = 0; i < c->n; i++) {
-    free(c->names[i]);
-    sc_tensor_free(c->tensors[i]);
-  }
-  c->n = 0;
-}
 
 static struct sc_graph *load_model(const char *path)
 {
@@ -96,24 +46,6 @@ static struct sc_tensor *load_npy(const char *path)
   return t;
 }
 
-/* Runs g on `input` (fed to the first graph input), capturing every node
- * output; outputs[] receives the graph outputs (may be NULL). */
-static void run_capture(struct sc_graph *g, const struct sc_tensor *input,
-                        struct capture *c, struct sc_tensor **outputs)
-{
-  struct sc_feed feed;
-  struct sc_run_options opt;
-  struct sc_error err;
-  memset(&opt, 0, sizeof opt);
-  memset(c, 0, sizeof *c);
-  opt.observer = capture_outputs;
-  opt.observer_user = c;
-  feed.name = g->values[g->inputs[0]].name;
-  feed.tensor = input;
-  if (sc_graph_run(g, 1, &feed, outputs, &opt, &err) != SC_OK)
-    fail_msg("%s", err.message);
-}
-
 /* The quantized tensors both forms of the net produce. */
 static const char *const quantized_names[] = {
     "x_q",   "c1_q",   "c2_q",  "lr_q",  "add_q",  "sig_q",
@@ -126,10 +58,10 @@ static void test_qoperator_net_matches_numpy(void **s)
 {
   struct sc_graph *g = load_model(QUANT_DATA "/qop_net.onnx");
   struct sc_tensor *x = load_npy(QUANT_DATA "/net_input.npy");
-  struct capture c;
+  struct sc_test_capture c;
   size_t i;
   (void)s;
-  run_capture(g, x, &c, NULL);
+  sc_test_capture_run(g, x, &c, NULL);
   for (i = 0; i < N_QUANTIZED; i++) {
     char path[512];
     struct sc_tensor *want;
@@ -139,7 +71,7 @@ static void test_qoperator_net_matches_numpy(void **s)
       continue; /* a reshape of gap_q */
     snprintf(path, sizeof path, QUANT_DATA "/qop_%s.npy", quantized_names[i]);
     want = load_npy(path);
-    got = captured(&c, quantized_names[i]);
+    got = sc_test_captured(&c, quantized_names[i]);
     assert_int_equal(got->dtype, want->dtype);
     assert_int_equal(got->n_elements, want->n_elements);
     for (k = 0; k < want->n_elements; k++) {
@@ -151,7 +83,7 @@ static void test_qoperator_net_matches_numpy(void **s)
     }
     sc_tensor_free(want);
   }
-  capture_free(&c);
+  sc_test_capture_free(&c);
   sc_tensor_free(x);
   sc_graph_free(g);
 }
@@ -164,14 +96,14 @@ static void test_qdq_and_qoperator_agree_within_one_lsb(void **s)
   struct sc_graph *qop = load_model(QUANT_DATA "/qop_net.onnx");
   struct sc_tensor *x = load_npy(QUANT_DATA "/net_input.npy");
   struct sc_tensor *out_qdq[1] = {NULL}, *out_qop[1] = {NULL};
-  struct capture a, b;
+  struct sc_test_capture a, b;
   size_t i;
   (void)s;
-  run_capture(qdq, x, &a, out_qdq);
-  run_capture(qop, x, &b, out_qop);
+  sc_test_capture_run(qdq, x, &a, out_qdq);
+  sc_test_capture_run(qop, x, &b, out_qop);
   for (i = 0; i < N_QUANTIZED; i++) {
-    const struct sc_tensor *ta = captured(&a, quantized_names[i]);
-    const struct sc_tensor *tb = captured(&b, quantized_names[i]);
+    const struct sc_tensor *ta = sc_test_captured(&a, quantized_names[i]);
+    const struct sc_tensor *tb = sc_test_captured(&b, quantized_names[i]);
     int64_t k, n_diff = 0, worst = 0;
     assert_int_equal(ta->dtype, tb->dtype);
     assert_true(sc_tensor_same_shape(ta, tb));
@@ -195,57 +127,11 @@ static void test_qdq_and_qoperator_agree_within_one_lsb(void **s)
   assert_tensor_close(out_qdq[0], out_qop[0], 0.0493 * 1.0001, 0);
   sc_tensor_free(out_qdq[0]);
   sc_tensor_free(out_qop[0]);
-  capture_free(&a);
-  capture_free(&b);
+  sc_test_capture_free(&a);
+  sc_test_capture_free(&b);
   sc_tensor_free(x);
   sc_graph_free(qdq);
   sc_graph_free(qop);
-}
-
-/* Runs node `node_name` of g alone on the tensors of capture `src` (by
- * value name) and returns its output 0 (the caller frees it). */
-static struct sc_tensor *run_node_alone(struct sc_graph *g,
-                                        const char *node_name,
-                                        const struct capture *src)
-{
-  struct sc_feed feeds[16];
-  struct sc_run_options opt;
-  struct capture out;
-  struct sc_error err;
-  struct sc_tensor *result = NULL;
-  uint8_t *mask;
-  int i, j, n_feeds = 0, index = -1;
-
-  assert_int_equal(sc_graph_prepare(g, NULL), SC_OK);
-  for (i = 0; i < g->n_nodes; i++)
-    if (strcmp(g->nodes[i].name, node_name) == 0)
-      index = i;
-  if (index < 0)
-    fail_msg("no node '%s'", node_name);
-  mask = calloc((size_t)g->n_nodes, 1);
-  assert_non_null(mask);
-  mask[index] = 1;
-  for (j = 0; j < g->nodes[index].n_inputs; j++) {
-    int v = g->nodes[index].inputs[j];
-    if (v < 0 || g->values[v].initializer)
-      continue;
-    feeds[n_feeds].name = g->values[v].name;
-    feeds[n_feeds].tensor = captured(src, g->values[v].name);
-    n_feeds++;
-  }
-  memset(&opt, 0, sizeof opt);
-  memset(&out, 0, sizeof out);
-  opt.node_mask = mask;
-  opt.observer = capture_outputs;
-  opt.observer_user = &out;
-  if (sc_graph_run(g, n_feeds, feeds, NULL, &opt, &err) != SC_OK)
-    fail_msg("%s: %s", node_name, err.message);
-  assert_int_equal(out.n, 1);
-  result = out.tensors[0];
-  out.tensors[0] = NULL;
-  free(out.names[0]);
-  free(mask);
-  return result;
 }
 
 /* Each QOperator node, fed the QDQ net's quantized tensors, reproduces the
@@ -261,13 +147,13 @@ static void test_qoperator_nodes_agree_with_qdq_in_isolation(void **s)
   struct sc_graph *qdq = load_model(QUANT_DATA "/qdq_net.onnx");
   struct sc_graph *qop = load_model(QUANT_DATA "/qop_net.onnx");
   struct sc_tensor *x = load_npy(QUANT_DATA "/net_input.npy");
-  struct capture a;
+  struct sc_test_capture a;
   size_t i;
   (void)s;
-  run_capture(qdq, x, &a, NULL);
+  sc_test_capture_run(qdq, x, &a, NULL);
   for (i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
-    struct sc_tensor *got = run_node_alone(qop, nodes[i][0], &a);
-    const struct sc_tensor *want = captured(&a, nodes[i][1]);
+    struct sc_tensor *got = sc_test_capture_run_node(qop, nodes[i][0], &a);
+    const struct sc_tensor *want = sc_test_captured(&a, nodes[i][1]);
     int64_t k;
     assert_int_equal(got->dtype, want->dtype);
     assert_true(sc_tensor_same_shape(got, want));
@@ -280,7 +166,7 @@ static void test_qoperator_nodes_agree_with_qdq_in_isolation(void **s)
     }
     sc_tensor_free(got);
   }
-  capture_free(&a);
+  sc_test_capture_free(&a);
   sc_tensor_free(x);
   sc_graph_free(qdq);
   sc_graph_free(qop);
@@ -297,14 +183,15 @@ static void test_float16_net_matches_its_float32_twin(void **s)
   struct sc_tensor *e16 = load_npy(QUANT_DATA "/fp16_expected.npy");
   struct sc_tensor *ebf = load_npy(QUANT_DATA "/bf16_expected.npy");
   struct sc_tensor *y32[1] = {NULL}, *y16[2] = {NULL, NULL};
-  struct capture c32, c16;
+  struct sc_test_capture c32, c16;
   (void)s;
-  run_capture(g32, x, &c32, y32);
-  run_capture(g16, x, &c16, y16);
+  sc_test_capture_run(g32, x, &c32, y32);
+  sc_test_capture_run(g16, x, &c16, y16);
   /* intermediate tensors really are float16 */
-  assert_int_equal(captured(&c16, "c1")->dtype, SC_DTYPE_FLOAT16);
-  assert_int_equal(captured(&c16, "sig")->dtype, SC_DTYPE_FLOAT16);
-  assert_int_equal(captured(&c16, "out_bf16")->dtype, SC_DTYPE_BFLOAT16);
+  assert_int_equal(sc_test_captured(&c16, "c1")->dtype, SC_DTYPE_FLOAT16);
+  assert_int_equal(sc_test_captured(&c16, "sig")->dtype, SC_DTYPE_FLOAT16);
+  assert_int_equal(sc_test_captured(&c16, "out_bf16")->dtype,
+                   SC_DTYPE_BFLOAT16);
   assert_int_equal(y16[0]->dtype, SC_DTYPE_FLOAT);
   /* float32: numpy in double precision */
   assert_tensor_close(y32[0], e32, 1e-5, 1e-4);
@@ -318,8 +205,8 @@ static void test_float16_net_matches_its_float32_twin(void **s)
   sc_tensor_free(y32[0]);
   sc_tensor_free(y16[0]);
   sc_tensor_free(y16[1]);
-  capture_free(&c32);
-  capture_free(&c16);
+  sc_test_capture_free(&c32);
+  sc_test_capture_free(&c16);
   sc_tensor_free(x);
   sc_tensor_free(e32);
   sc_tensor_free(e16);

@@ -323,17 +323,18 @@ static inline int32_t requantize(const struct emu_state *s,
                                                   : v));
 }
 
-/* --- Conv ------------------------------------------------------------- */
+/* --- Conv and MatMul: the parameters they share ----------------------- */
 
-/* Inputs x, w, bias (optional int32, one per output channel). Attributes:
- * Conv's, x_scale, x_zero_point, w_scale (floats), w_zero_point (ints),
- * y_scale, y_zero_point, y_dtype, rounding. */
-sc_status sc_qk_emu_conv_prepare(struct sc_node *node, struct sc_error *err)
+/* The parameters Conv and MatMul share: inputs a (8-bit), b (8-bit) and
+ * an optional int32 bias; a's scale and zero point (attributes a_scale,
+ * a_zp); b's per-tensor or per-channel scales and zero points. */
+static sc_status linear_prepare(struct sc_node *node, const char *a_scale,
+                                const char *a_zp, const char *b_scale,
+                                const char *b_zp, struct emu_state **out,
+                                struct sc_error *err)
 {
   static const enum sc_dtype int32_only[] = {SC_DTYPE_INT32};
-  struct emu_state *s;
-  int32_t x_zp;
-  int64_t i;
+  struct emu_state *s = NULL;
   sc_status st = sc_check_arity(node, 2, 3, 1, 1, err);
   if (!st)
     st = require_8bit(node, 0, err);
@@ -344,25 +345,48 @@ sc_status sc_qk_emu_conv_prepare(struct sc_node *node, struct sc_error *err)
   if (!st)
     st = emu_common(node, &s, err);
   if (!st)
-    st = float_attr(node, "x_scale", &s->a_scale, err);
+    st = float_attr(node, a_scale, &s->a_scale, err);
   if (!st)
-    st = zp_attr(node, "x_zero_point", &s->a_zp, err);
+    st = zp_attr(node, a_zp, &s->a_zp, err);
   if (!st)
-    st = channel_params(node, s, "w_scale", "w_zero_point", err);
-  if (!st)
-    st = sc_qconv_prepare(node, &s->conv, err);
-  if (st)
-    return st;
+    st = channel_params(node, s, b_scale, b_zp, err);
+  *out = s;
+  return st;
+}
+
+/* The requantization per channel and the zero-point tensors the integer
+ * kernels take, once the parameters are known. */
+static sc_status linear_requant(struct sc_node *node, struct emu_state *s,
+                                struct sc_error *err)
+{
+  int64_t i;
+  sc_status st = SC_OK;
   for (i = 0; i < s->n_params && !st; i++)
     /* as TFLite: the float product of the scales, divided in double */
     st = requant_of(node,
                     (double)(s->a_scale * s->scales[i]) / (double)s->y_scale,
                     &s->requant[i], err);
-  x_zp = s->a_zp;
   if (!st)
-    st = zp_tensor(&x_zp, 1, &s->a_zp_tensor, err);
+    st = zp_tensor(&s->a_zp, 1, &s->a_zp_tensor, err);
   if (!st)
     st = zp_tensor(s->zero_points, s->n_params, &s->w_zp_tensor, err);
+  return st;
+}
+
+/* --- Conv ------------------------------------------------------------- */
+
+/* Inputs x, w, bias (optional int32, one per output channel). Attributes:
+ * Conv's, x_scale, x_zero_point, w_scale (floats), w_zero_point (ints),
+ * y_scale, y_zero_point, y_dtype, rounding. */
+sc_status sc_qk_emu_conv_prepare(struct sc_node *node, struct sc_error *err)
+{
+  struct emu_state *s;
+  sc_status st = linear_prepare(node, "x_scale", "x_zero_point", "w_scale",
+                                "w_zero_point", &s, err);
+  if (!st)
+    st = sc_qconv_prepare(node, &s->conv, err);
+  if (!st)
+    st = linear_requant(node, s, err);
   return st;
 }
 
@@ -417,32 +441,11 @@ sc_status sc_qk_emu_conv_run(struct sc_node *node, struct sc_error *err)
  * y_scale, y_zero_point, y_dtype, rounding. */
 sc_status sc_qk_emu_matmul_prepare(struct sc_node *node, struct sc_error *err)
 {
-  static const enum sc_dtype int32_only[] = {SC_DTYPE_INT32};
   struct emu_state *s;
-  int64_t i;
-  sc_status st = sc_check_arity(node, 2, 3, 1, 1, err);
+  sc_status st = linear_prepare(node, "a_scale", "a_zero_point", "b_scale",
+                                "b_zero_point", &s, err);
   if (!st)
-    st = require_8bit(node, 0, err);
-  if (!st)
-    st = require_8bit(node, 1, err);
-  if (!st && node->n_inputs > 2)
-    st = sc_check_dtype(node, 2, int32_only, 1, err);
-  if (!st)
-    st = emu_common(node, &s, err);
-  if (!st)
-    st = float_attr(node, "a_scale", &s->a_scale, err);
-  if (!st)
-    st = zp_attr(node, "a_zero_point", &s->a_zp, err);
-  if (!st)
-    st = channel_params(node, s, "b_scale", "b_zero_point", err);
-  for (i = 0; !st && i < s->n_params; i++)
-    st = requant_of(node,
-                    (double)(s->a_scale * s->scales[i]) / (double)s->y_scale,
-                    &s->requant[i], err);
-  if (!st)
-    st = zp_tensor(&s->a_zp, 1, &s->a_zp_tensor, err);
-  if (!st)
-    st = zp_tensor(s->zero_points, s->n_params, &s->w_zp_tensor, err);
+    st = linear_requant(node, s, err);
   return st;
 }
 

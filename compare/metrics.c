@@ -258,7 +258,18 @@ static int grid_init(struct grid *g, const struct side *r, const struct side *t)
 struct block_lanes;
 struct sums;
 
-/* The loops compiled per instruction set (the KERNEL functions below). */
+/* How a direct kernel reads a side's elements: the float types, never
+ * dequantized. */
+enum direct_kind { DIRECT_DOUBLE, DIRECT_FLOAT, DIRECT_HALF, N_DIRECT_KINDS };
+
+/* `add` reading both sides straight from the tensors: element k at
+ * r + k and t + k (in their types), n a multiple of LANES. */
+typedef int (*direct_add_fn)(struct block_lanes *l, const void *r,
+                             const void *t, int64_t n);
+
+/* The loops compiled per instruction set (the KERNEL functions below).
+ * `direct` (NULL where a copy has none) gives the same bits as `load`
+ * then `add`: it skips the chunk of doubles in between. */
 struct kernels {
   void (*load)(const struct side *s, int64_t i, int64_t n, int64_t c,
                int dequantize, double *out);
@@ -267,14 +278,17 @@ struct kernels {
   void (*grid_add)(struct sums *s, const struct grid *g, const double *ra,
                    const double *ta, const double *raw_r, const double *raw_t,
                    int64_t n, double scale, double zero_point);
+  direct_add_fn direct[N_DIRECT_KINDS][N_DIRECT_KINDS];
 };
 
-/* Both sides of a comparison, its grid (NULL: no LSB metrics) and the
- * kernels of the call. */
+/* Both sides of a comparison, its grid (NULL: no LSB metrics), the
+ * kernels of the call and, when both sides are plain floats and there is
+ * no grid, their direct kernel (else NULL). */
 struct pair {
   struct side r, t;
   const struct grid *grid;
   const struct kernels *kernels;
+  direct_add_fn direct;
 };
 
 /* A stretch of a chunk: consecutive elements over which each side's
@@ -550,7 +564,7 @@ KERNEL void grid_add_body(struct sums *s, const struct grid *g,
   {                                                                            \
     grid_add_body(s, g, ra, ta, raw_r, raw_t, n, scale, zero_point);           \
   }
-#define INSTANTIATE_KERNELS(suffix, target)                                    \
+#define INSTANTIATE_KERNELS(suffix, target, direct)                            \
   target static void side_load_##suffix(const struct side *s, int64_t i,       \
                                         int64_t n, int64_t c, int dequantize,  \
                                         double *out)                           \
@@ -558,24 +572,56 @@ KERNEL void grid_add_body(struct sums *s, const struct grid *g,
     side_load_body(s, i, n, c, dequantize, out);                               \
   }                                                                            \
   static const struct kernels kernels_##suffix = {                             \
-      side_load_##suffix, lanes_add_##suffix, grid_add_##suffix}
+      side_load_##suffix, lanes_add_##suffix, grid_add_##suffix, direct}
 
 PLAIN_KERNELS(portable, )
-INSTANTIATE_KERNELS(portable, );
+/* the table of a copy without direct kernels */
+#define NO_DIRECT_KERNELS                                                      \
+  {                                                                            \
+    {NULL, NULL, NULL}, {NULL, NULL, NULL},                                    \
+    {                                                                          \
+      NULL, NULL, NULL                                                         \
+    }                                                                          \
+  }
+
+INSTANTIATE_KERNELS(portable, , NO_DIRECT_KERNELS);
 #if defined(__x86_64__) && defined(__GNUC__)
 #define SC_METRICS_X86 1
 #include <immintrin.h>
 PLAIN_KERNELS(avx2, __attribute__((target("avx2"))))
-INSTANTIATE_KERNELS(avx2, __attribute__((target("avx2"))));
+INSTANTIATE_KERNELS(avx2, __attribute__((target("avx2"))), NO_DIRECT_KERNELS);
 
-/* lanes_add_body with AVX-512F intrinsics, the 8 lanes in one register
- * (GCC does not vectorise the plain loop): the same IEEE operations in
- * the same order per lane (separate multiplies and adds, no fused ones;
- * `x > m ? x : m` is vmaxpd(x, m)), so the bits are the portable copy's
+/* lanes_add_avx512_from and the direct kernels: lanes_add_body with
+ * AVX-512F intrinsics (GCC does not vectorise the plain loop): the same IEEE
+ * operations in the same order per lane (separate multiplies and adds, no fused
+ * ones; `x > m ? x : m` is vmaxpd(x, m)), so the bits are the portable copy's
  * (tests/compare/test_metrics.c runs every path). */
-__attribute__((target("avx512f"))) static int
-lanes_add_avx512(struct block_lanes *l, const double *ra, const double *ta,
-                 int64_t n)
+/* Eight elements from k on of a side as doubles: exact conversions, as
+ * side_load_body makes them. (A NaN float16 may come out with another
+ * payload than sc_half_to_float gives it; the sums take no NaN, and
+ * count_nonfinite reads the chunk.) */
+__attribute__((target("avx512f"))) static inline __m512d
+load_lanes_avx512(const void *x, enum direct_kind kind, int64_t k)
+{
+  switch (kind) {
+  case DIRECT_FLOAT:
+    return _mm512_cvtps_pd(_mm256_loadu_ps((const float *)x + k));
+  case DIRECT_HALF:
+    return _mm512_cvtps_pd(
+        _mm512_castps512_ps256(_mm512_cvtph_ps(_mm256_zextsi128_si256(
+            _mm_loadu_si128((const __m128i *)((const uint16_t *)x + k))))));
+  default:
+    return _mm512_loadu_pd((const double *)x + k);
+  }
+}
+
+/* lanes_add_body with AVX-512F intrinsics, the 8 lanes in one register,
+ * reading sides of the given kinds (constants where it is inlined). */
+__attribute__((target("avx512f"))) static inline
+    __attribute__((always_inline)) int
+    lanes_add_avx512_from(struct block_lanes *l, const void *ra,
+                          enum direct_kind r_kind, const void *ta,
+                          enum direct_kind t_kind, int64_t n)
 {
   const __m512d big_value = _mm512_set1_pd(DBL_MAX);
   const __m512d small_value = _mm512_set1_pd(DBL_MIN);
@@ -601,7 +647,8 @@ lanes_add_avx512(struct block_lanes *l, const double *ra, const double *ta,
       _mm512_set1_pd(1.0 - 0x1p-50));
   bounded = _mm512_cmp_pd_mask(max_q, _mm512_set1_pd(INFINITY), _CMP_NEQ_UQ);
   for (k = 0; k < n; k += LANES) {
-    __m512d a = _mm512_loadu_pd(ra + k), b = _mm512_loadu_pd(ta + k);
+    __m512d a = load_lanes_avx512(ra, r_kind, k);
+    __m512d b = load_lanes_avx512(ta, t_kind, k);
     __m512d d, abs_a, abs_d, product;
     __mmask8 finite, differ, big, first, second, within;
     finite = _mm512_cmp_pd_mask(_mm512_abs_pd(a), big_value, _CMP_LE_OQ) &
@@ -656,9 +703,10 @@ lanes_add_avx512(struct block_lanes *l, const double *ra, const double *ta,
       __m512d a, quotient;
       if (!first)
         continue;
-      a = _mm512_loadu_pd(ra + k);
+      a = load_lanes_avx512(ra, r_kind, k);
       quotient = _mm512_maskz_div_pd(
-          first, _mm512_abs_pd(_mm512_sub_pd(_mm512_loadu_pd(ta + k), a)),
+          first,
+          _mm512_abs_pd(_mm512_sub_pd(load_lanes_avx512(ta, t_kind, k), a)),
           _mm512_abs_pd(a));
       max_q = _mm512_mask_mov_pd(
           max_q, first & _mm512_cmp_pd_mask(quotient, max_q, _CMP_GT_OQ),
@@ -668,6 +716,31 @@ lanes_add_avx512(struct block_lanes *l, const double *ra, const double *ta,
   }
   return nonfinite != 0;
 }
+
+__attribute__((target("avx512f"))) static int
+lanes_add_avx512(struct block_lanes *l, const double *ra, const double *ta,
+                 int64_t n)
+{
+  return lanes_add_avx512_from(l, ra, DIRECT_DOUBLE, ta, DIRECT_DOUBLE, n);
+}
+
+#define DIRECT_KERNEL(r_name, r_kind, t_name, t_kind)                          \
+  __attribute__((target("avx512f"))) static int direct_##r_name##_##t_name(    \
+      struct block_lanes *l, const void *r, const void *t, int64_t n)          \
+  {                                                                            \
+    return lanes_add_avx512_from(l, r, r_kind, t, t_kind, n);                  \
+  }
+#define DIRECT_KERNELS(r_name, r_kind)                                         \
+  DIRECT_KERNEL(r_name, r_kind, f64, DIRECT_DOUBLE)                            \
+  DIRECT_KERNEL(r_name, r_kind, f32, DIRECT_FLOAT)                             \
+  DIRECT_KERNEL(r_name, r_kind, f16, DIRECT_HALF)
+DIRECT_KERNELS(f64, DIRECT_DOUBLE)
+DIRECT_KERNELS(f32, DIRECT_FLOAT)
+DIRECT_KERNELS(f16, DIRECT_HALF)
+#define DIRECT_ROW(r_name)                                                     \
+  {                                                                            \
+    direct_##r_name##_f64, direct_##r_name##_f32, direct_##r_name##_f16        \
+  }
 
 /* grid_add_body with AVX-512F intrinsics: the same quotients, roundings
  * (vrndscalepd to nearest even is sc_round_half_even, infinities and NaN
@@ -728,7 +801,12 @@ grid_add_avx512(struct sums *s, const struct grid *g, const double *ra,
   s->saturated += saturated;
 }
 
-INSTANTIATE_KERNELS(avx512, __attribute__((target("avx512f"))));
+#define AVX512_DIRECT_KERNELS                                                  \
+  {                                                                            \
+    DIRECT_ROW(f64), DIRECT_ROW(f32), DIRECT_ROW(f16)                          \
+  }
+INSTANTIATE_KERNELS(avx512, __attribute__((target("avx512f"))),
+                    AVX512_DIRECT_KERNELS);
 #endif
 
 static enum sc_metrics_path forced_path = SC_METRICS_PATH_AUTO;
@@ -803,6 +881,22 @@ static void chunk_add_grid(struct sums *s, const struct pair *p,
   }
 }
 
+/* The element index of position pos of sel when positions [pos, pos + n)
+ * are consecutive elements (within one run), else -1. */
+static int64_t run_index(const struct selection *sel, int64_t pos, int64_t n)
+{
+  int64_t run = pos / sel->run_size, offset = pos % sel->run_size;
+  if (offset + n > sel->run_size)
+    return -1;
+  return sel->first + run * sel->run_stride + offset;
+}
+
+/* Where element i of a side is. */
+static const void *side_at(const struct side *s, int64_t i)
+{
+  return (const char *)s->t->data + i * (int64_t)sc_dtype_size(s->t->dtype);
+}
+
 /* The sums of block `block` of sel into *s; max_ref_bound is a lower
  * bound of the accumulation's max |r| (its sample). */
 static void block_accumulate(const struct pair *p, const struct selection *sel,
@@ -811,15 +905,29 @@ static void block_accumulate(const struct pair *p, const struct selection *sel,
 {
   struct chunk ch;
   struct block_lanes l;
-  int64_t begin = block * BLOCK_SIZE, end = begin + BLOCK_SIZE, pos, j;
+  int64_t begin = block * BLOCK_SIZE, end = begin + BLOCK_SIZE, pos, n, j;
 
   if (end > selection_count(sel))
     end = selection_count(sel);
   sums_init(s);
   block_lanes_init(&l, max_ref_bound);
-  for (pos = begin; pos < end; pos += ch.n) {
-    int64_t n = end - pos < CHUNK_SIZE ? end - pos : CHUNK_SIZE;
-    int64_t padded = (n + LANES - 1) / LANES * LANES;
+  for (pos = begin; pos < end; pos += n) {
+    int64_t padded, index;
+    n = end - pos < CHUNK_SIZE ? end - pos : CHUNK_SIZE;
+    if (p->direct && n >= LANES &&
+        (index = run_index(sel, pos, n - n % LANES)) >= 0) {
+      /* whole lanes straight from the tensors; a short rest, last in the
+       * block, comes next time round */
+      n -= n % LANES;
+      if (p->direct(&l, side_at(&p->r, index), side_at(&p->t, index), n)) {
+        chunk_load(p, sel, pos, n, &ch);
+        count_nonfinite(s, &ch);
+      } else {
+        s->n += n;
+      }
+      continue;
+    }
+    padded = (n + LANES - 1) / LANES * LANES;
     chunk_load(p, sel, pos, n, &ch);
     if (p->kernels->add(&l, ch.r, ch.t, padded))
       count_nonfinite(s, &ch);
@@ -1206,6 +1314,22 @@ static sc_status check_pair(const struct sc_tensor *reference,
   return SC_OK;
 }
 
+/* The direct kind of a side, or -1 when it takes side_load_body's other
+ * conversions. */
+static int direct_kind_of(const struct side *s)
+{
+  switch (s->t->dtype) {
+  case SC_DTYPE_DOUBLE:
+    return DIRECT_DOUBLE;
+  case SC_DTYPE_FLOAT:
+    return DIRECT_FLOAT;
+  case SC_DTYPE_FLOAT16:
+    return DIRECT_HALF;
+  default:
+    return -1; /* floats are never dequantized */
+  }
+}
+
 static void pair_init(struct pair *p, struct grid *grid,
                       const struct sc_tensor *reference,
                       const struct sc_tensor *target,
@@ -1215,6 +1339,10 @@ static void pair_init(struct pair *p, struct grid *grid,
   side_init(&p->t, target, options ? options->target_quant : NULL);
   p->grid = grid_init(grid, &p->r, &p->t) ? grid : NULL;
   p->kernels = kernels_pick();
+  p->direct = NULL;
+  if (!p->grid && direct_kind_of(&p->r) >= 0 && direct_kind_of(&p->t) >= 0)
+    p->direct =
+        p->kernels->direct[direct_kind_of(&p->r)][direct_kind_of(&p->t)];
 }
 
 sc_status sc_metrics_compute(const struct sc_tensor *reference,

@@ -209,6 +209,25 @@ CAST_SOURCES(CAST_FUNCTIONS_FROM, _)
 #define CAST_ENTRIES_FROM(s, DS, TS, LOAD, unused)                             \
   CAST_DESTINATIONS(CAST_ENTRY, s, DS, TS, LOAD)
 
+/* float <-> float16, the pairs of float16 models, through the converters
+ * that take F16C where the CPU has it: bit for bit the scalar ones. */
+static void cast_f32_to_f16_n(const void *in, void *out, int64_t begin,
+                              int64_t end)
+{
+  sc_float_to_half_n((const float *)in + begin, (uint16_t *)out + begin,
+                     end - begin);
+}
+
+static void cast_f16_to_f32_n(const void *in, void *out, int64_t begin,
+                              int64_t end)
+{
+  sc_half_to_float_n((const uint16_t *)in + begin, (float *)out + begin,
+                     end - begin);
+}
+
+static const cast_fn cast_f32_f16_fast = cast_f32_to_f16_n;
+static const cast_fn cast_f16_f32_fast = cast_f16_to_f32_n;
+
 /* [source dtype][destination dtype]; NULL for unsupported pairs */
 static const cast_fn cast_table[SC_DTYPE_BFLOAT16 + 1][SC_DTYPE_BFLOAT16 + 1] =
     {CAST_SOURCES(CAST_ENTRIES_FROM, _)};
@@ -237,7 +256,14 @@ static sc_status choose_conversion(struct sc_node *node, enum sc_dtype to,
   if (!cast_lookup(SC_DTYPE_FLOAT, to))
     return sc_node_fail(node, err, SC_ERR_UNSUPPORTED,
                         "casting to %s is not supported", sc_dtype_name(to));
-  node->state = from == to ? NULL : (void *)&cast_table[from][to];
+  if (from == to)
+    node->state = NULL;
+  else if (from == SC_DTYPE_FLOAT && to == SC_DTYPE_FLOAT16)
+    node->state = (void *)&cast_f32_f16_fast;
+  else if (from == SC_DTYPE_FLOAT16 && to == SC_DTYPE_FLOAT)
+    node->state = (void *)&cast_f16_f32_fast;
+  else
+    node->state = (void *)&cast_table[from][to];
   return SC_OK;
 }
 

@@ -258,13 +258,29 @@ static int grid_init(struct grid *g, const struct side *r, const struct side *t)
 struct block_lanes;
 struct sums;
 
-/* How a direct kernel reads a side's elements: the float types, never
- * dequantized. */
-enum direct_kind { DIRECT_DOUBLE, DIRECT_FLOAT, DIRECT_HALF, N_DIRECT_KINDS };
+/* How a direct kernel reads a side's elements: the float types (never
+ * dequantized), or 8-bit integers dequantized with one parameter pair. */
+enum direct_kind {
+  DIRECT_DOUBLE,
+  DIRECT_FLOAT,
+  DIRECT_HALF,
+  DIRECT_UINT8,
+  DIRECT_INT8,
+  N_DIRECT_KINDS
+};
+
+/* The target's parameters and grid for an 8-bit target. */
+struct direct_params {
+  double scale, zero_point; /* as double, the way side_load_body takes them */
+  double lo, hi;            /* the grid's range */
+};
 
 /* `add` reading both sides straight from the tensors: element k at
- * r + k and t + k (in their types), n a multiple of LANES. */
-typedef int (*direct_add_fn)(struct block_lanes *l, const void *r,
+ * r + k and t + k (in their types), n a multiple of LANES; with an 8-bit
+ * target, also `grid_add` into *s (the target is on the grid, read raw;
+ * the reference is quantized onto it). */
+typedef int (*direct_add_fn)(struct block_lanes *l, struct sums *s,
+                             const struct direct_params *dp, const void *r,
                              const void *t, int64_t n);
 
 /* The loops compiled per instruction set (the KERNEL functions below).
@@ -289,6 +305,7 @@ struct pair {
   const struct grid *grid;
   const struct kernels *kernels;
   direct_add_fn direct;
+  struct direct_params direct_params;
 };
 
 /* A stretch of a chunk: consecutive elements over which each side's
@@ -578,9 +595,9 @@ PLAIN_KERNELS(portable, )
 /* the table of a copy without direct kernels */
 #define NO_DIRECT_KERNELS                                                      \
   {                                                                            \
-    {NULL, NULL, NULL}, {NULL, NULL, NULL},                                    \
+    {NULL}, {NULL}, {NULL}, {NULL},                                            \
     {                                                                          \
-      NULL, NULL, NULL                                                         \
+      NULL                                                                     \
     }                                                                          \
   }
 
@@ -596,14 +613,20 @@ INSTANTIATE_KERNELS(avx2, __attribute__((target("avx2"))), NO_DIRECT_KERNELS);
  * operations in the same order per lane (separate multiplies and adds, no fused
  * ones; `x > m ? x : m` is vmaxpd(x, m)), so the bits are the portable copy's
  * (tests/compare/test_metrics.c runs every path). */
-/* Eight elements from k on of a side as doubles: exact conversions, as
- * side_load_body makes them. (A NaN float16 may come out with another
- * payload than sc_half_to_float gives it; the sums take no NaN, and
+/* Eight elements from k on of a side as doubles (integers raw): exact
+ * conversions, as side_load_body makes them. (A NaN float16 may come out with
+ * another payload than sc_half_to_float gives it; the sums take no NaN, and
  * count_nonfinite reads the chunk.) */
 __attribute__((target("avx512f"))) static inline __m512d
-load_lanes_avx512(const void *x, enum direct_kind kind, int64_t k)
+raw_lanes_avx512(const void *x, enum direct_kind kind, int64_t k)
 {
   switch (kind) {
+  case DIRECT_UINT8:
+    return _mm512_cvtepi32_pd(_mm256_cvtepu8_epi32(
+        _mm_loadl_epi64((const __m128i *)((const uint8_t *)x + k))));
+  case DIRECT_INT8:
+    return _mm512_cvtepi32_pd(_mm256_cvtepi8_epi32(
+        _mm_loadl_epi64((const __m128i *)((const int8_t *)x + k))));
   case DIRECT_FLOAT:
     return _mm512_cvtps_pd(_mm256_loadu_ps((const float *)x + k));
   case DIRECT_HALF:
@@ -615,13 +638,25 @@ load_lanes_avx512(const void *x, enum direct_kind kind, int64_t k)
   }
 }
 
+/* The same, 8-bit integers dequantized: (v - zero_point) * scale. */
+__attribute__((target("avx512f"))) static inline __m512d
+load_lanes_avx512(const void *x, enum direct_kind kind, int64_t k,
+                  __m512d zero_points, __m512d scales)
+{
+  __m512d v = raw_lanes_avx512(x, kind, k);
+  if (kind == DIRECT_UINT8 || kind == DIRECT_INT8)
+    v = _mm512_mul_pd(_mm512_sub_pd(v, zero_points), scales);
+  return v;
+}
+
 /* lanes_add_body with AVX-512F intrinsics, the 8 lanes in one register,
  * reading sides of the given kinds (constants where it is inlined). */
 __attribute__((target("avx512f"))) static inline
     __attribute__((always_inline)) int
     lanes_add_avx512_from(struct block_lanes *l, const void *ra,
                           enum direct_kind r_kind, const void *ta,
-                          enum direct_kind t_kind, int64_t n)
+                          enum direct_kind t_kind, int64_t n,
+                          __m512d zero_points, __m512d scales)
 {
   const __m512d big_value = _mm512_set1_pd(DBL_MAX);
   const __m512d small_value = _mm512_set1_pd(DBL_MIN);
@@ -647,8 +682,8 @@ __attribute__((target("avx512f"))) static inline
       _mm512_set1_pd(1.0 - 0x1p-50));
   bounded = _mm512_cmp_pd_mask(max_q, _mm512_set1_pd(INFINITY), _CMP_NEQ_UQ);
   for (k = 0; k < n; k += LANES) {
-    __m512d a = load_lanes_avx512(ra, r_kind, k);
-    __m512d b = load_lanes_avx512(ta, t_kind, k);
+    __m512d a = load_lanes_avx512(ra, r_kind, k, zero_points, scales);
+    __m512d b = load_lanes_avx512(ta, t_kind, k, zero_points, scales);
     __m512d d, abs_a, abs_d, product;
     __mmask8 finite, differ, big, first, second, within;
     finite = _mm512_cmp_pd_mask(_mm512_abs_pd(a), big_value, _CMP_LE_OQ) &
@@ -703,10 +738,11 @@ __attribute__((target("avx512f"))) static inline
       __m512d a, quotient;
       if (!first)
         continue;
-      a = load_lanes_avx512(ra, r_kind, k);
+      a = load_lanes_avx512(ra, r_kind, k, zero_points, scales);
       quotient = _mm512_maskz_div_pd(
           first,
-          _mm512_abs_pd(_mm512_sub_pd(load_lanes_avx512(ta, t_kind, k), a)),
+          _mm512_abs_pd(_mm512_sub_pd(
+              load_lanes_avx512(ta, t_kind, k, zero_points, scales), a)),
           _mm512_abs_pd(a));
       max_q = _mm512_mask_mov_pd(
           max_q, first & _mm512_cmp_pd_mask(quotient, max_q, _CMP_GT_OQ),
@@ -721,26 +757,10 @@ __attribute__((target("avx512f"))) static int
 lanes_add_avx512(struct block_lanes *l, const double *ra, const double *ta,
                  int64_t n)
 {
-  return lanes_add_avx512_from(l, ra, DIRECT_DOUBLE, ta, DIRECT_DOUBLE, n);
+  const __m512d unused = _mm512_setzero_pd();
+  return lanes_add_avx512_from(l, ra, DIRECT_DOUBLE, ta, DIRECT_DOUBLE, n,
+                               unused, unused);
 }
-
-#define DIRECT_KERNEL(r_name, r_kind, t_name, t_kind)                          \
-  __attribute__((target("avx512f"))) static int direct_##r_name##_##t_name(    \
-      struct block_lanes *l, const void *r, const void *t, int64_t n)          \
-  {                                                                            \
-    return lanes_add_avx512_from(l, r, r_kind, t, t_kind, n);                  \
-  }
-#define DIRECT_KERNELS(r_name, r_kind)                                         \
-  DIRECT_KERNEL(r_name, r_kind, f64, DIRECT_DOUBLE)                            \
-  DIRECT_KERNEL(r_name, r_kind, f32, DIRECT_FLOAT)                             \
-  DIRECT_KERNEL(r_name, r_kind, f16, DIRECT_HALF)
-DIRECT_KERNELS(f64, DIRECT_DOUBLE)
-DIRECT_KERNELS(f32, DIRECT_FLOAT)
-DIRECT_KERNELS(f16, DIRECT_HALF)
-#define DIRECT_ROW(r_name)                                                     \
-  {                                                                            \
-    direct_##r_name##_f64, direct_##r_name##_f32, direct_##r_name##_f16        \
-  }
 
 /* grid_add_body with AVX-512F intrinsics: the same quotients, roundings
  * (vrndscalepd to nearest even is sc_round_half_even, infinities and NaN
@@ -759,6 +779,32 @@ quantize_avx512(__m512d x, __m512d scales, __m512d zero_points, __m512d lo,
   return _mm512_mask_mov_pd(q, _mm512_cmp_pd_mask(q, hi, _CMP_GT_OQ), hi);
 }
 
+/* The LSB error and saturation of 8 quantized pairs qa, qb (lanes of
+ * `finite` only) into the running max_lsb and count. */
+__attribute__((target("avx512f"))) static inline void
+grid_step_avx512(__m512d *max_lsb, int64_t *saturated, __mmask8 finite,
+                 __m512d qa, __m512d qb, __m512d lo, __m512d hi)
+{
+  __m512d lsb = _mm512_abs_pd(_mm512_sub_pd(qb, qa));
+  *max_lsb = _mm512_mask_mov_pd(
+      *max_lsb, finite & _mm512_cmp_pd_mask(lsb, *max_lsb, _CMP_GT_OQ), lsb);
+  *saturated +=
+      __builtin_popcount(finite & (_mm512_cmp_pd_mask(qb, lo, _CMP_LE_OQ) |
+                                   _mm512_cmp_pd_mask(qb, hi, _CMP_GE_OQ)));
+}
+
+__attribute__((target("avx512f"))) static void
+grid_finish_avx512(struct sums *s, __m512d max_lsb, int64_t saturated)
+{
+  double lanes[LANES];
+  int j;
+  _mm512_storeu_pd(lanes, max_lsb);
+  for (j = 0; j < LANES; j++)
+    if (lanes[j] > s->max_lsb)
+      s->max_lsb = lanes[j];
+  s->saturated += saturated;
+}
+
 __attribute__((target("avx512f"))) static void
 grid_add_avx512(struct sums *s, const struct grid *g, const double *ra,
                 const double *ta, const double *raw_r, const double *raw_t,
@@ -775,7 +821,7 @@ grid_add_avx512(struct sums *s, const struct grid *g, const double *ra,
     __mmask8 in = n - k >= LANES ? 0xFF : (__mmask8)((1u << (n - k)) - 1);
     __m512d a = _mm512_maskz_loadu_pd(in, ra + k);
     __m512d b = _mm512_maskz_loadu_pd(in, ta + k);
-    __m512d qa, qb, lsb;
+    __m512d qa, qb;
     __mmask8 finite =
         in & _mm512_cmp_pd_mask(_mm512_abs_pd(a), big_value, _CMP_LE_OQ) &
         _mm512_cmp_pd_mask(_mm512_abs_pd(b), big_value, _CMP_LE_OQ);
@@ -783,27 +829,74 @@ grid_add_avx512(struct sums *s, const struct grid *g, const double *ra,
                : quantize_avx512(a, scales, zero_points, lo, hi);
     qb = raw_t ? _mm512_maskz_loadu_pd(in, raw_t + k)
                : quantize_avx512(b, scales, zero_points, lo, hi);
-    lsb = _mm512_abs_pd(_mm512_sub_pd(qb, qa));
-    max_lsb = _mm512_mask_mov_pd(
-        max_lsb, finite & _mm512_cmp_pd_mask(lsb, max_lsb, _CMP_GT_OQ), lsb);
-    saturated +=
-        __builtin_popcount(finite & (_mm512_cmp_pd_mask(qb, lo, _CMP_LE_OQ) |
-                                     _mm512_cmp_pd_mask(qb, hi, _CMP_GE_OQ)));
+    grid_step_avx512(&max_lsb, &saturated, finite, qa, qb, lo, hi);
   }
-  {
-    double lanes[LANES];
-    int j;
-    _mm512_storeu_pd(lanes, max_lsb);
-    for (j = 0; j < LANES; j++)
-      if (lanes[j] > s->max_lsb)
-        s->max_lsb = lanes[j];
-  }
-  s->saturated += saturated;
+  grid_finish_avx512(s, max_lsb, saturated);
 }
+
+/* grid_add for an 8-bit target read raw (on the grid) from tb, the
+ * reference quantized onto it, n a multiple of LANES. */
+__attribute__((target("avx512f"))) static inline
+    __attribute__((always_inline)) void
+    grid_direct_avx512(struct sums *s, const struct direct_params *dp,
+                       const void *ra, enum direct_kind r_kind, const void *tb,
+                       enum direct_kind t_kind, int64_t n)
+{
+  const __m512d big_value = _mm512_set1_pd(DBL_MAX);
+  const __m512d lo = _mm512_set1_pd(dp->lo), hi = _mm512_set1_pd(dp->hi);
+  const __m512d scales = _mm512_set1_pd(dp->scale);
+  const __m512d zero_points = _mm512_set1_pd(dp->zero_point);
+  __m512d max_lsb = _mm512_setzero_pd();
+  int64_t k, saturated = 0;
+
+  for (k = 0; k < n; k += LANES) {
+    __m512d a = raw_lanes_avx512(ra, r_kind, k);
+    __m512d b = load_lanes_avx512(tb, t_kind, k, zero_points, scales);
+    __mmask8 finite = /* b too: a scale can be infinite */
+        _mm512_cmp_pd_mask(_mm512_abs_pd(a), big_value, _CMP_LE_OQ) &
+        _mm512_cmp_pd_mask(_mm512_abs_pd(b), big_value, _CMP_LE_OQ);
+    grid_step_avx512(&max_lsb, &saturated, finite,
+                     quantize_avx512(a, scales, zero_points, lo, hi),
+                     raw_lanes_avx512(tb, t_kind, k), lo, hi);
+  }
+  grid_finish_avx512(s, max_lsb, saturated);
+}
+
+/* The direct kernels of every pair of kinds they take: the reference a
+ * float type, the target a float type or 8-bit. */
+#define DIRECT_KERNEL(r_name, r_kind, t_name, t_kind)                          \
+  __attribute__((target("avx512f"))) static int direct_##r_name##_##t_name(    \
+      struct block_lanes *l, struct sums *s, const struct direct_params *dp,   \
+      const void *r, const void *t, int64_t n)                                 \
+  {                                                                            \
+    int nonfinite = lanes_add_avx512_from(l, r, r_kind, t, t_kind, n,          \
+                                          _mm512_set1_pd(dp->zero_point),      \
+                                          _mm512_set1_pd(dp->scale));          \
+    if (t_kind == DIRECT_UINT8 || t_kind == DIRECT_INT8)                       \
+      grid_direct_avx512(s, dp, r, r_kind, t, t_kind, n);                      \
+    return nonfinite;                                                          \
+  }
+#define DIRECT_KERNELS(r_name, r_kind)                                         \
+  DIRECT_KERNEL(r_name, r_kind, f64, DIRECT_DOUBLE)                            \
+  DIRECT_KERNEL(r_name, r_kind, f32, DIRECT_FLOAT)                             \
+  DIRECT_KERNEL(r_name, r_kind, f16, DIRECT_HALF)                              \
+  DIRECT_KERNEL(r_name, r_kind, u8, DIRECT_UINT8)                              \
+  DIRECT_KERNEL(r_name, r_kind, i8, DIRECT_INT8)
+DIRECT_KERNELS(f64, DIRECT_DOUBLE)
+DIRECT_KERNELS(f32, DIRECT_FLOAT)
+DIRECT_KERNELS(f16, DIRECT_HALF)
+#define DIRECT_ROW(r_name)                                                     \
+  {                                                                            \
+    direct_##r_name##_f64, direct_##r_name##_f32, direct_##r_name##_f16,       \
+        direct_##r_name##_u8, direct_##r_name##_i8                             \
+  }
 
 #define AVX512_DIRECT_KERNELS                                                  \
   {                                                                            \
-    DIRECT_ROW(f64), DIRECT_ROW(f32), DIRECT_ROW(f16)                          \
+    DIRECT_ROW(f64), DIRECT_ROW(f32), DIRECT_ROW(f16), {NULL},                 \
+    {                                                                          \
+      NULL                                                                     \
+    }                                                                          \
   }
 INSTANTIATE_KERNELS(avx512, __attribute__((target("avx512f"))),
                     AVX512_DIRECT_KERNELS);
@@ -919,7 +1012,8 @@ static void block_accumulate(const struct pair *p, const struct selection *sel,
       /* whole lanes straight from the tensors; a short rest, last in the
        * block, comes next time round */
       n -= n % LANES;
-      if (p->direct(&l, side_at(&p->r, index), side_at(&p->t, index), n)) {
+      if (p->direct(&l, s, &p->direct_params, side_at(&p->r, index),
+                    side_at(&p->t, index), n)) {
         chunk_load(p, sel, pos, n, &ch);
         count_nonfinite(s, &ch);
       } else {
@@ -1315,7 +1409,7 @@ static sc_status check_pair(const struct sc_tensor *reference,
 }
 
 /* The direct kind of a side, or -1 when it takes side_load_body's other
- * conversions. */
+ * conversions (or per-axis parameters). */
 static int direct_kind_of(const struct side *s)
 {
   switch (s->t->dtype) {
@@ -1325,9 +1419,40 @@ static int direct_kind_of(const struct side *s)
     return DIRECT_FLOAT;
   case SC_DTYPE_FLOAT16:
     return DIRECT_HALF;
+  case SC_DTYPE_UINT8:
+    return s->dequantize && !s->per_axis ? DIRECT_UINT8 : -1;
+  case SC_DTYPE_INT8:
+    return s->dequantize && !s->per_axis ? DIRECT_INT8 : -1;
   default:
-    return -1; /* floats are never dequantized */
+    return -1;
   }
+}
+
+/* The direct kernel of a pair, or NULL: both sides plain floats without a
+ * grid, or a float reference against an 8-bit target with per-tensor
+ * parameters that define the grid (sums and grid in one pass). */
+static void direct_init(struct pair *p)
+{
+  int r_kind = direct_kind_of(&p->r), t_kind = direct_kind_of(&p->t);
+  struct direct_params *dp = &p->direct_params;
+
+  p->direct = NULL;
+  memset(dp, 0, sizeof *dp);
+  if (r_kind < 0 || t_kind < 0 || p->r.dequantize)
+    return;
+  if (p->t.dequantize) {
+    const struct sc_quant *q = p->t.quant;
+    int64_t c = clamp_param(q, 0);
+    if (!p->grid || p->grid->side != &p->t || !p->grid->raw_t)
+      return;
+    dp->scale = (double)q->scale[c];
+    dp->zero_point = (double)q->zero_point[c];
+    dp->lo = p->grid->lo;
+    dp->hi = p->grid->hi;
+  } else if (p->grid) {
+    return;
+  }
+  p->direct = p->kernels->direct[r_kind][t_kind];
 }
 
 static void pair_init(struct pair *p, struct grid *grid,
@@ -1339,10 +1464,7 @@ static void pair_init(struct pair *p, struct grid *grid,
   side_init(&p->t, target, options ? options->target_quant : NULL);
   p->grid = grid_init(grid, &p->r, &p->t) ? grid : NULL;
   p->kernels = kernels_pick();
-  p->direct = NULL;
-  if (!p->grid && direct_kind_of(&p->r) >= 0 && direct_kind_of(&p->t) >= 0)
-    p->direct =
-        p->kernels->direct[direct_kind_of(&p->r)][direct_kind_of(&p->t)];
+  direct_init(p);
 }
 
 sc_status sc_metrics_compute(const struct sc_tensor *reference,

@@ -183,7 +183,13 @@ static sc_status tensor_from_proto(const struct load_ctx *ctx,
                      label, n_given, "", (long long)n);
   }
 
-  st = sc_tensor_create(dtype, (int)tp->n_dims, dims, &t, err);
+  /* raw data fills every byte: no need to clear them first */
+  st =
+      tp->has_raw_data && !(tp->has_data_location &&
+                            tp->data_location ==
+                                ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
+          ? sc_tensor_create_pooled(NULL, dtype, (int)tp->n_dims, dims, &t, err)
+          : sc_tensor_create(dtype, (int)tp->n_dims, dims, &t, err);
   if (st) {
     sc_error_prefix(err, "%s: %s: ", ctx->name, label);
     return st;

@@ -2,6 +2,7 @@
 #include "verifier/report.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,6 +129,15 @@ static int set_ref(struct sc_row_ref *ref, const struct sc_row_result *row,
   return ref->tensor && ref->node && ref->metric ? 0 : -1;
 }
 
+/* x as the reports write it (10 significant digits): rows ranked by it,
+ * ties by row number, come out in an order a reader can follow. */
+static double as_written(double x)
+{
+  char text[32];
+  snprintf(text, sizeof text, "%.10g", x);
+  return strtod(text, NULL);
+}
+
 struct ranked {
   int index;
   double key;
@@ -165,7 +175,9 @@ static void top_rows(const struct sc_pair_result *p, int isolated,
     if (!(key > 0))
       continue;
     r[n].index = i;
-    r[n].key = key;
+    r[n].key = as_written(isolated ? row->isolated.cosine : key);
+    if (isolated)
+      r[n].key = -r[n].key; /* the lowest cosine first */
     r[n].row = row->row;
     n++;
   }

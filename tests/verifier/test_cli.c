@@ -129,6 +129,31 @@ static int same_tensor(const char *a, const char *b)
   return strcmp(ca, cb) == 0;
 }
 
+/* top_isolated lists the lowest cosines first, as the report writes
+ * them; rows whose written cosines are equal come in row order. */
+static void check_ranking(const char *name, json_object *top)
+{
+  size_t i;
+  for (i = 1; i < json_object_array_length(top); i++) {
+    json_object *a = json_object_array_get_idx(top, i - 1);
+    json_object *b = json_object_array_get_idx(top, i), *v;
+    double va, vb;
+    int ra, rb;
+    json_object_object_get_ex(a, "value", &v);
+    va = json_object_get_double(v);
+    json_object_object_get_ex(b, "value", &v);
+    vb = json_object_get_double(v);
+    json_object_object_get_ex(a, "row", &v);
+    ra = json_object_get_int(v);
+    json_object_object_get_ex(b, "row", &v);
+    rb = json_object_get_int(v);
+    if (va > vb || (va == vb && ra > rb))
+      fail_msg("%s: top_isolated entry %zu (row %d, cosine %.10g) comes "
+               "after row %d, cosine %.10g",
+               name, i, rb, vb, ra, va);
+  }
+}
+
 /* Isolated mode names the faulty layer first, and the next layer's isolated
  * error stays within the pair's threshold (a fault is not smeared over its
  * neighbours). Input faults and dump targets have no isolated values. */
@@ -198,6 +223,15 @@ static void check_fixture(const char *name)
         strcmp(json_object_get_string(v), "warn") == 0))
     fail_msg("%s: report status %s, expected %s", name,
              json_object_get_string(v), want_status);
+  {
+    json_object *pairs, *top;
+    size_t i;
+    json_object_object_get_ex(report, "pairs", &pairs);
+    for (i = 0; i < json_object_array_length(pairs); i++)
+      if (json_object_object_get_ex(json_object_array_get_idx(pairs, i),
+                                    "top_isolated", &top))
+        check_ranking(name, top);
+  }
   if (strcmp(want_status, "fail") == 0) {
     json_object *pair, *ep, *er, *et, *fd, *rows, *row, *rt, *tt;
     const char *want_tensor;

@@ -298,8 +298,8 @@ struct kernels {
 };
 
 /* Both sides of a comparison, its grid (NULL: no LSB metrics), the
- * kernels of the call and, when both sides are plain floats and there is
- * no grid, their direct kernel (else NULL). */
+ * kernels of the call and, where one applies (direct_init), its direct
+ * kernel and parameters (else NULL). */
 struct pair {
   struct side r, t;
   const struct grid *grid;

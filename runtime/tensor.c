@@ -30,8 +30,9 @@ static void pool_unref(struct sc_pool *pool);
  * offered transparent huge pages (where the system gives them on request,
  * /sys/kernel/mm/transparent_hugepage/enabled = madvise): filling a new
  * buffer then takes one page fault per 2 MiB instead of one per 4 KiB.
- * glibc maps such a buffer on its own (mmap threshold), so the advice
- * ends with it. */
+ * glibc maps such a buffer on its own when it is above the mmap threshold
+ * (stagecheck's main() sets 1 MiB), and the advice ends with it; a buffer
+ * inside the heap leaves its range open to huge pages, which is harmless. */
 #define HUGE_PAGE ((size_t)2 << 20)
 #define HUGE_BUFFER ((size_t)4 << 20)
 

@@ -52,35 +52,132 @@ static sc_status dump_node_outputs(void *user, const struct sc_graph *g,
   return SC_OK;
 }
 
-/* Prints dtype, shape, range and the first values of a tensor. */
-static void print_summary(const char *name, const struct sc_tensor *t)
-{
-  char shape[256];
-  double lo = INFINITY, hi = -INFINITY, sum = 0.0;
-  int64_t i, n_finite = 0, shown;
+/* Range, sum and finite count of a tensor, computed in blocks of
+ * SUMMARY_BLOCK elements that the pool's threads share; the blocks are then
+ * combined in order, so the figures do not depend on the thread count. */
+#define SUMMARY_BLOCK 65536
 
-  for (i = 0; i < t->n_elements; i++) {
-    double v = sc_dtype_load(t->dtype, t->data, i);
+struct summary_part {
+  double lo, hi, sum;
+  int64_t n_finite;
+};
+
+struct summary_job {
+  const struct sc_tensor *t;
+  struct summary_part *parts;
+};
+
+/* Eight sums side by side (a chain of dependent additions would take
+ * 4 cycles an element), added up in a fixed order at the end. */
+static void summarize_float(const float *x, int64_t n, struct summary_part *p)
+{
+  double sums[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  float lo = INFINITY, hi = -INFINITY;
+  int64_t i = 0, j;
+  for (; i + 8 <= n; i += 8) {
+    float check = 0.0f;
+    for (j = 0; j < 8; j++)
+      check += x[i + j] * 0.0f; /* NaN when one is NaN or infinite */
+    if (check != check)
+      break;
+    for (j = 0; j < 8; j++) {
+      float v = x[i + j];
+      sums[j] += v;
+      lo = v < lo ? v : lo;
+      hi = v > hi ? v : hi;
+    }
+    p->n_finite += 8;
+  }
+  for (; i < n; i++) { /* the rest, from the first non-finite group on */
+    float v = x[i];
     if (!isfinite(v))
       continue;
-    n_finite++;
-    sum += v;
-    if (v < lo)
-      lo = v;
-    if (v > hi)
-      hi = v;
+    p->n_finite++;
+    sums[i % 8] += v;
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
   }
+  for (j = 0; j < 8; j++)
+    p->sum += sums[j];
+  if (lo < p->lo)
+    p->lo = lo;
+  if (hi > p->hi)
+    p->hi = hi;
+}
+
+static void summarize_blocks(void *ctx, int64_t begin, int64_t end)
+{
+  struct summary_job *job = ctx;
+  const struct sc_tensor *t = job->t;
+  int64_t b, i;
+
+  for (b = begin; b < end; b++) {
+    struct summary_part *p = &job->parts[b];
+    int64_t lo = b * SUMMARY_BLOCK, hi = lo + SUMMARY_BLOCK;
+    if (hi > t->n_elements)
+      hi = t->n_elements;
+    p->lo = INFINITY;
+    p->hi = -INFINITY;
+    p->sum = 0.0;
+    p->n_finite = 0;
+    if (t->dtype == SC_DTYPE_FLOAT) {
+      summarize_float((const float *)t->data + lo, hi - lo, p);
+      continue;
+    }
+    for (i = lo; i < hi; i++) {
+      double v = sc_dtype_load(t->dtype, t->data, i);
+      if (!isfinite(v))
+        continue;
+      p->n_finite++;
+      p->sum += v;
+      if (v < p->lo)
+        p->lo = v;
+      if (v > p->hi)
+        p->hi = v;
+    }
+  }
+}
+
+/* Prints dtype, shape, range and the first values of a tensor. */
+static sc_status print_summary(const char *name, const struct sc_tensor *t,
+                               struct sc_threadpool *threads,
+                               struct sc_error *err)
+{
+  char shape[256];
+  struct summary_job job;
+  struct summary_part all = {INFINITY, -INFINITY, 0.0, 0};
+  int64_t i, n_blocks, shown;
+
+  n_blocks = (t->n_elements + SUMMARY_BLOCK - 1) / SUMMARY_BLOCK;
+  job.t = t;
+  job.parts = malloc((size_t)(n_blocks ? n_blocks : 1) * sizeof *job.parts);
+  if (!job.parts)
+    return sc_fail_nomem(err, "output summary");
+  sc_parallel_for(threads, n_blocks, 1, summarize_blocks, &job);
+  for (i = 0; i < n_blocks; i++) {
+    const struct summary_part *p = &job.parts[i];
+    all.n_finite += p->n_finite;
+    all.sum += p->sum;
+    if (p->lo < all.lo)
+      all.lo = p->lo;
+    if (p->hi > all.hi)
+      all.hi = p->hi;
+  }
+  free(job.parts);
+
   printf("%s: %s %s", name, sc_dtype_name(t->dtype),
          sc_shape_format(t->rank, t->dims, shape, sizeof shape));
-  if (n_finite)
-    printf("  min %.6g  max %.6g  mean %.6g", lo, hi, sum / (double)n_finite);
-  if (n_finite < t->n_elements)
-    printf("  non-finite %lld", (long long)(t->n_elements - n_finite));
+  if (all.n_finite)
+    printf("  min %.6g  max %.6g  mean %.6g", all.lo, all.hi,
+           all.sum / (double)all.n_finite);
+  if (all.n_finite < t->n_elements)
+    printf("  non-finite %lld", (long long)(t->n_elements - all.n_finite));
   printf("\n  [");
   shown = t->n_elements < 8 ? t->n_elements : 8;
   for (i = 0; i < shown; i++)
     printf("%s%.6g", i ? ", " : "", sc_dtype_load(t->dtype, t->data, i));
   printf("%s]\n", t->n_elements > shown ? ", ..." : "");
+  return SC_OK;
 }
 
 static int parse_args(int argc, char **argv, struct run_args *a)
@@ -262,8 +359,11 @@ int sc_cmd_run(int argc, char **argv)
       goto fail;
     printf("dumped %s\n", a.dump_dir);
   } else {
-    for (i = 0; i < g->n_outputs; i++)
-      print_summary(g->values[g->outputs[i]].name, outputs[i]);
+    for (i = 0; i < g->n_outputs && !st; i++)
+      st = print_summary(g->values[g->outputs[i]].name, outputs[i], threads,
+                         &err);
+    if (st)
+      goto fail;
   }
   goto cleanup;
 

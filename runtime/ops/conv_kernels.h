@@ -85,6 +85,10 @@ int sc_conv_packed_fast(void);
  * AUTO behave as on a CPU without AVX-512F; 0 restores the default. */
 void sc_conv_packed_force_portable(int force);
 
+/* Tests: 1 makes the packed path fill every column panel, never reading
+ * one in place (sc_packed_direct_fn); 0 restores the default. */
+void sc_conv_packed_disable_direct(int disable);
+
 /* y = conv(x, w) + bias through `path`. `packed` (may be NULL) holds w
  * packed by sc_conv_weights_pack; without it the packed path packs w for
  * this call, the others ignore it. Fails with SC_ERR_NOMEM when a scratch

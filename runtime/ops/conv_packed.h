@@ -61,8 +61,27 @@ typedef void (*sc_packed_fill_fn)(const float *x, int64_t plane,
                                   int64_t n_taps, int64_t stride, float *dst,
                                   int64_t width, int64_t len);
 
+/* out as for sc_packed_tile_fn with cols = SC_PACKED_NR (three whole
+ * vectors), the column panel read in place: its row k is the NR floats
+ * from base + koff[k] on, which all lie inside the input. For a panel
+ * within one output row whose taps are all inside the image, at stride
+ * 1: row k = (channel c, tap t) starts at the input position of tap t for
+ * the panel's first output position, a fixed offset from it. Same sums,
+ * same order, same bits as the tile of a filled panel. */
+typedef void (*sc_packed_direct_fn)(int64_t kc, const float *a,
+                                    const float *base, const int64_t *koff,
+                                    const float *in, int64_t ldi, float *out,
+                                    int64_t ldo, const float *bias);
+
+/* The inner loops of one CPU. */
+struct sc_packed_kernels {
+  sc_packed_tile_fn tiles[SC_PACKED_N_TILES];
+  sc_packed_fill_fn fill;
+  sc_packed_direct_fn direct[SC_PACKED_MR]; /* indexed rows - 1 */
+};
+
 /* The AVX-512F versions: 1 if this CPU (and OS) runs them, and then
- * fills tiles[] and *fill. Decided once; never fails otherwise. */
-int sc_packed_avx512(sc_packed_tile_fn *tiles, sc_packed_fill_fn *fill);
+ * fills *k. Decided once; never fails otherwise. */
+int sc_packed_avx512(struct sc_packed_kernels *k);
 
 #endif

@@ -63,9 +63,12 @@
   if (rows > r && vectors > v)                                                 \
     _mm512_mask_storeu_ps(out + r * ldo + 16 * v, mask##v, c##r##v);
 
+/* b is the filled column panel, or NULL: then row k of the panel is read
+ * in place at base + koff[k] (three whole vectors, unaligned). */
 INLINE_AVX512 void tile_body(const int rows, const int vectors, int64_t kc,
-                             const float *a, const float *b, const float *in,
-                             int64_t ldi, float *out, int64_t ldo, int64_t cols,
+                             const float *a, const float *b, const float *base,
+                             const int64_t *koff, const float *in, int64_t ldi,
+                             float *out, int64_t ldo, int64_t cols,
                              const float *bias)
 {
   const int width = 16 * vectors;
@@ -77,15 +80,23 @@ INLINE_AVX512 void tile_body(const int rows, const int vectors, int64_t kc,
   int64_t k;
   FOR_TILE(DECLARE)
   FOR_TILE(INIT)
-  for (k = 0; k < kc; k++) {
-    const float *bk = b + k * width;
-    __m512 b0 = _mm512_load_ps(bk), b1 = b0, b2 = b0;
-    if (vectors > 1)
-      b1 = _mm512_load_ps(bk + 16);
-    if (vectors > 2)
-      b2 = _mm512_load_ps(bk + 32);
-    FOR_ROWS(ROW)
-  }
+  if (!b)
+    for (k = 0; k < kc; k++) {
+      const float *bk = base + koff[k];
+      __m512 b0 = _mm512_loadu_ps(bk), b1 = _mm512_loadu_ps(bk + 16);
+      __m512 b2 = _mm512_loadu_ps(bk + 32);
+      FOR_ROWS(ROW)
+    }
+  else
+    for (k = 0; k < kc; k++) {
+      const float *bk = b + k * width;
+      __m512 b0 = _mm512_load_ps(bk), b1 = b0, b2 = b0;
+      if (vectors > 1)
+        b1 = _mm512_load_ps(bk + 16);
+      if (vectors > 2)
+        b2 = _mm512_load_ps(bk + 32);
+      FOR_ROWS(ROW)
+    }
   FOR_TILE(STORE)
   (void)mask0;
   (void)mask1;
@@ -97,7 +108,8 @@ INLINE_AVX512 void tile_body(const int rows, const int vectors, int64_t kc,
       int64_t kc, const float *a, const float *b, const float *in,             \
       int64_t ldi, float *out, int64_t ldo, int64_t cols, const float *bias)   \
   {                                                                            \
-    tile_body(rows, vectors, kc, a, b, in, ldi, out, ldo, cols, bias);         \
+    tile_body(rows, vectors, kc, a, b, NULL, NULL, in, ldi, out, ldo, cols,    \
+              bias);                                                           \
   }
 #define DEFINE_ROW_TILES(rows)                                                 \
   DEFINE_TILE(rows, 1) DEFINE_TILE(rows, 2) DEFINE_TILE(rows, 3)
@@ -109,6 +121,24 @@ DEFINE_ROW_TILES(5)
 DEFINE_ROW_TILES(6)
 DEFINE_ROW_TILES(7)
 DEFINE_ROW_TILES(8)
+
+#define DEFINE_DIRECT(rows)                                                    \
+  AVX512 static void direct_##rows(int64_t kc, const float *a,                 \
+                                   const float *base, const int64_t *koff,     \
+                                   const float *in, int64_t ldi, float *out,   \
+                                   int64_t ldo, const float *bias)             \
+  {                                                                            \
+    tile_body(rows, 3, kc, a, NULL, base, koff, in, ldi, out, ldo,             \
+              SC_PACKED_NR, bias);                                             \
+  }
+DEFINE_DIRECT(1)
+DEFINE_DIRECT(2)
+DEFINE_DIRECT(3)
+DEFINE_DIRECT(4)
+DEFINE_DIRECT(5)
+DEFINE_DIRECT(6)
+DEFINE_DIRECT(7)
+DEFINE_DIRECT(8)
 
 /* Lanes [0, n) of a vector, n in [0, 16]. */
 static inline __mmask16 lanes(int64_t n)
@@ -206,11 +236,14 @@ AVX512 static void fill_avx512(const float *x, int64_t plane,
 
 #define TILE_ROW(rows) tile_##rows##x1, tile_##rows##x2, tile_##rows##x3
 
-int sc_packed_avx512(sc_packed_tile_fn *tiles, sc_packed_fill_fn *fill)
+int sc_packed_avx512(struct sc_packed_kernels *k)
 {
   static const sc_packed_tile_fn table[SC_PACKED_N_TILES] = {
       TILE_ROW(1), TILE_ROW(2), TILE_ROW(3), TILE_ROW(4),
       TILE_ROW(5), TILE_ROW(6), TILE_ROW(7), TILE_ROW(8)};
+  static const sc_packed_direct_fn direct[SC_PACKED_MR] = {
+      direct_1, direct_2, direct_3, direct_4,
+      direct_5, direct_6, direct_7, direct_8};
   static int supported = -1;
   int i, s = __atomic_load_n(&supported, __ATOMIC_RELAXED);
   if (s < 0) {
@@ -221,17 +254,18 @@ int sc_packed_avx512(sc_packed_tile_fn *tiles, sc_packed_fill_fn *fill)
   if (!s)
     return 0;
   for (i = 0; i < SC_PACKED_N_TILES; i++)
-    tiles[i] = table[i];
-  *fill = fill_avx512;
+    k->tiles[i] = table[i];
+  for (i = 0; i < SC_PACKED_MR; i++)
+    k->direct[i] = direct[i];
+  k->fill = fill_avx512;
   return 1;
 }
 
 #else /* not x86-64 with GCC or Clang */
 
-int sc_packed_avx512(sc_packed_tile_fn *tiles, sc_packed_fill_fn *fill)
+int sc_packed_avx512(struct sc_packed_kernels *k)
 {
-  (void)tiles;
-  (void)fill;
+  (void)k;
   return 0;
 }
 

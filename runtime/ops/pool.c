@@ -6,6 +6,10 @@
  * Every kernel loops over (image, channel) planes in parallel; one output
  * element is always computed by one thread, the same way.
  *
+ * Float MaxPool with a 2 x 2 window at stride 2 (U-Net downsampling) has
+ * its own row loop, four outputs per SSE2 step, with the same comparisons
+ * in the same order as the general one.
+ *
  * Float kernels; float16/bfloat16 run through float (SC_OP_F16_VIA_FLOAT).
  * MaxPool and GlobalMaxPool also take double, MaxPool int8/uint8 from
  * opset 12. Averages and Lp sums accumulate in double.
@@ -17,6 +21,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "runtime/ops/conv_window.h"
 #include "runtime/ops/families.h"
@@ -455,6 +462,87 @@ static void maxpool_plane_f32(const struct pool_job *job, int64_t plane)
     }
 }
 
+/* One output row of a 2 x 2, stride 2 MaxPool without padding before:
+ * y[o] from r0[2o], r0[2o + 1], r1[2o], r1[2o + 1] (r1 = r0 when the
+ * window's second row lies past the input), for o < n. The same maxima,
+ * compared in the same order, as maxpool_plane_f32: each value replaces
+ * the best so far only when greater, so the first of equal values (+0 or
+ * -0) wins; a NaN anywhere gives NaN. */
+static void maxpool_row_2x2(const float *r0, const float *r1, float *y,
+                            int64_t n)
+{
+  int64_t o = 0;
+#if defined(__SSE2__)
+  const __m128 nan = _mm_set1_ps(NAN);
+  for (; o + 4 <= n; o += 4) {
+    __m128 a0 = _mm_loadu_ps(r0 + 2 * o), a1 = _mm_loadu_ps(r0 + 2 * o + 4);
+    __m128 b0 = _mm_loadu_ps(r1 + 2 * o), b1 = _mm_loadu_ps(r1 + 2 * o + 4);
+    __m128 ae = _mm_shuffle_ps(a0, a1, _MM_SHUFFLE(2, 0, 2, 0));
+    __m128 ao = _mm_shuffle_ps(a0, a1, _MM_SHUFFLE(3, 1, 3, 1));
+    __m128 be = _mm_shuffle_ps(b0, b1, _MM_SHUFFLE(2, 0, 2, 0));
+    __m128 bo = _mm_shuffle_ps(b0, b1, _MM_SHUFFLE(3, 1, 3, 1));
+    /* _mm_max_ps(v, best) = v > best ? v : best */
+    __m128 best = _mm_max_ps(bo, _mm_max_ps(be, _mm_max_ps(ao, ae)));
+    __m128 bad = _mm_or_ps(_mm_cmpunord_ps(ae, ao), _mm_cmpunord_ps(be, bo));
+    _mm_storeu_ps(y + o,
+                  _mm_or_ps(_mm_and_ps(bad, nan), _mm_andnot_ps(bad, best)));
+  }
+#endif
+  for (; o < n; o++) {
+    const float v[4] = {r0[2 * o], r0[2 * o + 1], r1[2 * o], r1[2 * o + 1]};
+    float best = v[0];
+    int i, bad = v[0] != v[0];
+    for (i = 1; i < 4; i++) {
+      bad |= v[i] != v[i];
+      best = v[i] > best ? v[i] : best;
+    }
+    y[o] = bad ? NAN : best;
+  }
+}
+
+/* maxpool_plane_f32 for a 2-D 2 x 2 window, stride 2, no dilation and no
+ * padding before (U-Net style downsampling; ceil_mode may add a last
+ * row and column of one). */
+static int maxpool_is_2x2(const struct pool_geometry *g)
+{
+  return g->in[0] == 1 && g->out[0] == 1 && g->kernel[0] == 1 &&
+         g->kernel[1] == 2 && g->kernel[2] == 2 && g->stride[1] == 2 &&
+         g->stride[2] == 2 && g->dilation[1] == 1 && g->dilation[2] == 1 &&
+         g->pad[0] == 0 && g->pad[1] == 0 && g->pad[2] == 0;
+}
+
+static void maxpool_plane_2x2_f32(const struct pool_job *job, int64_t plane)
+{
+  const struct pool_geometry *g = &job->state->geometry;
+  const int64_t w_in = g->in[2], out_w = g->out[2];
+  const int64_t in_size = volume3(g->in), out_size = volume3(g->out);
+  const int64_t whole = w_in / 2 < out_w ? w_in / 2 : out_w;
+  const float *xp = (const float *)job->x + plane * in_size;
+  float *yp = (float *)job->y + plane * out_size;
+  int64_t oy, ox, k;
+  for (oy = 0; oy < g->out[1]; oy++, yp += out_w) {
+    const int64_t a = job->taps[1][2 * oy], b = job->taps[1][2 * oy + 1];
+    const float *r0 = xp + 2 * oy * w_in, *r1 = b - a == 2 ? r0 + w_in : r0;
+    if (a != 0 || b == 0) { /* no input row: the lowest value */
+      for (ox = 0; ox < out_w; ox++)
+        yp[ox] = -INFINITY;
+      continue;
+    }
+    maxpool_row_2x2(r0, r1, yp, whole);
+    for (ox = whole; ox < out_w; ox++) { /* windows of one column or none */
+      float best = -INFINITY;
+      int bad = 0;
+      for (k = job->taps[2][2 * ox]; k < job->taps[2][2 * ox + 1]; k++) {
+        float v0 = r0[2 * ox + k], v1 = r1[2 * ox + k];
+        bad |= (v0 != v0) | (v1 != v1);
+        best = v0 > best ? v0 : best;
+        best = v1 > best ? v1 : best;
+      }
+      yp[ox] = bad ? NAN : best;
+    }
+  }
+}
+
 /* Sum of the values of window w of a float plane. */
 static double window_sum(const struct pool_geometry *g, const float *xp,
                          const struct window_at *w)
@@ -574,8 +662,9 @@ static sc_status pool_run(struct sc_node *node, struct sc_error *err)
       job.plane_fn = maxpool_plane_u8;
       break;
     default:
-      job.plane_fn =
-          job.indices ? maxpool_indices_plane_f32 : maxpool_plane_f32;
+      job.plane_fn = job.indices ? maxpool_indices_plane_f32
+                     : maxpool_is_2x2(&state->geometry) ? maxpool_plane_2x2_f32
+                                                        : maxpool_plane_f32;
       break;
     }
   }

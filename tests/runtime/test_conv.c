@@ -359,6 +359,60 @@ static void test_packed_matches_reference(void **state)
   sc_conv_packed_force_portable(0);
 }
 
+/* Column panels read in place (at most 32 output channels per group,
+ * stride 1 along the rows, panels of 48 positions inside one output row
+ * with every tap inside the image) against the reference, and bit for bit
+ * against the same convolution with every panel filled: 1 output channel
+ * over 3 K blocks, 16 channels at dilation 2, groups, batch 2, 1-D and a
+ * 3-D kernel over rows of 60. Only where the CPU has AVX-512F (the
+ * portable path fills every panel). */
+static void test_packed_direct_matches_filled(void **state)
+{
+  struct conv_case cases[] = {
+      case_2d(1, 50, 1, 1, 6, 120, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      case_2d(2, 64, 16, 1, 5, 100, 3, 3, 1, 2, 2, 2, 2, 2, 0),
+      case_2d(1, 24, 30, 2, 4, 150, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      case_2d(1, 8, 32, 1, 3, 97, 1, 5, 1, 1, 0, 2, 0, 2, 1),
+      case_1d(40, 9, 1, 100, 7, 1, 1, 3, 3),
+      case_3d(6, 7, 1, 4, 3, 1, 1, 1),
+  };
+  size_t i;
+  (void)state;
+  cases[5].in[2] = 60;
+  if (!sc_conv_packed_fast()) {
+    printf("skipped: no AVX-512F on this CPU, panels are always filled\n");
+    return;
+  }
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct sc_conv_geometry g = geometry_of(&cases[i], 0);
+    int64_t x_size = g.batch * g.in_channels * volume(g.in);
+    int64_t w_size =
+        g.out_channels * (g.in_channels / g.group) * volume(g.kernel);
+    int64_t y_size = g.batch * g.out_channels * volume(g.out);
+    float *x = random_array(x_size), *w = random_array(w_size);
+    float *b = random_array(g.out_channels);
+    float *direct = malloc((size_t)y_size * sizeof(float));
+    float *filled = malloc((size_t)y_size * sizeof(float));
+    assert_non_null(direct);
+    assert_non_null(filled);
+    check_against_reference(&cases[i], 0, SC_CONV_PATH_PACKED, NULL);
+    assert_int_equal(sc_conv_forward(&g, SC_CONV_PATH_PACKED, x, w, NULL, b,
+                                     direct, NULL, NULL),
+                     SC_OK);
+    sc_conv_packed_disable_direct(1);
+    assert_int_equal(sc_conv_forward(&g, SC_CONV_PATH_PACKED, x, w, NULL, b,
+                                     filled, NULL, NULL),
+                     SC_OK);
+    sc_conv_packed_disable_direct(0);
+    assert_memory_equal(direct, filled, (size_t)y_size * sizeof(float));
+    free(x);
+    free(w);
+    free(b);
+    free(direct);
+    free(filled);
+  }
+}
+
 /* Weights packed beforehand give the same bits as packing per call; a
  * packing for another shape is refused. */
 static void test_packed_weights_reused(void **state)
@@ -920,6 +974,7 @@ int main(void)
       cmocka_unit_test(test_im2col_matches_reference_2d),
       cmocka_unit_test(test_im2col_matches_reference_1d_and_3d),
       cmocka_unit_test(test_packed_matches_reference),
+      cmocka_unit_test(test_packed_direct_matches_filled),
       cmocka_unit_test(test_packed_weights_reused),
       cmocka_unit_test(test_pointwise_matches_reference),
       cmocka_unit_test(test_depthwise_matches_reference),

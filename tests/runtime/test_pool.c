@@ -127,6 +127,81 @@ static void test_maxpool_tie_index_is_first(void **state)
   sc_test_node_free(&t);
 }
 
+/* The 2 x 2, stride 2 path (U-Net downsampling) on planes of 9 x 21 and
+ * 8 x 20 (ceil_mode 1 and 0: last windows of one row or column, rows of
+ * 10 outputs, more than one vector of 4 and a rest), with NaN, -inf, +0
+ * and -0 planted. Expected: the window maximum written out here, the
+ * first of equal values kept (its sign bit checked), NaN when the window
+ * holds one. */
+static void check_maxpool_2x2(int64_t h, int64_t w, int ceil_mode)
+{
+  const int64_t oh = ceil_mode ? (h - 1) / 2 + 1 : h / 2;
+  const int64_t ow = ceil_mode ? (w - 1) / 2 + 1 : w / 2;
+  int64_t xd[4] = {1, 2, h, w}, kernel[2] = {2, 2}, strides[2] = {2, 2};
+  float *xv = malloc((size_t)(2 * h * w) * sizeof *xv);
+  struct sc_tensor *inputs[1], *out = NULL;
+  struct sc_test_node t;
+  struct sc_error err;
+  int64_t c, i, y, x, dy, dx;
+  assert_non_null(xv);
+  for (i = 0; i < 2 * h * w; i++)
+    xv[i] = (float)((i * 37) % 23) - 11.0f; /* ties within windows */
+  xv[3] = NAN;                              /* window (0, 1) */
+  xv[w + 8] = -INFINITY;
+  xv[2 * w + 4] = -0.0f; /* window (1, 2): -0 then +0 */
+  xv[2 * w + 5] = 0.0f;
+  xv[3 * w + 4] = -1.0f;
+  xv[3 * w + 5] = -2.0f;
+  xv[h * w + w - 1] = NAN; /* channel 1, last column */
+  xv[2 * h * w - 1] = 50.0f;
+  inputs[0] = sc_test_tensor_f32(4, xd, xv);
+  sc_test_node_init(&t, "MaxPool", 12, 1, inputs, 0, 1);
+  sc_test_node_set_ints(&t, "kernel_shape", 2, kernel);
+  sc_test_node_set_ints(&t, "strides", 2, strides);
+  sc_test_node_set_int(&t, "ceil_mode", ceil_mode);
+  assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
+  assert_int_equal(out->n_elements, 2 * oh * ow);
+  for (c = 0; c < 2; c++)
+    for (y = 0; y < oh; y++)
+      for (x = 0; x < ow; x++) {
+        float best = -INFINITY,
+              got = ((float *)out->data)[(c * oh + y) * ow + x];
+        int nan = 0;
+        for (dy = 0; dy < 2; dy++)
+          for (dx = 0; dx < 2; dx++) {
+            float v;
+            if (2 * y + dy >= h || 2 * x + dx >= w)
+              continue;
+            v = xv[(c * h + 2 * y + dy) * w + 2 * x + dx];
+            if (v != v)
+              nan = 1;
+            else if (v > best)
+              best = v;
+          }
+        if (nan) {
+          assert_true(isnan(got));
+          continue;
+        }
+        assert_float_equal(got, best, 0.0f);
+        assert_int_equal(signbit(got) != 0, signbit(best) != 0);
+      }
+  if (w >= 8) { /* the planted cases, by hand */
+    assert_true(isnan(((float *)out->data)[1]));
+    assert_true(signbit(((float *)out->data)[ow + 2]));
+  }
+  sc_tensor_free(out);
+  sc_test_node_free(&t);
+  free(xv);
+}
+
+static void test_maxpool_2x2_stride_2(void **state)
+{
+  (void)state;
+  check_maxpool_2x2(9, 21, 1);
+  check_maxpool_2x2(8, 20, 0);
+  check_maxpool_2x2(7, 3, 1);
+}
+
 /* MaxPool in its other exact types, windows of 2 with stride 2:
  * uint8 {200, 10} {255, 3}, int8 {-128, -5} {7, -100}, double
  * {1.5, -2} {3.25, 3}; and GlobalMaxPool in double. */
@@ -512,6 +587,7 @@ int main(void)
       cmocka_unit_test(test_maxpool_indices_in_both_storage_orders),
       cmocka_unit_test(test_maxpool_ties_nan_and_ceil_mode),
       cmocka_unit_test(test_maxpool_tie_index_is_first),
+      cmocka_unit_test(test_maxpool_2x2_stride_2),
       cmocka_unit_test(test_maxpool_other_types),
       cmocka_unit_test(test_averagepool_count_include_pad),
       cmocka_unit_test(test_averagepool_ceil_mode_past_the_padding),

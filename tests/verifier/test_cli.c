@@ -17,6 +17,7 @@
 #include "compare/view.h"
 #include "loaders/file.h"
 #include "loaders/tensor_file.h"
+#include "onnx.pb-c.h"
 #include "tests/support/assertions.h"
 
 #define MAX_ARGS 32
@@ -564,6 +565,130 @@ static void test_transform_matches_generator_preprocessing(void **state)
   }
 }
 
+/* Writes dir/identity.onnx: y = Identity(x), x float [2, 70001]; returns
+ * the malloc'ed path. */
+static char *write_identity_model(const char *dir)
+{
+  Onnx__ModelProto model = ONNX__MODEL_PROTO__INIT;
+  Onnx__GraphProto graph = ONNX__GRAPH_PROTO__INIT;
+  Onnx__OperatorSetIdProto opset = ONNX__OPERATOR_SET_ID_PROTO__INIT;
+  Onnx__NodeProto node = ONNX__NODE_PROTO__INIT;
+  Onnx__ValueInfoProto in = ONNX__VALUE_INFO_PROTO__INIT;
+  Onnx__ValueInfoProto out = ONNX__VALUE_INFO_PROTO__INIT;
+  Onnx__TypeProto type = ONNX__TYPE_PROTO__INIT;
+  Onnx__TypeProto__Tensor tensor = ONNX__TYPE_PROTO__TENSOR__INIT;
+  Onnx__TensorShapeProto shape = ONNX__TENSOR_SHAPE_PROTO__INIT;
+  Onnx__TensorShapeProto__Dimension d[2] = {
+      ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT,
+      ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT};
+  Onnx__TensorShapeProto__Dimension *dims[2] = {&d[0], &d[1]};
+  Onnx__OperatorSetIdProto *opsets[1] = {&opset};
+  Onnx__NodeProto *nodes[1] = {&node};
+  Onnx__ValueInfoProto *ins[1] = {&in}, *outs[1] = {&out};
+  char *node_in[1] = {"x"}, *node_out[1] = {"y"};
+  char *path = sc_path_join(dir, "identity.onnx");
+  uint8_t *buf;
+  size_t size;
+  FILE *f;
+  int i;
+
+  for (i = 0; i < 2; i++) {
+    d[i].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+    d[i].dim_value = i == 0 ? 2 : 70001;
+  }
+  shape.n_dim = 2;
+  shape.dim = dims;
+  tensor.has_elem_type = 1;
+  tensor.elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+  tensor.shape = &shape;
+  type.value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+  type.tensor_type = &tensor;
+  in.name = "x";
+  in.type = &type;
+  out.name = "y";
+  node.op_type = "Identity";
+  node.name = "copy";
+  node.n_input = 1;
+  node.input = node_in;
+  node.n_output = 1;
+  node.output = node_out;
+  graph.name = "identity";
+  graph.n_node = 1;
+  graph.node = nodes;
+  graph.n_input = 1;
+  graph.input = ins;
+  graph.n_output = 1;
+  graph.output = outs;
+  opset.domain = "";
+  opset.has_version = 1;
+  opset.version = 17;
+  model.has_ir_version = 1;
+  model.ir_version = 8;
+  model.n_opset_import = 1;
+  model.opset_import = opsets;
+  model.graph = &graph;
+  size = onnx__model_proto__get_packed_size(&model);
+  buf = malloc(size);
+  assert_non_null(buf);
+  onnx__model_proto__pack(&model, buf);
+  f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(buf, 1, size, f), size);
+  assert_int_equal(fclose(f), 0);
+  free(buf);
+  return path;
+}
+
+/* run without --dump prints each output's range, mean and non-finite
+ * count, over blocks that threads share: 140002 values (three blocks of
+ * 65536 and a rest, not a multiple of 8) of (i % 1000) / 2 - 100 with a
+ * NaN, +inf and -inf in the second block. Every value is a multiple of 1/2
+ * below 400 in magnitude, so the sum is exact in any order: the expected
+ * line is computed here from the definition. The same line for 1 and 2
+ * threads. */
+static void test_run_prints_output_summary(void **state)
+{
+  char *dir = sc_test_tmpdir(), *model = write_identity_model(dir);
+  char *input = sc_path_join(dir, "x.npy"), expected[256];
+  int64_t dims[2] = {2, 70001}, i, n = 140002, n_finite = 0;
+  struct sc_tensor *x = NULL;
+  double sum = 0.0;
+  struct result r;
+  float *v;
+  (void)state;
+  assert_int_equal(sc_tensor_create(SC_DTYPE_FLOAT, 2, dims, &x, NULL), SC_OK);
+  v = x->data;
+  for (i = 0; i < n; i++)
+    v[i] = (float)(i % 1000) / 2.0f - 100.0f;
+  v[70000] = NAN;
+  v[70003] = INFINITY;
+  v[100000] = -INFINITY;
+  for (i = 0; i < n; i++)
+    if (isfinite(v[i])) {
+      sum += v[i];
+      n_finite++;
+    }
+  assert_int_equal(sc_npy_save(input, x, NULL), SC_OK);
+  snprintf(expected, sizeof expected,
+           "y: float32 [2,70001]  min -100  max 399.5  mean %.6g  "
+           "non-finite 3\n  [-100, -99.5, -99, -98.5, -98, -97.5, -97, "
+           "-96.5, ...]\n",
+           sum / (double)n_finite);
+  r = run_cli("run", model, "--input", input, "--threads", "1", NULL);
+  assert_int_equal(r.code, 0);
+  assert_string_equal(r.out, expected);
+  result_free(&r);
+  r = run_cli("run", model, "--input", input, "--threads", "2", NULL);
+  assert_int_equal(r.code, 0);
+  assert_string_equal(r.out, expected);
+  result_free(&r);
+  sc_tensor_free(x);
+  sc_test_rmtree(dir);
+  free(dir);
+  free(model);
+  free(input);
+}
+
 /* run --dump writes the dump format; compare reads two of them. */
 static void test_run_dump_then_compare(void **state)
 {
@@ -848,6 +973,7 @@ int main(void)
       cmocka_unit_test(test_verify_small_budget_spills_same_report),
       cmocka_unit_test(test_merge_of_shards_matches_full_run),
       cmocka_unit_test(test_transform_matches_generator_preprocessing),
+      cmocka_unit_test(test_run_prints_output_summary),
       cmocka_unit_test(test_run_dump_then_compare),
       cmocka_unit_test(test_verify_emulated_stage),
       cmocka_unit_test(test_exit_1_gate_and_fail_on),

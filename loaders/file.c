@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,6 +57,54 @@ sc_status sc_file_read(const char *path, size_t max_size, uint8_t **data,
   *data = buf;
   *size = done;
   return SC_OK;
+}
+
+/* The mapping of an empty file: mmap refuses length 0. */
+static const uint8_t empty_file[1];
+
+sc_status sc_file_map(const char *path, size_t max_size, const uint8_t **data,
+                      size_t *size, struct sc_error *err)
+{
+  struct stat sb;
+  void *map;
+  int fd;
+
+  *data = NULL;
+  *size = 0;
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return sc_fail(err, SC_ERR_FORMAT, "%s: cannot open: %s", path,
+                   strerror(errno));
+  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    close(fd);
+    return sc_fail(err, SC_ERR_FORMAT, "%s: not a regular file", path);
+  }
+  if ((uint64_t)sb.st_size > (uint64_t)max_size) {
+    close(fd);
+    return sc_fail(err, SC_ERR_FORMAT,
+                   "%s: file is %lld bytes, more than the %zu accepted", path,
+                   (long long)sb.st_size, max_size);
+  }
+  if (sb.st_size == 0) {
+    close(fd);
+    *data = empty_file;
+    return SC_OK;
+  }
+  map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
+             fd, 0);
+  close(fd);
+  if (map == MAP_FAILED)
+    return sc_fail(err, errno == ENOMEM ? SC_ERR_NOMEM : SC_ERR_FORMAT,
+                   "%s: cannot map: %s", path, strerror(errno));
+  *data = map;
+  *size = (size_t)sb.st_size;
+  return SC_OK;
+}
+
+void sc_file_unmap(const uint8_t *data, size_t size)
+{
+  if (data && size > 0)
+    munmap((void *)data, size);
 }
 
 sc_status sc_file_write_atomic(const char *path, const void *data, size_t size,

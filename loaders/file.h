@@ -14,6 +14,14 @@
 sc_status sc_file_read(const char *path, size_t max_size, uint8_t **data,
                        size_t *size, struct sc_error *err);
 
+/* Maps a whole regular file (at most max_size bytes) read-only, its pages
+ * read in at once: a large model is parsed from the page cache with no
+ * copy into fresh memory. Same checks and errors as sc_file_read; no NUL
+ * terminator. Release with sc_file_unmap. */
+sc_status sc_file_map(const char *path, size_t max_size, const uint8_t **data,
+                      size_t *size, struct sc_error *err);
+void sc_file_unmap(const uint8_t *data, size_t size);
+
 /* Writes data to path atomically: a temporary file in the same directory,
  * then rename. SC_ERR_IO naming the path on failure. */
 sc_status sc_file_write_atomic(const char *path, const void *data, size_t size,

@@ -748,26 +748,29 @@ done:
   return SC_OK;
 }
 
+/* The file is mapped, not read: parsing copies every initializer out of
+ * it anyway, and ISNet's 176 MB would otherwise pass through a buffer of
+ * fresh memory first. */
 sc_status sc_onnx_load(const char *path, struct sc_graph **out,
                        struct sc_error *err)
 {
-  uint8_t *data;
+  const uint8_t *data;
   size_t size;
   char *dir;
   sc_status st;
 
   *out = NULL;
-  st = sc_file_read(path, SC_ONNX_MAX_FILE_SIZE, &data, &size, err);
+  st = sc_file_map(path, SC_ONNX_MAX_FILE_SIZE, &data, &size, err);
   if (st)
     return st;
   dir = sc_path_dirname(path);
   if (!dir) {
-    free(data);
+    sc_file_unmap(data, size);
     return sc_fail_nomem(err, path);
   }
   st = sc_onnx_load_buffer(data, size, dir, path, out, err);
   free(dir);
-  free(data);
+  sc_file_unmap(data, size);
   return st;
 }
 

@@ -48,6 +48,17 @@ static void advise_huge_pages(void *data, size_t capacity)
 #endif
 }
 
+void *sc_storage_alloc(size_t size)
+{
+  void *p = NULL;
+  if (posix_memalign(&p, size >= HUGE_BUFFER ? HUGE_PAGE : SC_TENSOR_ALIGN,
+                     size ? size : 1) != 0)
+    return NULL;
+  if (size >= HUGE_BUFFER)
+    advise_huge_pages(p, size);
+  return p;
+}
+
 sc_status sc_shape_count(int rank, const int64_t *dims, size_t element_size,
                          int64_t *n_elements, const char *what,
                          struct sc_error *err)

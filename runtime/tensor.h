@@ -132,4 +132,10 @@ sc_status sc_slot_reserve(struct sc_slot *slot, struct sc_error *err);
  * may use it for a while (sc_tensor_alloc_in_slot) and give it back. */
 int sc_slot_idle(const struct sc_slot *slot);
 
+/* size bytes aligned like tensor storage, large ones (4 MiB and more) on
+ * a 2 MiB boundary with the huge-page advice: for kernels' own long-lived
+ * arrays (packed convolution weights). NULL when out of memory; free()
+ * releases it. */
+void *sc_storage_alloc(size_t size);
+
 #endif

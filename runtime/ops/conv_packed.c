@@ -36,6 +36,7 @@
 
 #include "runtime/ops/conv_kernels.h"
 #include "runtime/ops/conv_packed.h"
+#include "runtime/tensor.h"
 #include "runtime/threadpool.h"
 
 #define MR SC_PACKED_MR
@@ -129,7 +130,7 @@ sc_status sc_conv_weights_pack(const struct sc_conv_geometry *g, const float *w,
   p->n_panels = ceil_div(mg, MR);
   size =
       (size_t)(g->group * p->n_panels * MR * (k > 0 ? k : 1)) * sizeof(float);
-  p->panels = aligned_alloc(64, (size + 63) / 64 * 64);
+  p->panels = sc_storage_alloc(size);
   if (!p->panels) {
     free(p);
     return sc_fail_nomem(err, "packed convolution weights");

@@ -566,6 +566,19 @@ static void test_missing_file_is_malformed_input(void **state)
                    "/nonexistent/model.onnx");
 }
 
+/* The model file is mapped, not read: a directory in its place is refused
+ * before any mapping, with the path in the message. */
+static void test_directory_is_malformed(void **state)
+{
+  char *dir = sc_test_tmpdir();
+  struct sc_error err;
+  (void)state;
+  assert_malformed(load_and_prepare(dir, &err), &err, "not a regular file");
+  assert_non_null(strstr(err.message, dir));
+  sc_test_rmtree(dir);
+  free(dir);
+}
+
 static void test_empty_file_is_malformed(void **state)
 {
   char *dir = sc_test_tmpdir(), *path = write_bytes(dir, "e.onnx", "", 0);
@@ -831,6 +844,7 @@ int main(void)
       cmocka_unit_test(test_external_data_short_file_refused),
       cmocka_unit_test(test_external_data_missing_file_refused),
       cmocka_unit_test(test_missing_file_is_malformed_input),
+      cmocka_unit_test(test_directory_is_malformed),
       cmocka_unit_test(test_empty_file_is_malformed),
       cmocka_unit_test(test_truncated_file_is_malformed),
       cmocka_unit_test(test_garbage_and_wrong_wire_types_are_malformed),

@@ -328,6 +328,10 @@ struct run_storage {
   int n_slots;
   int borrow;       /* a node subset: borrow idle slots */
   int keep_outputs; /* graph outputs outlive the run: never in a slot */
+  /* alias nodes share input 0's buffer (sc_graph.plain_runs): not with
+   * an observer, which may keep the output and with it the input's whole
+   * slot buffer */
+  int share;
 };
 
 /* Storage for t: slot k of the memory plan (k >= 0, t fits), an idle slot
@@ -493,6 +497,20 @@ static sc_status node_phase(struct sc_node *node, struct sc_node_plan *np,
   return name_node(node, node_phase_raw(node, np, phase, pool, rs, err), err);
 }
 
+/* Output 0 of an alias node takes input 0's buffer: 1 when done, 0 when
+ * input 0's data is not held by a buffer (a feed) or the sizes differ,
+ * and the node must copy. */
+static int share_input0(struct sc_node *node)
+{
+  const struct sc_tensor *in = node->in[0];
+  struct sc_tensor *out = node->out[0];
+  if (!in || !out || !in->buffer || out->rank < 0 ||
+      sc_tensor_size(in) != sc_tensor_size(out))
+    return 0;
+  sc_tensor_share_data(out, in);
+  return 1;
+}
+
 static sc_status node_phase_raw(struct sc_node *node, struct sc_node_plan *np,
                                 enum phase phase, struct sc_pool *pool,
                                 const struct run_storage *rs,
@@ -507,6 +525,8 @@ static sc_status node_phase_raw(struct sc_node *node, struct sc_node_plan *np,
     return node->op->reshape ? node->op->reshape(node, err) : SC_OK;
   case PHASE_RUN: {
     int i;
+    if (np->alias && rs && rs->share && share_input0(node))
+      return SC_OK;
     for (i = 0; i < node->n_outputs; i++)
       if (node->out[i] && node->out[i]->rank >= 0) {
         sc_status st = alloc_output(np, i, node->out[i], pool, rs, err);
@@ -763,7 +783,7 @@ static sc_status node_items(const struct sc_graph *g, int i, const int *last,
       int v = pass == 1 ? node->inputs[j] : node->outputs[j];
       size_t size = v >= 0 ? static_size(g, v) : 0;
       struct plan_item *it;
-      if (size == 0)
+      if (size == 0 || (pass == 0 && j == 0 && np->alias))
         continue;
       if (pass == 1 && !is_reduced_float(g->values[v].dtype))
         continue;
@@ -793,6 +813,55 @@ static sc_status node_items(const struct sc_graph *g, int i, const int *last,
     }
   }
   return SC_OK;
+}
+
+/* Output 0 of node i may take input 0's buffer (graphs prepared for
+ * plain runs only): an operator that only relabels its input's bytes
+ * (SC_OP_OUTPUT_IS_INPUT0, or Cast to the type the input already has),
+ * computed directly (not via float), whose output 0 is not a graph output
+ * (a run hands those out past its end) and has the input's byte size. */
+static int may_alias(const struct sc_graph *g, int i)
+{
+  const struct sc_node *node = &g->nodes[i];
+  const struct sc_node_plan *np = &((struct sc_plan *)g->plan)->nodes[i];
+  int in, out, k;
+  if (!g->plain_runs || !node->op || np->via_float || node->n_inputs < 1 ||
+      node->n_outputs < 1)
+    return 0;
+  in = node->inputs[0];
+  out = node->outputs[0];
+  if (in < 0 || out < 0 || g->values[in].dtype != g->values[out].dtype)
+    return 0;
+  if (!(node->op->flags & SC_OP_OUTPUT_IS_INPUT0) &&
+      !(strcmp(node->op_type, "Cast") == 0 && node->domain[0] == '\0'))
+    return 0;
+  for (k = 0; k < g->n_outputs; k++)
+    if (g->outputs[k] == out)
+      return 0;
+  return static_size(g, in) == static_size(g, out);
+}
+
+/* Marks the alias nodes and makes each alias's readers keep the buffer's
+ * first owner alive: the value whose buffer it is (its root, through
+ * chains of aliases) lives until the last reader of any alias of it. */
+static void mark_aliases(struct sc_graph *g, int *last)
+{
+  struct sc_plan *plan = g->plan;
+  int i;
+  for (i = 0; i < g->n_nodes; i++) {
+    const struct sc_node *node = &g->nodes[i];
+    int root, out;
+    plan->nodes[i].alias = may_alias(g, i);
+    if (!plan->nodes[i].alias)
+      continue;
+    out = node->outputs[0];
+    root = node->inputs[0];
+    while (g->values[root].producer >= 0 &&
+           plan->nodes[g->values[root].producer].alias)
+      root = g->nodes[g->values[root].producer].inputs[0];
+    if (last[out] > last[root])
+      last[root] = last[out];
+  }
 }
 
 /* The memory plan of full runs, made once the static shapes are known
@@ -825,6 +894,7 @@ static sc_status plan_memory(struct sc_graph *g, struct sc_error *err)
     for (j = 0; j < g->nodes[i].n_inputs; j++)
       if (g->nodes[i].inputs[j] >= 0)
         last[g->nodes[i].inputs[j]] = i;
+  mark_aliases(g, last);
   for (i = 0; i < g->n_nodes && !st; i++)
     st = node_items(g, i, last, &items, &n_items, &items_capacity, err);
   if (!st && n_items > 0) {
@@ -1109,9 +1179,9 @@ static sc_status run_node(struct sc_run *run, int i, struct sc_error *err)
   struct sc_node *node = &g->nodes[i];
   struct sc_plan *plan = g->plan;
   struct sc_node_plan *np = &plan->nodes[i];
-  struct run_storage storage = {plan->slots, plan->n_slots,
-                                run->opt.node_mask != NULL,
-                                !run->opt.discard_outputs};
+  struct run_storage storage = {
+      plan->slots, plan->n_slots, run->opt.node_mask != NULL,
+      !run->opt.discard_outputs, run->opt.observer == NULL};
   const struct run_storage *rs = &storage;
   struct sc_tensor *vt = run->vt;
   int j;

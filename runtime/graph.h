@@ -128,6 +128,11 @@ struct sc_graph {
   char *producer_version;
 
   /* executor state (runtime/executor.c) */
+  /* set before sc_graph_prepare when no run will have an observer: the
+   * memory plan then gives the outputs of Reshape, Identity, a Cast to the
+   * same type ... their input's buffer instead of a copy (a run with an
+   * observer still copies, into pool storage) */
+  int plain_runs;
   int prepared;
   struct sc_pool *pool;
   struct sc_threadpool *threads; /* set for the duration of a run */

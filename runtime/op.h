@@ -54,7 +54,10 @@ enum {
   SC_OP_SHAPE_ONLY = 1u << 1,
   /* with SC_OP_F16_VIA_FLOAT: only output 0 is rounded back to the reduced
    * type; the others stay float (LayerNormalization's Mean/InvStdDev) */
-  SC_OP_F16_FIRST_OUTPUT_ONLY = 1u << 2
+  SC_OP_F16_FIRST_OUTPUT_ONLY = 1u << 2,
+  /* output 0 holds input 0's bytes unchanged (Reshape, Identity ...): the
+   * executor may give it input 0's buffer instead of running the copy */
+  SC_OP_OUTPUT_IS_INPUT0 = 1u << 3
 };
 
 #define SC_OPSET_LATEST INT_MAX

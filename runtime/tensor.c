@@ -439,6 +439,14 @@ sc_status sc_tensor_ref(const struct sc_tensor *src, struct sc_tensor **out,
   return SC_OK;
 }
 
+void sc_tensor_share_data(struct sc_tensor *dst, const struct sc_tensor *src)
+{
+  __atomic_add_fetch(&src->buffer->refs, 1, __ATOMIC_ACQ_REL);
+  buffer_unref(dst->buffer);
+  dst->buffer = src->buffer;
+  dst->data = src->data;
+}
+
 void sc_tensor_free(struct sc_tensor *t)
 {
   if (!t)

@@ -122,6 +122,11 @@ struct sc_slot {
 sc_status sc_tensor_alloc_in_slot(struct sc_tensor *t, struct sc_slot *slot,
                                   struct sc_error *err);
 
+/* dst's data becomes src's, dst holding a reference to src's buffer
+ * (src->buffer must not be NULL); dst keeps its dtype and shape, which
+ * the caller has checked cover the same bytes. */
+void sc_tensor_share_data(struct sc_tensor *dst, const struct sc_tensor *src);
+
 /* Drops the slot's reference to its buffer. */
 void sc_slot_release(struct sc_slot *slot);
 

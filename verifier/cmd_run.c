@@ -307,8 +307,10 @@ int sc_cmd_run(int argc, char **argv)
   sc_error_clear(&err);
 
   st = sc_onnx_load(a.model, &g, &err);
-  if (!st)
+  if (!st) {
+    g->plain_runs = !a.dump_dir; /* --dump observes every node */
     st = sc_graph_prepare(g, &err);
+  }
   if (st)
     goto fail;
   if (a.n_inputs != g->n_inputs) {

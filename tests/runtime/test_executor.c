@@ -6,6 +6,7 @@
 
 #include "runtime/executor.h"
 #include "runtime/graph.h"
+#include "runtime/plan.h"
 #include "runtime/threadpool.h"
 #include "tests/support/assertions.h"
 
@@ -176,6 +177,74 @@ static struct sc_graph *doubling_chain(int n, int64_t size)
   }
   assert_int_equal(sc_graph_add_output(g, out, NULL), SC_OK);
   return g;
+}
+
+/* A graph prepared for plain runs gives Identity's output its input's
+ * buffer; that buffer must then stay out of the plan until the last
+ * reader of the alias. Here a = x + x, v = Identity(a), then c = -x and
+ * d = c + c come before y = v + d: the plan must not give a's slot to c
+ * or d (a slot whose buffer is still held takes a new one, so the values
+ * would survive; the test checks the plan itself). y = 2x - 2x = 0, with
+ * and without an observer (which makes the Identity copy). */
+static sc_status count_nodes(void *user, const struct sc_graph *g,
+                             int node_index, struct sc_tensor *const *outputs,
+                             struct sc_error *err)
+{
+  (void)g;
+  (void)node_index;
+  (void)outputs;
+  (void)err;
+  ++*(int *)user;
+  return SC_OK;
+}
+
+static void test_plain_runs_share_buffers_of_identity(void **state)
+{
+  struct sc_graph *g = new_graph();
+  float xv[4] = {1, -2, 3, 0.5f}, zero[4] = {0, 0, 0, 0};
+  int64_t dims[1] = {4};
+  struct sc_tensor *x = sc_test_tensor_f32(1, dims, xv), *out[1] = {NULL};
+  struct sc_tensor *want = sc_test_tensor_f32(1, dims, zero);
+  struct sc_feed feed = {"x", x};
+  struct sc_run_options opt;
+  const struct sc_plan *plan;
+  int run, n_seen = 0;
+  (void)state;
+
+  assert_int_equal(sc_graph_add_input(g, "x", SC_DTYPE_FLOAT, 1, dims, NULL),
+                   SC_OK);
+  add_node(g, "a", "Add", "x", "x", "a");
+  add_node(g, "v", "Identity", "a", NULL, "v");
+  add_node(g, "c", "Neg", "x", NULL, "c");
+  add_node(g, "d", "Add", "c", "c", "d");
+  add_node(g, "y", "Add", "v", "d", "y");
+  assert_int_equal(sc_graph_add_output(g, "y", NULL), SC_OK);
+  g->plain_runs = 1;
+  /* the plan: v has no slot of its own, and a's slot is nobody else's
+   * until y has read v (the nodes keep the order they were added in) */
+  assert_int_equal(sc_graph_prepare(g, NULL), SC_OK);
+  plan = g->plan;
+  assert_true(plan->nodes[1].alias);
+  assert_int_equal(plan->nodes[1].out_slot[0], -1);
+  assert_true(plan->nodes[0].out_slot[0] >= 0);
+  assert_int_not_equal(plan->nodes[0].out_slot[0], plan->nodes[2].out_slot[0]);
+  assert_int_not_equal(plan->nodes[0].out_slot[0], plan->nodes[3].out_slot[0]);
+  for (run = 0; run < 2; run++) {
+    assert_int_equal(sc_graph_run(g, 1, &feed, out, NULL, NULL), SC_OK);
+    assert_tensor_close(out[0], want, 0, 0);
+    sc_tensor_free(out[0]);
+    out[0] = NULL;
+  }
+  memset(&opt, 0, sizeof opt);
+  opt.observer = count_nodes;
+  opt.observer_user = &n_seen;
+  assert_int_equal(sc_graph_run(g, 1, &feed, out, &opt, NULL), SC_OK);
+  assert_tensor_close(out[0], want, 0, 0);
+  assert_int_equal(n_seen, 5);
+  sc_tensor_free(out[0]);
+  sc_tensor_free(want);
+  sc_tensor_free(x);
+  sc_graph_free(g);
 }
 
 struct pointers {
@@ -722,6 +791,7 @@ int main(void)
       cmocka_unit_test(test_intermediate_memory_is_recycled),
       cmocka_unit_test(
           test_memory_plan_reuses_buffers_and_respects_kept_tensors),
+      cmocka_unit_test(test_plain_runs_share_buffers_of_identity),
       cmocka_unit_test(test_observer_can_keep_a_tensor),
       cmocka_unit_test(test_observer_failure_aborts_run),
       cmocka_unit_test(test_node_mask_runs_a_segment_from_fed_values),

@@ -498,13 +498,13 @@ static sc_status node_phase(struct sc_node *node, struct sc_node_plan *np,
 }
 
 /* Output 0 of an alias node takes input 0's buffer: 1 when done, 0 when
- * input 0's data is not held by a buffer (a feed) or the sizes differ,
+ * input 0's data is not held by a buffer (a feed) or the types or sizes differ,
  * and the node must copy. */
 static int share_input0(struct sc_node *node)
 {
   const struct sc_tensor *in = node->in[0];
   struct sc_tensor *out = node->out[0];
-  if (!in || !out || !in->buffer || out->rank < 0 ||
+  if (!in || !out || !in->buffer || out->rank < 0 || in->dtype != out->dtype ||
       sc_tensor_size(in) != sc_tensor_size(out))
     return 0;
   sc_tensor_share_data(out, in);
@@ -525,15 +525,19 @@ static sc_status node_phase_raw(struct sc_node *node, struct sc_node_plan *np,
     return node->op->reshape ? node->op->reshape(node, err) : SC_OK;
   case PHASE_RUN: {
     int i;
+    sc_status st;
     if (np->alias && rs && rs->share && share_input0(node))
       return SC_OK;
     for (i = 0; i < node->n_outputs; i++)
       if (node->out[i] && node->out[i]->rank >= 0) {
-        sc_status st = alloc_output(np, i, node->out[i], pool, rs, err);
+        st = alloc_output(np, i, node->out[i], pool, rs, err);
         if (st)
           return st;
       }
-    return node->op->run(node, err);
+    node->fused_relu = np->fuse_relu && rs && rs->share;
+    st = node->op->run(node, err);
+    node->fused_relu = 0;
+    return st;
   }
   }
   return SC_OK;
@@ -830,7 +834,8 @@ static int may_alias(const struct sc_graph *g, int i)
     return 0;
   in = node->inputs[0];
   out = node->outputs[0];
-  if (in < 0 || out < 0 || g->values[in].dtype != g->values[out].dtype)
+  if (in < 0 || out < 0 || g->values[in].dtype == SC_DTYPE_UNDEFINED ||
+      g->values[in].dtype != g->values[out].dtype)
     return 0;
   if (!(node->op->flags & SC_OP_OUTPUT_IS_INPUT0) &&
       !(strcmp(node->op_type, "Cast") == 0 && node->domain[0] == '\0'))
@@ -841,17 +846,48 @@ static int may_alias(const struct sc_graph *g, int i)
   return static_size(g, in) == static_size(g, out);
 }
 
-/* Marks the alias nodes and makes each alias's readers keep the buffer's
- * first owner alive: the value whose buffer it is (its root, through
- * chains of aliases) lives until the last reader of any alias of it. */
+/* The Conv whose output node i, a Relu, is the only reader of and may be
+ * fused into (graphs prepared for plain runs only): a float Conv computed
+ * directly, neither tensor a graph output, both of one byte size. -1 when
+ * there is none. */
+static int fusable_conv(const struct sc_graph *g, int i)
+{
+  const struct sc_node *node = &g->nodes[i];
+  const struct sc_plan *plan = g->plan;
+  int x, y, p, k;
+  if (!g->plain_runs || strcmp(node->op_type, "Relu") != 0 ||
+      node->domain[0] != '\0' || node->n_inputs != 1 || node->n_outputs != 1)
+    return -1;
+  x = node->inputs[0];
+  y = node->outputs[0];
+  if (x < 0 || y < 0 || g->values[x].dtype != SC_DTYPE_FLOAT ||
+      g->values[y].dtype != SC_DTYPE_FLOAT || g->values[x].n_consumers != 1)
+    return -1;
+  p = g->values[x].producer;
+  if (p < 0 || strcmp(g->nodes[p].op_type, "Conv") != 0 ||
+      g->nodes[p].domain[0] != '\0' || g->nodes[p].outputs[0] != x ||
+      plan->nodes[p].via_float)
+    return -1;
+  for (k = 0; k < g->n_outputs; k++)
+    if (g->outputs[k] == x || g->outputs[k] == y)
+      return -1;
+  return static_size(g, x) == static_size(g, y) ? p : -1;
+}
+
+/* Marks the alias nodes (and the Conv nodes that apply the Relu after
+ * them) and makes each alias's readers keep the buffer's first owner
+ * alive: the value whose buffer it is (its root, through chains of
+ * aliases) lives until the last reader of any alias of it. */
 static void mark_aliases(struct sc_graph *g, int *last)
 {
   struct sc_plan *plan = g->plan;
   int i;
   for (i = 0; i < g->n_nodes; i++) {
     const struct sc_node *node = &g->nodes[i];
-    int root, out;
-    plan->nodes[i].alias = may_alias(g, i);
+    int root, out, conv = fusable_conv(g, i);
+    if (conv >= 0)
+      plan->nodes[conv].fuse_relu = 1;
+    plan->nodes[i].alias = conv >= 0 || may_alias(g, i);
     if (!plan->nodes[i].alias)
       continue;
     out = node->outputs[0];

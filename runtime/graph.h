@@ -103,6 +103,9 @@ struct sc_node {
   struct sc_tensor **in;
   struct sc_tensor **out;
   int shape_deferred; /* set via sc_node_defer(): outputs' shapes unknown */
+  /* set by the executor while a Conv runs whose only reader is a Relu it
+   * fused (sc_graph.plain_runs): output 0 is stored through Relu */
+  int fused_relu;
 };
 
 struct sc_opset {

@@ -15,9 +15,11 @@ struct sc_node_plan {
   /* via_float: per input / output, the slot of its float copy, or -1 */
   int *in_shadow_slot, *out_shadow_slot;
   uint64_t graph_outputs; /* outputs (bit j) that are graph outputs */
-  /* output 0 takes input 0's buffer (SC_OP_OUTPUT_IS_INPUT0, or a Cast to
-   * the input's own type), has no slot, and keeps input 0's slot busy */
+  /* output 0 takes input 0's buffer (SC_OP_OUTPUT_IS_INPUT0, a Cast to
+   * the input's own type, or a Relu fused into the Conv before it), has no
+   * slot, and keeps input 0's slot busy */
   int alias;
+  int fuse_relu; /* a Conv that applies the Relu reading its output */
 };
 
 struct sc_plan {

@@ -384,7 +384,9 @@ static sc_status conv_run(struct sc_node *node, struct sc_error *err)
 {
   const struct conv_state *state = node->state;
   const struct sc_tensor *b = node->n_inputs > 2 ? node->in[2] : NULL;
+  struct sc_conv_geometry g = state->geometry;
   sc_status st;
+  g.relu = node->fused_relu && !state->transpose;
   if (state->transpose)
     st = sc_conv_transpose_forward(&state->geometry, SC_CONV_PATH_AUTO,
                                    node->in[0]->data, node->in[1]->data,
@@ -392,10 +394,8 @@ static sc_status conv_run(struct sc_node *node, struct sc_error *err)
                                    sc_node_threads(node), err);
   else
     st = sc_conv_forward(
-        &state->geometry, SC_CONV_PATH_AUTO, node->in[0]->data,
-        node->in[1]->data,
-        sc_conv_weights_match(state->packed, &state->geometry) ? state->packed
-                                                               : NULL,
+        &g, SC_CONV_PATH_AUTO, node->in[0]->data, node->in[1]->data,
+        sc_conv_weights_match(state->packed, &g) ? state->packed : NULL,
         b ? b->data : NULL, node->out[0]->data, sc_node_threads(node), err);
   if (st)
     sc_error_prefix(err, "node '%s' (%s): ", node->name, node->op_type);

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "runtime/threadpool.h"
+
 static int64_t volume3(const int64_t *v)
 {
   return v[0] * v[1] * v[2];
@@ -50,12 +52,27 @@ enum sc_conv_path sc_conv_path_choose(const struct sc_conv_geometry *g)
   return pointwise ? SC_CONV_PATH_POINTWISE : SC_CONV_PATH_IM2COL;
 }
 
+/* y[i] = y[i] < 0 ? 0 : y[i], Relu's own expression (NaN and -0 stay). */
+static void relu_range(void *ctx, int64_t begin, int64_t end)
+{
+  float *y = ctx;
+  int64_t i;
+  for (i = begin; i < end; i++)
+    y[i] = y[i] < 0 ? 0 : y[i];
+}
+
+static void relu_pass(float *y, int64_t n, struct sc_threadpool *threads)
+{
+  sc_parallel_for(threads, n, 65536, relu_range, y);
+}
+
 sc_status sc_conv_forward(const struct sc_conv_geometry *g,
                           enum sc_conv_path path, const float *x,
                           const float *w, const struct sc_conv_weights *packed,
                           const float *bias, float *y,
                           struct sc_threadpool *threads, struct sc_error *err)
 {
+  sc_status st;
   if (path == SC_CONV_PATH_AUTO)
     path = sc_conv_path_choose(g);
   if (!sc_conv_path_applies(g, path))
@@ -67,16 +84,23 @@ sc_status sc_conv_forward(const struct sc_conv_geometry *g,
   switch (path) {
   case SC_CONV_PATH_REFERENCE:
     sc_conv_reference(g, x, w, bias, y);
-    return SC_OK;
+    st = SC_OK;
+    break;
   case SC_CONV_PATH_DEPTHWISE:
-    return sc_conv_depthwise(g, x, w, bias, y, threads, err);
+    st = sc_conv_depthwise(g, x, w, bias, y, threads, err);
+    break;
   case SC_CONV_PATH_POINTWISE:
-    return sc_conv_gemm(g, 1, x, w, bias, y, threads, err);
-  case SC_CONV_PATH_PACKED:
+    st = sc_conv_gemm(g, 1, x, w, bias, y, threads, err);
+    break;
+  case SC_CONV_PATH_PACKED: /* applies g->relu as it stores */
     return sc_conv_packed(g, x, w, packed, bias, y, threads, err);
   default:
-    return sc_conv_gemm(g, 0, x, w, bias, y, threads, err);
+    st = sc_conv_gemm(g, 0, x, w, bias, y, threads, err);
+    break;
   }
+  if (!st && g->relu)
+    relu_pass(y, g->batch * g->out_channels * volume3(g->out), threads);
+  return st;
 }
 
 sc_status sc_conv_transpose_forward(const struct sc_conv_geometry *g,

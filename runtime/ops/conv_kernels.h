@@ -32,6 +32,9 @@ struct sc_conv_geometry {
   int64_t stride[3];
   int64_t dilation[3];
   int64_t pad[3]; /* padding before each dim (the end padding is implied) */
+  /* Conv: every output then goes through Relu (x < 0 ? 0 : x), a Relu the
+   * executor fused into the Conv; 0 otherwise */
+  int relu;
 };
 
 /* The depthwise path handles kernels of at most this many taps. */

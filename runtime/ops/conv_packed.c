@@ -172,7 +172,7 @@ int sc_conv_weights_match(const struct sc_conv_weights *p,
 static void tile_portable(int64_t rows, int64_t width, int64_t kc,
                           const float *a, const float *b, const float *in,
                           int64_t ldi, float *out, int64_t ldo, int64_t cols,
-                          const float *bias)
+                          const float *bias, int relu)
 {
   float acc[MR][NR];
   int64_t r, j, k;
@@ -185,6 +185,10 @@ static void tile_portable(int64_t rows, int64_t width, int64_t kc,
       for (j = 0; j < cols; j++)
         acc[r][j] += av * b[k * width + j];
     }
+  if (relu)
+    for (r = 0; r < rows; r++)
+      for (j = 0; j < cols; j++)
+        acc[r][j] = acc[r][j] < 0 ? 0 : acc[r][j];
   for (r = 0; r < rows; r++)
     memcpy(out + r * ldo, acc[r], (size_t)cols * sizeof(float));
 }
@@ -334,14 +338,14 @@ static void item_operands(const struct packed_job *job, int64_t item,
  * positions). */
 static void multiply(const struct packed_job *job, int64_t rows, const float *a,
                      int64_t kc, const float *b, int64_t len, const float *in,
-                     float *out, int64_t ldo, const float *bias)
+                     float *out, int64_t ldo, const float *bias, int relu)
 {
   int64_t width = ceil_div(len, LANES) * LANES;
   if (job->kern.fill)
     job->kern.tiles[(rows - 1) * (NR / LANES) + width / LANES - 1](
-        kc, a, b, in, NR, out, ldo, len, bias);
+        kc, a, b, in, NR, out, ldo, len, bias, relu);
   else
-    tile_portable(rows, width, kc, a, b, in, NR, out, ldo, len, bias);
+    tile_portable(rows, width, kc, a, b, in, NR, out, ldo, len, bias, relu);
 }
 
 /* The in-place base of the full column panel of output positions
@@ -406,13 +410,14 @@ static void packed_item(const struct packed_job *job,
           float *out = last ? it->y + m * job->s_out + g0 + p * NR : stage;
           int64_t ldo = last ? job->s_out : NR;
           const float *bias = it->bias ? it->bias + m : NULL;
+          int relu = last && job->g->relu;
           if (scratch->direct[p] >= 0)
             job->kern.direct[r - 1](
                 kc, a, it->x + c0 * job->s_in + scratch->direct[p], job->koff,
-                kb > 0 ? stage : NULL, NR, out, ldo, bias);
+                kb > 0 ? stage : NULL, NR, out, ldo, bias, relu);
           else
             multiply(job, r, a, kc, scratch->panels + p * NR * kc, len,
-                     kb > 0 ? stage : NULL, out, ldo, bias);
+                     kb > 0 ? stage : NULL, out, ldo, bias, relu);
         }
       }
     }
@@ -522,15 +527,18 @@ int64_t sc_conv_packed_scratch_floats(const struct sc_conv_geometry *g)
   return panels_floats(&job) + stage_floats(&job);
 }
 
-/* Y = bias (or 0) everywhere: the convolution has no input channels. */
+/* Y = bias (or 0) everywhere, through the fused Relu if any: the
+ * convolution has no input channels. */
 static void fill_bias(const struct sc_conv_geometry *g, const float *bias,
                       float *y)
 {
   int64_t s_out = volume3(g->out), n, m, j;
   for (n = 0; n < g->batch; n++)
     for (m = 0; m < g->out_channels; m++, y += s_out)
-      for (j = 0; j < s_out; j++)
-        y[j] = bias ? bias[m] : 0.0f;
+      for (j = 0; j < s_out; j++) {
+        float v = bias ? bias[m] : 0.0f;
+        y[j] = g->relu && v < 0 ? 0 : v;
+      }
 }
 
 /* job->koff: where row k = (channel c, tap (kd, ky, kx)) of a K block

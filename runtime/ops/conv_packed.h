@@ -28,13 +28,14 @@
  *   in == NULL: bias[r] (0 when bias is NULL) + sum_k a * b
  *   otherwise:  in[r * ldi + j] + sum_k a * b
  * with a = a[k * MR + r] and b = b[k * width + j], over k in [0, kc), in
- * that order, one product added at a time. `rows` and the panel width
- * ceil(cols / 16) * 16 are fixed per function (a table of them). Nothing
- * past cols or rows is read from `in` or written to `out` (which may be
- * the same array). */
+ * that order, one product added at a time; with relu, each sum s is
+ * stored as s < 0 ? 0 : s. `rows` and the panel width ceil(cols / 16) * 16
+ * are fixed per function (a table of them). Nothing past cols or rows is
+ * read from `in` or written to `out` (which may be the same array). */
 typedef void (*sc_packed_tile_fn)(int64_t kc, const float *a, const float *b,
                                   const float *in, int64_t ldi, float *out,
-                                  int64_t ldo, int64_t cols, const float *bias);
+                                  int64_t ldo, int64_t cols, const float *bias,
+                                  int relu);
 
 /* The micro-kernels, indexed [(rows - 1) * 3 + (width / 16 - 1)]. */
 #define SC_PACKED_N_TILES (SC_PACKED_MR * SC_PACKED_NR / SC_PACKED_LANES)
@@ -71,7 +72,7 @@ typedef void (*sc_packed_fill_fn)(const float *x, int64_t plane,
 typedef void (*sc_packed_direct_fn)(int64_t kc, const float *a,
                                     const float *base, const int64_t *koff,
                                     const float *in, int64_t ldi, float *out,
-                                    int64_t ldo, const float *bias);
+                                    int64_t ldo, const float *bias, int relu);
 
 /* The inner loops of one CPU. */
 struct sc_packed_kernels {

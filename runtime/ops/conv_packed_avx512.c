@@ -59,6 +59,10 @@
     __m512 a##r = _mm512_set1_ps(a[k * SC_PACKED_MR + r]);                     \
     FOR_VECTORS(FMA, r)                                                        \
   }
+#define CLAMP(r, v)                                                            \
+  if (rows > r && vectors > v)                                                 \
+    c##r##v = _mm512_mask_mov_ps(                                              \
+        c##r##v, _mm512_cmp_ps_mask(c##r##v, zero, _CMP_LT_OQ), zero);
 #define STORE(r, v)                                                            \
   if (rows > r && vectors > v)                                                 \
     _mm512_mask_storeu_ps(out + r * ldo + 16 * v, mask##v, c##r##v);
@@ -69,7 +73,7 @@ INLINE_AVX512 void tile_body(const int rows, const int vectors, int64_t kc,
                              const float *a, const float *b, const float *base,
                              const int64_t *koff, const float *in, int64_t ldi,
                              float *out, int64_t ldo, int64_t cols,
-                             const float *bias)
+                             const float *bias, int relu)
 {
   const int width = 16 * vectors;
   /* lanes of the last vector holding valid columns (cols > width - 16) */
@@ -97,6 +101,10 @@ INLINE_AVX512 void tile_body(const int rows, const int vectors, int64_t kc,
         b2 = _mm512_load_ps(bk + 32);
       FOR_ROWS(ROW)
     }
+  if (relu) { /* Relu's x < 0 ? 0 : x: NaN and -0 stay */
+    const __m512 zero = _mm512_setzero_ps();
+    FOR_TILE(CLAMP)
+  }
   FOR_TILE(STORE)
   (void)mask0;
   (void)mask1;
@@ -106,10 +114,11 @@ INLINE_AVX512 void tile_body(const int rows, const int vectors, int64_t kc,
 #define DEFINE_TILE(rows, vectors)                                             \
   AVX512 static void tile_##rows##x##vectors(                                  \
       int64_t kc, const float *a, const float *b, const float *in,             \
-      int64_t ldi, float *out, int64_t ldo, int64_t cols, const float *bias)   \
+      int64_t ldi, float *out, int64_t ldo, int64_t cols, const float *bias,   \
+      int relu)                                                                \
   {                                                                            \
     tile_body(rows, vectors, kc, a, b, NULL, NULL, in, ldi, out, ldo, cols,    \
-              bias);                                                           \
+              bias, relu);                                                     \
   }
 #define DEFINE_ROW_TILES(rows)                                                 \
   DEFINE_TILE(rows, 1) DEFINE_TILE(rows, 2) DEFINE_TILE(rows, 3)
@@ -126,10 +135,10 @@ DEFINE_ROW_TILES(8)
   AVX512 static void direct_##rows(int64_t kc, const float *a,                 \
                                    const float *base, const int64_t *koff,     \
                                    const float *in, int64_t ldi, float *out,   \
-                                   int64_t ldo, const float *bias)             \
+                                   int64_t ldo, const float *bias, int relu)   \
   {                                                                            \
     tile_body(rows, 3, kc, a, NULL, base, koff, in, ldi, out, ldo,             \
-              SC_PACKED_NR, bias);                                             \
+              SC_PACKED_NR, bias, relu);                                       \
   }
 DEFINE_DIRECT(1)
 DEFINE_DIRECT(2)

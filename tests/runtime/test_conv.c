@@ -413,6 +413,75 @@ static void test_packed_direct_matches_filled(void **state)
   }
 }
 
+/* A Relu fused into the Conv (geometry.relu) gives, on every path, the
+ * bits of the same path's output put through Relu's x < 0 ? 0 : x: in the
+ * packed kernels' last store (filled and in-place panels, AVX-512 and
+ * portable, several K blocks) and in the pass after the other paths. A
+ * NaN in x must come out NaN; some outputs must be negative. */
+static void check_fused_relu(const struct conv_case *cc, enum sc_conv_path path)
+{
+  struct sc_conv_geometry g = geometry_of(cc, 0);
+  int64_t x_size = g.batch * g.in_channels * volume(g.in);
+  int64_t w_size =
+      g.out_channels * (g.in_channels / g.group) * volume(g.kernel);
+  int64_t y_size = g.batch * g.out_channels * volume(g.out), i, negative = 0;
+  int64_t nan_in = 0, nan_out = 0;
+  float *x = random_array(x_size), *w = random_array(w_size);
+  float *b = random_array(g.out_channels);
+  float *plain = malloc((size_t)y_size * sizeof(float));
+  float *fused = malloc((size_t)y_size * sizeof(float));
+  assert_non_null(plain);
+  assert_non_null(fused);
+  x[x_size / 2] = NAN;
+  assert_int_equal(sc_conv_forward(&g, path, x, w, NULL, b, plain, NULL, NULL),
+                   SC_OK);
+  g.relu = 1;
+  assert_int_equal(sc_conv_forward(&g, path, x, w, NULL, b, fused, NULL, NULL),
+                   SC_OK);
+  for (i = 0; i < y_size; i++) {
+    float want = plain[i] < 0 ? 0 : plain[i];
+    negative += plain[i] < 0;
+    nan_in += isnan(plain[i]);
+    nan_out += isnan(fused[i]);
+    assert_memory_equal(&fused[i], &want, sizeof want);
+  }
+  assert_true(negative > 0);
+  assert_true(nan_in > 0);
+  assert_int_equal(nan_out, nan_in);
+  free(x);
+  free(w);
+  free(b);
+  free(plain);
+  free(fused);
+}
+
+static void test_fused_relu_matches_relu_of_output(void **state)
+{
+  const struct conv_case packed[] = {
+      case_2d(1, 50, 17, 1, 23, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      case_2d(1, 50, 1, 1, 6, 120, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      case_2d(2, 64, 16, 1, 5, 100, 3, 3, 1, 2, 2, 2, 2, 2, 0),
+      case_2d(1, 16, 40, 1, 9, 60, 3, 3, 2, 1, 1, 1, 1, 1, 1),
+  };
+  const struct conv_case pointwise =
+      case_2d(2, 8, 5, 1, 7, 9, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+  const struct conv_case depthwise =
+      case_2d(1, 8, 8, 8, 20, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  size_t i;
+  int portable;
+  (void)state;
+  for (portable = 0; portable <= 1; portable++) {
+    sc_conv_packed_force_portable(portable);
+    for (i = 0; i < sizeof packed / sizeof packed[0]; i++)
+      check_fused_relu(&packed[i], SC_CONV_PATH_PACKED);
+  }
+  sc_conv_packed_force_portable(0);
+  check_fused_relu(&packed[0], SC_CONV_PATH_REFERENCE);
+  check_fused_relu(&packed[0], SC_CONV_PATH_IM2COL);
+  check_fused_relu(&pointwise, SC_CONV_PATH_POINTWISE);
+  check_fused_relu(&depthwise, SC_CONV_PATH_DEPTHWISE);
+}
+
 /* Weights packed beforehand give the same bits as packing per call; a
  * packing for another shape is refused. */
 static void test_packed_weights_reused(void **state)
@@ -975,6 +1044,7 @@ int main(void)
       cmocka_unit_test(test_im2col_matches_reference_1d_and_3d),
       cmocka_unit_test(test_packed_matches_reference),
       cmocka_unit_test(test_packed_direct_matches_filled),
+      cmocka_unit_test(test_fused_relu_matches_relu_of_output),
       cmocka_unit_test(test_packed_weights_reused),
       cmocka_unit_test(test_pointwise_matches_reference),
       cmocka_unit_test(test_depthwise_matches_reference),

@@ -247,6 +247,105 @@ static void test_plain_runs_share_buffers_of_identity(void **state)
   sc_graph_free(g);
 }
 
+/* x [1, 3, 6, 60] -> Conv (8 maps, 3x3, pads 1, constant weights) -> c;
+ * r = Relu(c), y = -r; with `also_add`, s = c + c reads c as well. */
+static struct sc_graph *conv_relu_graph(int also_add, int plain)
+{
+  struct sc_graph *g = new_graph();
+  int64_t xd[4] = {1, 3, 6, 60}, wd[4] = {8, 3, 3, 3}, pads[4] = {1, 1, 1, 1};
+  float wv[8 * 3 * 3 * 3];
+  const char *conv_in[2] = {"x", "w"}, *conv_out[1] = {"c"};
+  struct sc_node *conv = NULL;
+  int i;
+  for (i = 0; i < 8 * 27; i++)
+    wv[i] = (float)((i * 7) % 11) / 5.0f - 1.0f;
+  assert_int_equal(sc_graph_add_input(g, "x", SC_DTYPE_FLOAT, 4, xd, NULL),
+                   SC_OK);
+  assert_int_equal(
+      sc_graph_add_initializer(g, "w", sc_test_tensor_f32(4, wd, wv), NULL),
+      SC_OK);
+  assert_int_equal(sc_graph_add_node(g, "conv", "Conv", "", 2, conv_in, 1,
+                                     conv_out, &conv, NULL),
+                   SC_OK);
+  assert_int_equal(sc_node_set_attr_ints(conv, "pads", 4, pads, NULL), SC_OK);
+  add_node(g, "relu", "Relu", "c", NULL, "r");
+  add_node(g, "neg", "Neg", "r", NULL, "y");
+  assert_int_equal(sc_graph_add_output(g, "y", NULL), SC_OK);
+  if (also_add) {
+    add_node(g, "add", "Add", "c", "c", "s");
+    assert_int_equal(sc_graph_add_output(g, "s", NULL), SC_OK);
+  }
+  g->plain_runs = plain;
+  assert_int_equal(sc_graph_prepare(g, NULL), SC_OK);
+  return g;
+}
+
+/* A Relu that is a float Conv's only reader is applied by the Conv in a
+ * graph prepared for plain runs, and takes the Conv output's buffer: the
+ * same bits as the two nodes run apart (and as the same graph run with an
+ * observer, which turns the fusion off). A Conv output that another node
+ * also reads is left alone. */
+static void test_plain_runs_fuse_relu_into_conv(void **state)
+{
+  float xv[3 * 6 * 60];
+  int64_t xd[4] = {1, 3, 6, 60};
+  struct sc_tensor *x, *apart[1] = {NULL}, *fused[1] = {NULL};
+  struct sc_tensor *observed[1] = {NULL}, *pair[2] = {NULL, NULL};
+  struct sc_graph *g_apart = conv_relu_graph(0, 0);
+  struct sc_graph *g_fused = conv_relu_graph(0, 1);
+  struct sc_graph *g_shared = conv_relu_graph(1, 1);
+  const struct sc_plan *plan;
+  struct sc_run_options opt;
+  struct sc_feed feed;
+  int i, n_seen = 0, negative = 0;
+  (void)state;
+
+  for (i = 0; i < 3 * 6 * 60; i++)
+    xv[i] = (float)((i * 13) % 17) / 8.0f - 1.0f;
+  x = sc_test_tensor_f32(4, xd, xv);
+  feed.name = "x";
+  feed.tensor = x;
+
+  plan = g_apart->plan;
+  assert_false(plan->nodes[0].fuse_relu);
+  assert_false(plan->nodes[1].alias);
+  plan = g_fused->plan;
+  assert_true(plan->nodes[0].fuse_relu);
+  assert_true(plan->nodes[1].alias);
+  plan = g_shared->plan;
+  assert_false(plan->nodes[0].fuse_relu);
+  assert_false(plan->nodes[1].alias);
+
+  assert_int_equal(sc_graph_run(g_apart, 1, &feed, apart, NULL, NULL), SC_OK);
+  assert_int_equal(sc_graph_run(g_fused, 1, &feed, fused, NULL, NULL), SC_OK);
+  assert_int_equal(apart[0]->n_elements, 8 * 6 * 60);
+  assert_memory_equal(fused[0]->data, apart[0]->data, sc_tensor_size(apart[0]));
+  memset(&opt, 0, sizeof opt);
+  opt.observer = count_nodes;
+  opt.observer_user = &n_seen;
+  assert_int_equal(sc_graph_run(g_fused, 1, &feed, observed, &opt, NULL),
+                   SC_OK);
+  assert_int_equal(n_seen, 3);
+  assert_memory_equal(observed[0]->data, apart[0]->data,
+                      sc_tensor_size(apart[0]));
+  /* c + c must see c before the Relu: negative sums stay negative */
+  assert_int_equal(sc_graph_run(g_shared, 1, &feed, pair, NULL, NULL), SC_OK);
+  assert_memory_equal(pair[0]->data, apart[0]->data, sc_tensor_size(apart[0]));
+  for (i = 0; i < pair[1]->n_elements; i++)
+    negative += ((float *)pair[1]->data)[i] < 0;
+  assert_true(negative > 0);
+
+  sc_tensor_free(apart[0]);
+  sc_tensor_free(fused[0]);
+  sc_tensor_free(observed[0]);
+  sc_tensor_free(pair[0]);
+  sc_tensor_free(pair[1]);
+  sc_tensor_free(x);
+  sc_graph_free(g_apart);
+  sc_graph_free(g_fused);
+  sc_graph_free(g_shared);
+}
+
 struct pointers {
   const void *data[16];
   int keep; /* node whose output the observer keeps, -1 none */
@@ -792,6 +891,7 @@ int main(void)
       cmocka_unit_test(
           test_memory_plan_reuses_buffers_and_respects_kept_tensors),
       cmocka_unit_test(test_plain_runs_share_buffers_of_identity),
+      cmocka_unit_test(test_plain_runs_fuse_relu_into_conv),
       cmocka_unit_test(test_observer_can_keep_a_tensor),
       cmocka_unit_test(test_observer_failure_aborts_run),
       cmocka_unit_test(test_node_mask_runs_a_segment_from_fed_values),

@@ -2,7 +2,7 @@
  * and how much arithmetic the model needs (bench/README.md).
  *
  *   model_profile [--threads N] [--warmup N] [--runs N] [--top N] [--json]
- *                 MODEL.onnx IN.npy
+ *                 [--plain] MODEL.onnx IN.npy
  *
  * Loads MODEL (timed), prepares it (timed), runs it --warmup times (default
  * 1) and then --runs times (default 1) with an observer that timestamps
@@ -15,6 +15,11 @@
  * for Conv, ConvInteger, QLinearConv, ConvTranspose, MatMul, MatMulInteger,
  * QLinearMatMul and Gemm; FLOPs = 2 x MACs. Other operators count 0.
  * --json prints one JSON object instead of tables (used by run.sh).
+ *
+ * --plain runs as `stagecheck run` does: the graph prepared for plain runs
+ * (sc_graph.plain_runs: aliases, Relu fused into Conv) and no observer, so
+ * only the whole run is timed (the per-node times are 0); one more run
+ * with the observer, not timed, gives the shapes for the MAC count.
  *
  * Links the project's runtime and loaders from build-bench; built by
  * bench/run.sh. Exits 0, or 1 with the runtime's message on stderr. Not part
@@ -342,7 +347,7 @@ static void shapes_seed(struct profile *p)
 static int usage(void)
 {
   fprintf(stderr, "usage: model_profile [--threads N] [--warmup N] [--runs N] "
-                  "[--top N] [--json] MODEL.onnx IN.npy\n");
+                  "[--top N] [--json] [--plain] MODEL.onnx IN.npy\n");
   return 1;
 }
 
@@ -358,7 +363,7 @@ int main(int argc, char **argv)
   struct sc_feed feed;
   const char *model = NULL, *input_path = NULL;
   double t0;
-  int i, top = 10, warmup = 1, as_json = 0, rc = 1;
+  int i, top = 10, warmup = 1, as_json = 0, plain = 0, rc = 1;
 
   t.runs = 1;
   t.threads = 2;
@@ -373,6 +378,8 @@ int main(int argc, char **argv)
       top = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--json"))
       as_json = 1;
+    else if (!strcmp(argv[i], "--plain"))
+      plain = 1;
     else if (!model)
       model = argv[i];
     else if (!input_path)
@@ -388,6 +395,7 @@ int main(int argc, char **argv)
   if (sc_onnx_load(model, &g, &err))
     goto fail;
   t.load = now_seconds() - t0;
+  g->plain_runs = plain;
   t0 = now_seconds();
   if (sc_graph_prepare(g, &err))
     goto fail;
@@ -413,8 +421,10 @@ int main(int argc, char **argv)
   feed.name = g->values[g->inputs[0]].name;
   feed.tensor = input;
   options.threads = threads;
-  options.observer = profile_observe;
-  options.observer_user = &p;
+  if (!plain) {
+    options.observer = profile_observe;
+    options.observer_user = &p;
+  }
   for (i = 0; i < warmup + t.runs; i++) {
     p.measuring = i >= warmup;
     t0 = now_seconds();
@@ -423,6 +433,13 @@ int main(int argc, char **argv)
       goto fail;
     if (p.measuring)
       t.run += (now_seconds() - t0) / t.runs;
+  }
+  if (plain) { /* one more run, untimed, observed for the shapes */
+    options.observer = profile_observe;
+    options.observer_user = &p;
+    p.measuring = 0;
+    if (sc_graph_run(g, 1, &feed, NULL, &options, &err))
+      goto fail;
   }
   print_tables(&p, &t, top, as_json);
   rc = 0;

@@ -186,7 +186,8 @@ if (plainCases.length) {
   out.push('## Inference only (in process, first run after loading)');
   out.push('');
   out.push('ORT: `session.run` time of the same processes as above. stagecheck: ' +
-           '`model_profile --warmup 0 --runs 1` (the executor run of `stagecheck run`). ' +
+           '`model_profile --plain --warmup 0 --runs 1` (the executor run of `stagecheck run`: ' +
+           'prepared for plain runs, no observer). ' +
            'GFLOP/s = 2 × MACs of Conv/ConvTranspose/MatMul/Gemm (and integer ' +
            'variants) / run time; percentage of the measured sgemm peak.');
   out.push('');

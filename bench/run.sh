@@ -293,7 +293,7 @@ plain_case() {
       measure "$case" sc_run "$stagecheck" run --input "$input" --threads "$threads" \
         "$m/$model.onnx"
       measure "$case" sc_infer "$tools/model_profile" --threads "$threads" \
-        --warmup 0 --runs 1 --json "$m/$model.onnx" "$input"
+        --warmup 0 --runs 1 --plain --json "$m/$model.onnx" "$input"
     fi
   done
   if ((all_outputs)); then

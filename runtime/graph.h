@@ -133,8 +133,9 @@ struct sc_graph {
   /* executor state (runtime/executor.c) */
   /* set before sc_graph_prepare when no run will have an observer: the
    * memory plan then gives the outputs of Reshape, Identity, a Cast to the
-   * same type ... their input's buffer instead of a copy (a run with an
-   * observer still copies, into pool storage) */
+   * same type ... their input's buffer instead of a copy, and a Relu that
+   * is a float Conv's only reader is applied by the Conv (a run with an
+   * observer still copies, into pool storage, and runs the Relu) */
   int plain_runs;
   int prepared;
   struct sc_pool *pool;

@@ -10,38 +10,51 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-sc_status sc_file_read(const char *path, size_t max_size, uint8_t **data,
-                       size_t *size, struct sc_error *err)
+/* Opens path for reading: *fd and its *size when it is a regular file of
+ * at most max_size bytes; otherwise fails naming the path, nothing open. */
+static sc_status open_regular(const char *path, size_t max_size, int *fd,
+                              size_t *size, struct sc_error *err)
 {
   struct stat sb;
-  uint8_t *buf = NULL;
-  size_t done = 0;
-  int fd;
-
-  *data = NULL;
-  *size = 0;
-  fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+  *fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (*fd < 0)
     return sc_fail(err, SC_ERR_FORMAT, "%s: cannot open: %s", path,
                    strerror(errno));
-  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-    close(fd);
+  if (fstat(*fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    close(*fd);
     return sc_fail(err, SC_ERR_FORMAT, "%s: not a regular file", path);
   }
   if ((uint64_t)sb.st_size > (uint64_t)max_size) {
-    close(fd);
+    close(*fd);
     return sc_fail(err, SC_ERR_FORMAT,
                    "%s: file is %lld bytes, more than the %zu accepted", path,
                    (long long)sb.st_size, max_size);
   }
-  buf = malloc((size_t)sb.st_size + 1);
+  *size = (size_t)sb.st_size;
+  return SC_OK;
+}
+
+sc_status sc_file_read(const char *path, size_t max_size, uint8_t **data,
+                       size_t *size, struct sc_error *err)
+{
+  uint8_t *buf = NULL;
+  size_t done = 0, length;
+  int fd;
+  sc_status st;
+
+  *data = NULL;
+  *size = 0;
+  st = open_regular(path, max_size, &fd, &length, err);
+  if (st)
+    return st;
+  buf = malloc(length + 1);
   if (!buf) {
     close(fd);
     return sc_fail(err, SC_ERR_NOMEM, "%s: out of memory reading %lld bytes",
-                   path, (long long)sb.st_size);
+                   path, (long long)length);
   }
-  while (done < (size_t)sb.st_size) {
-    ssize_t got = read(fd, buf + done, (size_t)sb.st_size - done);
+  while (done < length) {
+    ssize_t got = read(fd, buf + done, length - done);
     if (got < 0 && errno == EINTR)
       continue;
     if (got <= 0) {
@@ -65,39 +78,28 @@ static const uint8_t empty_file[1];
 sc_status sc_file_map(const char *path, size_t max_size, const uint8_t **data,
                       size_t *size, struct sc_error *err)
 {
-  struct stat sb;
+  size_t length;
   void *map;
   int fd;
+  sc_status st;
 
   *data = NULL;
   *size = 0;
-  fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return sc_fail(err, SC_ERR_FORMAT, "%s: cannot open: %s", path,
-                   strerror(errno));
-  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-    close(fd);
-    return sc_fail(err, SC_ERR_FORMAT, "%s: not a regular file", path);
-  }
-  if ((uint64_t)sb.st_size > (uint64_t)max_size) {
-    close(fd);
-    return sc_fail(err, SC_ERR_FORMAT,
-                   "%s: file is %lld bytes, more than the %zu accepted", path,
-                   (long long)sb.st_size, max_size);
-  }
-  if (sb.st_size == 0) {
+  st = open_regular(path, max_size, &fd, &length, err);
+  if (st)
+    return st;
+  if (length == 0) {
     close(fd);
     *data = empty_file;
     return SC_OK;
   }
-  map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
-             fd, 0);
+  map = mmap(NULL, length, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
   close(fd);
   if (map == MAP_FAILED)
     return sc_fail(err, errno == ENOMEM ? SC_ERR_NOMEM : SC_ERR_FORMAT,
                    "%s: cannot map: %s", path, strerror(errno));
   *data = map;
-  *size = (size_t)sb.st_size;
+  *size = length;
   return SC_OK;
 }
 

@@ -17,7 +17,9 @@ sc_status sc_file_read(const char *path, size_t max_size, uint8_t **data,
 /* Maps a whole regular file (at most max_size bytes) read-only, its pages
  * read in at once: a large model is parsed from the page cache with no
  * copy into fresh memory. Same checks and errors as sc_file_read; no NUL
- * terminator. Release with sc_file_unmap. */
+ * terminator. Release with sc_file_unmap. A file cut short by another
+ * process while it is mapped stops this one (SIGBUS) where sc_file_read
+ * would report "file shrank". */
 sc_status sc_file_map(const char *path, size_t max_size, const uint8_t **data,
                       size_t *size, struct sc_error *err);
 void sc_file_unmap(const uint8_t *data, size_t size);

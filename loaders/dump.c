@@ -9,6 +9,7 @@
 #include "loaders/file.h"
 #include "loaders/onnx.h"
 #include "loaders/tensor_file.h"
+#include "runtime/quant.h"
 
 char *sc_dump_stem(const char *tensor_name)
 {
@@ -205,11 +206,7 @@ void sc_dump_free(struct sc_dump *d)
   for (i = 0; i < d->n_entries; i++) {
     free(d->entries[i].name);
     free(d->entries[i].path);
-    if (d->entries[i].quant) {
-      free(d->entries[i].quant->scale);
-      free(d->entries[i].quant->zero_point);
-      free(d->entries[i].quant);
-    }
+    sc_quant_free(d->entries[i].quant);
   }
   free(d->entries);
   free(d->dir);
@@ -334,19 +331,14 @@ static sc_status manifest_quant(const char *mpath, const char *name,
            : n != 1 || !json_object_is_type(zp, json_type_int)))
     return sc_fail(err, SC_ERR_FORMAT,
                    "%s: tensor '%s': zero_point must match scale", mpath, name);
-  q = calloc(1, sizeof *q);
-  if (!q)
+  if (sc_quant_create(e->dtype,
+                      axis && json_object_is_type(axis, json_type_int)
+                          ? json_object_get_int(axis)
+                      : n > 1 ? 1
+                              : -1,
+                      (int64_t)n, &q, NULL))
     return sc_fail_nomem(err, mpath);
-  q->scale = calloc(n, sizeof *q->scale);
-  q->zero_point = calloc(n, sizeof *q->zero_point);
   e->quant = q;
-  if (!q->scale || !q->zero_point)
-    return sc_fail_nomem(err, mpath);
-  q->n_params = (int64_t)n;
-  q->axis = n > 1 ? 1 : -1;
-  q->dtype = e->dtype;
-  if (axis && json_object_is_type(axis, json_type_int))
-    q->axis = json_object_get_int(axis);
   for (i = 0; i < n; i++) {
     json_object *s = json_object_is_type(scale, json_type_array)
                          ? json_object_array_get_idx(scale, i)

@@ -7,6 +7,7 @@
 
 #include "runtime/op.h"
 #include "runtime/plan.h"
+#include "runtime/quant.h"
 
 /* Open-addressing hash table from value name to value index. */
 struct name_index {
@@ -83,15 +84,6 @@ sc_status sc_graph_create(struct sc_graph **out, struct sc_error *err)
   return SC_OK;
 }
 
-static void quant_free(struct sc_quant *q)
-{
-  if (!q)
-    return;
-  free(q->scale);
-  free(q->zero_point);
-  free(q);
-}
-
 static void attr_clear(struct sc_attr *a)
 {
   int64_t i;
@@ -137,7 +129,7 @@ void sc_graph_free(struct sc_graph *g)
   for (i = 0; i < g->n_values; i++) {
     free(g->values[i].name);
     sc_tensor_free(g->values[i].initializer);
-    quant_free(g->values[i].quant);
+    sc_quant_free(g->values[i].quant);
   }
   free(g->values);
   free(g->inputs);

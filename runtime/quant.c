@@ -14,25 +14,38 @@ void sc_quant_free(struct sc_quant *q)
   free(q);
 }
 
+sc_status sc_quant_create(enum sc_dtype dtype, int axis, int64_t n_params,
+                          struct sc_quant **out, struct sc_error *err)
+{
+  struct sc_quant *q = calloc(1, sizeof *q);
+  size_t n = n_params > 0 ? (size_t)n_params : 1;
+  *out = NULL;
+  if (q) {
+    q->scale = calloc(n, sizeof *q->scale);
+    q->zero_point = calloc(n, sizeof *q->zero_point);
+  }
+  if (!q || !q->scale || !q->zero_point) {
+    sc_quant_free(q);
+    return sc_fail_nomem(err, "quantization parameters");
+  }
+  q->dtype = dtype;
+  q->axis = axis;
+  q->n_params = n_params;
+  *out = q;
+  return SC_OK;
+}
+
 sc_status sc_quant_clone(const struct sc_quant *q, struct sc_quant **out,
                          struct sc_error *err)
 {
   struct sc_quant *c;
+  sc_status st;
   *out = NULL;
   if (!q)
     return SC_OK;
-  c = calloc(1, sizeof *c);
-  if (!c)
-    return sc_fail_nomem(err, "quantization parameters");
-  *c = *q;
-  c->scale = malloc((size_t)q->n_params * sizeof *c->scale + 1);
-  c->zero_point = malloc((size_t)q->n_params * sizeof *c->zero_point + 1);
-  if (!c->scale || !c->zero_point) {
-    free(c->scale);
-    free(c->zero_point);
-    free(c);
-    return sc_fail_nomem(err, "quantization parameters");
-  }
+  st = sc_quant_create(q->dtype, q->axis, q->n_params, &c, err);
+  if (st)
+    return st;
   if (q->n_params) {
     memcpy(c->scale, q->scale, (size_t)q->n_params * sizeof *c->scale);
     memcpy(c->zero_point, q->zero_point,
@@ -93,6 +106,7 @@ static sc_status make_quant(const struct sc_tensor *scale,
 {
   struct sc_quant *q;
   int64_t i, n;
+  sc_status st;
 
   *out = NULL;
   if (!scale || !sc_dtype_is_float(scale->dtype) || scale->n_elements < 1 ||
@@ -107,18 +121,10 @@ static sc_status make_quant(const struct sc_tensor *scale,
     if (rank < 0 || axis < 0 || axis >= rank)
       return SC_OK;
   }
-  q = calloc(1, sizeof *q);
-  if (!q)
-    return sc_fail_nomem(err, "quantization parameters");
-  q->dtype = zp ? zp->dtype : dtype;
-  q->axis = n > 1 ? (int)axis : -1;
-  q->n_params = n;
-  q->scale = malloc((size_t)n * sizeof *q->scale);
-  q->zero_point = malloc((size_t)n * sizeof *q->zero_point);
-  if (!q->scale || !q->zero_point) {
-    sc_quant_free(q);
-    return sc_fail_nomem(err, "quantization parameters");
-  }
+  st = sc_quant_create(zp ? zp->dtype : dtype, n > 1 ? (int)axis : -1, n, &q,
+                       err);
+  if (st)
+    return st;
   for (i = 0; i < n; i++) {
     q->scale[i] = load_scale(scale, i);
     q->zero_point[i] = zp ? sc_dtype_load_i64(zp->dtype, zp->data, i) : 0;

@@ -37,6 +37,11 @@
  * malformed parameters are skipped (graph preparation reports them). */
 sc_status sc_graph_annotate_quant(struct sc_graph *g, struct sc_error *err);
 
+/* New parameters of `dtype` along `axis` (-1: per tensor): n_params
+ * scales and zero points, all 0 for the caller to fill. */
+sc_status sc_quant_create(enum sc_dtype dtype, int axis, int64_t n_params,
+                          struct sc_quant **out, struct sc_error *err);
+
 /* A deep copy of q (NULL gives NULL with SC_OK). */
 sc_status sc_quant_clone(const struct sc_quant *q, struct sc_quant **out,
                          struct sc_error *err);

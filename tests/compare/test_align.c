@@ -202,16 +202,9 @@ static struct sc_tensor *random_tensor(enum sc_dtype dtype, int rank,
 static struct sc_quant *make_quant(enum sc_dtype dtype, int axis,
                                    int64_t n_params, int zero_scale)
 {
-  struct sc_quant *q = calloc(1, sizeof *q);
+  struct sc_quant *q = NULL;
   int64_t c;
-  assert_non_null(q);
-  q->dtype = dtype;
-  q->axis = axis;
-  q->n_params = n_params;
-  q->scale = calloc((size_t)n_params, sizeof *q->scale);
-  q->zero_point = calloc((size_t)n_params, sizeof *q->zero_point);
-  assert_non_null(q->scale);
-  assert_non_null(q->zero_point);
+  assert_int_equal(sc_quant_create(dtype, axis, n_params, &q, NULL), SC_OK);
   for (c = 0; c < n_params; c++) {
     q->scale[c] = (float)(0.01 + 0.1 * uniform());
     q->zero_point[c] = dtype == SC_DTYPE_UINT8 ? 128 - c : c - 2;
@@ -219,15 +212,6 @@ static struct sc_quant *make_quant(enum sc_dtype dtype, int axis,
   if (zero_scale)
     q->scale[0] = 0.0f;
   return q;
-}
-
-static void quant_free(struct sc_quant *q)
-{
-  if (!q)
-    return;
-  free(q->scale);
-  free(q->zero_point);
-  free(q);
 }
 
 /* Fails unless a and b have the same dtype, shape and bytes. */
@@ -513,9 +497,9 @@ static void test_align_feed_matches_plain_conversion(void **state)
     sc_tensor_free(a);
     sc_tensor_free(plain);
     sc_tensor_free(r);
-    quant_free(rq);
+    sc_quant_free(rq);
     if (!fc->same_quant)
-      quant_free(q);
+      sc_quant_free(q);
   }
 }
 
@@ -633,8 +617,8 @@ static void test_align_feed_fast_paths_match_plain_conversion(void **state)
     sc_tensor_free(a);
     sc_tensor_free(plain);
     sc_tensor_free(r);
-    quant_free(rq);
-    quant_free(q);
+    sc_quant_free(rq);
+    sc_quant_free(q);
   }
 }
 

@@ -54,11 +54,10 @@ static struct sc_quant *parse_quant(json_object *q)
   json_object_object_get_ex(q, "axis", &axis);
   json_object_object_get_ex(q, "dtype", &dtype);
   n = json_object_array_length(scale);
-  out = calloc(1, sizeof *out);
-  out->scale = calloc(n, sizeof *out->scale);
-  out->zero_point = calloc(n, sizeof *out->zero_point);
-  out->n_params = (int64_t)n;
-  out->axis = json_object_get_int(axis);
+  assert_int_equal(sc_quant_create(SC_DTYPE_UNDEFINED,
+                                   json_object_get_int(axis), (int64_t)n, &out,
+                                   NULL),
+                   SC_OK);
   assert_int_equal(
       sc_dtype_from_name(json_object_get_string(dtype), &out->dtype), 0);
   for (i = 0; i < n; i++) {
@@ -68,15 +67,6 @@ static struct sc_quant *parse_quant(json_object *q)
         json_object_get_int64(json_object_array_get_idx(zp, i));
   }
   return out;
-}
-
-static void quant_free(struct sc_quant *q)
-{
-  if (!q)
-    return;
-  free(q->scale);
-  free(q->zero_point);
-  free(q);
 }
 
 static void check_metrics(const char *name, json_object *exp,
@@ -159,8 +149,8 @@ static void test_metrics_match_numpy_oracle(void **state)
       for (k = 0; k < json_object_array_length(v); k++)
         check_metrics(name, json_object_array_get_idx(v, k), &per[k]);
     }
-    quant_free((struct sc_quant *)opt.reference_quant);
-    quant_free((struct sc_quant *)opt.target_quant);
+    sc_quant_free((struct sc_quant *)opt.reference_quant);
+    sc_quant_free((struct sc_quant *)opt.target_quant);
     sc_tensor_free(ref);
     sc_tensor_free(tgt);
   }
@@ -634,16 +624,9 @@ static void fill_pair(struct sc_tensor *ref, const struct sc_quant *ref_quant,
 static struct sc_quant *make_quant(enum sc_dtype dtype, int axis,
                                    int64_t n_params, int zero_scale)
 {
-  struct sc_quant *q = calloc(1, sizeof *q);
+  struct sc_quant *q = NULL;
   int64_t c;
-  assert_non_null(q);
-  q->dtype = dtype;
-  q->axis = axis;
-  q->n_params = n_params;
-  q->scale = calloc((size_t)n_params, sizeof *q->scale);
-  q->zero_point = calloc((size_t)n_params, sizeof *q->zero_point);
-  assert_non_null(q->scale);
-  assert_non_null(q->zero_point);
+  assert_int_equal(sc_quant_create(dtype, axis, n_params, &q, NULL), SC_OK);
   for (c = 0; c < n_params; c++) {
     q->scale[c] = c % 2 ? (float)(0.01 + 0.1 * uniform()) : 0.125f;
     q->zero_point[c] = dtype == SC_DTYPE_UINT8 ? 100 + c % 50 : (c % 7) - 3;
@@ -934,8 +917,8 @@ static void test_metrics_fast_paths_match_plain_definition(void **state)
       }
       free(per);
     }
-    quant_free(rq);
-    quant_free(tq);
+    sc_quant_free(rq);
+    sc_quant_free(tq);
     sc_tensor_free(ref);
     sc_tensor_free(tgt);
   }
@@ -1022,7 +1005,7 @@ static void make_pair(const struct big_case *bc, struct made_pair *mp)
 
 static void free_pair(struct made_pair *mp)
 {
-  quant_free(mp->tq);
+  sc_quant_free(mp->tq);
   sc_tensor_free(mp->ref);
   sc_tensor_free(mp->tgt);
 }

@@ -90,6 +90,31 @@ static int64_t volume(const int64_t *v)
   return v[0] * v[1] * v[2];
 }
 
+/* Random operands of a geometry: x, W and (with bias) B, and the number
+ * of output elements. */
+struct operands {
+  int64_t x_size, y_size;
+  float *x, *w, *b;
+};
+
+static void operands_make(struct operands *o, const struct sc_conv_geometry *g,
+                          int bias)
+{
+  o->x_size = g->batch * g->in_channels * volume(g->in);
+  o->y_size = g->batch * g->out_channels * volume(g->out);
+  o->x = random_array(o->x_size);
+  o->w = random_array(g->out_channels * (g->in_channels / g->group) *
+                      volume(g->kernel));
+  o->b = bias ? random_array(g->out_channels) : NULL;
+}
+
+static void operands_free(struct operands *o)
+{
+  free(o->x);
+  free(o->w);
+  free(o->b);
+}
+
 /* Runs `path` and the reference on the same random inputs and compares
  * them; with `threads`, also checks the result is bit-identical to the
  * single-threaded one on that pool. */
@@ -98,17 +123,13 @@ static void check_against_reference(const struct conv_case *cc, int transpose,
                                     struct sc_threadpool *threads)
 {
   struct sc_conv_geometry g = geometry_of(cc, transpose);
-  int64_t x_size = g.batch * g.in_channels * volume(g.in);
-  int64_t w_size =
-      g.out_channels * (g.in_channels / g.group) * volume(g.kernel);
-  int64_t y_size = g.batch * g.out_channels * volume(g.out);
+  struct operands o;
   int64_t y_dims[1];
-  float *x = random_array(x_size), *w = random_array(w_size);
-  float *b = cc->bias ? random_array(g.out_channels) : NULL;
   struct sc_tensor *fast = NULL, *slow = NULL, *parallel = NULL;
   struct sc_error err;
 
-  y_dims[0] = y_size;
+  operands_make(&o, &g, cc->bias);
+  y_dims[0] = o.y_size;
   assert_int_equal(sc_tensor_create(SC_DTYPE_FLOAT, 1, y_dims, &fast, NULL),
                    SC_OK);
   assert_int_equal(sc_tensor_create(SC_DTYPE_FLOAT, 1, y_dims, &slow, NULL),
@@ -116,19 +137,20 @@ static void check_against_reference(const struct conv_case *cc, int transpose,
   assert_int_equal(sc_tensor_create(SC_DTYPE_FLOAT, 1, y_dims, &parallel, NULL),
                    SC_OK);
   if (transpose) {
-    assert_int_equal(sc_conv_transpose_forward(&g, SC_CONV_PATH_REFERENCE, x, w,
-                                               b, slow->data, NULL, &err),
+    assert_int_equal(sc_conv_transpose_forward(&g, SC_CONV_PATH_REFERENCE, o.x,
+                                               o.w, o.b, slow->data, NULL,
+                                               &err),
                      SC_OK);
-    assert_int_equal(
-        sc_conv_transpose_forward(&g, path, x, w, b, fast->data, NULL, &err),
-        SC_OK);
+    assert_int_equal(sc_conv_transpose_forward(&g, path, o.x, o.w, o.b,
+                                               fast->data, NULL, &err),
+                     SC_OK);
   } else {
     assert_true(sc_conv_path_applies(&g, path));
-    assert_int_equal(sc_conv_forward(&g, SC_CONV_PATH_REFERENCE, x, w, NULL, b,
-                                     slow->data, NULL, &err),
+    assert_int_equal(sc_conv_forward(&g, SC_CONV_PATH_REFERENCE, o.x, o.w, NULL,
+                                     o.b, slow->data, NULL, &err),
                      SC_OK);
     assert_int_equal(
-        sc_conv_forward(&g, path, x, w, NULL, b, fast->data, NULL, &err),
+        sc_conv_forward(&g, path, o.x, o.w, NULL, o.b, fast->data, NULL, &err),
         SC_OK);
   }
   /* float sums of up to a few hundred products of values in [-1, 1) */
@@ -136,22 +158,20 @@ static void check_against_reference(const struct conv_case *cc, int transpose,
 
   if (threads) {
     if (transpose)
-      assert_int_equal(sc_conv_transpose_forward(&g, path, x, w, b,
+      assert_int_equal(sc_conv_transpose_forward(&g, path, o.x, o.w, o.b,
                                                  parallel->data, threads, &err),
                        SC_OK);
     else
-      assert_int_equal(sc_conv_forward(&g, path, x, w, NULL, b, parallel->data,
-                                       threads, &err),
+      assert_int_equal(sc_conv_forward(&g, path, o.x, o.w, NULL, o.b,
+                                       parallel->data, threads, &err),
                        SC_OK);
     assert_memory_equal(parallel->data, fast->data,
-                        (size_t)y_size * sizeof(float));
+                        (size_t)o.y_size * sizeof(float));
   }
   sc_tensor_free(fast);
   sc_tensor_free(slow);
   sc_tensor_free(parallel);
-  free(x);
-  free(w);
-  free(b);
+  operands_free(&o);
 }
 
 /* 2-D case helper: square stride/dilation, pads (top, left, bottom,
@@ -385,29 +405,24 @@ static void test_packed_direct_matches_filled(void **state)
   }
   for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     struct sc_conv_geometry g = geometry_of(&cases[i], 0);
-    int64_t x_size = g.batch * g.in_channels * volume(g.in);
-    int64_t w_size =
-        g.out_channels * (g.in_channels / g.group) * volume(g.kernel);
-    int64_t y_size = g.batch * g.out_channels * volume(g.out);
-    float *x = random_array(x_size), *w = random_array(w_size);
-    float *b = random_array(g.out_channels);
-    float *direct = malloc((size_t)y_size * sizeof(float));
-    float *filled = malloc((size_t)y_size * sizeof(float));
+    struct operands o;
+    float *direct, *filled;
+    operands_make(&o, &g, 1);
+    direct = malloc((size_t)o.y_size * sizeof(float));
+    filled = malloc((size_t)o.y_size * sizeof(float));
     assert_non_null(direct);
     assert_non_null(filled);
     check_against_reference(&cases[i], 0, SC_CONV_PATH_PACKED, NULL);
-    assert_int_equal(sc_conv_forward(&g, SC_CONV_PATH_PACKED, x, w, NULL, b,
-                                     direct, NULL, NULL),
+    assert_int_equal(sc_conv_forward(&g, SC_CONV_PATH_PACKED, o.x, o.w, NULL,
+                                     o.b, direct, NULL, NULL),
                      SC_OK);
     sc_conv_packed_disable_direct(1);
-    assert_int_equal(sc_conv_forward(&g, SC_CONV_PATH_PACKED, x, w, NULL, b,
-                                     filled, NULL, NULL),
+    assert_int_equal(sc_conv_forward(&g, SC_CONV_PATH_PACKED, o.x, o.w, NULL,
+                                     o.b, filled, NULL, NULL),
                      SC_OK);
     sc_conv_packed_disable_direct(0);
-    assert_memory_equal(direct, filled, (size_t)y_size * sizeof(float));
-    free(x);
-    free(w);
-    free(b);
+    assert_memory_equal(direct, filled, (size_t)o.y_size * sizeof(float));
+    operands_free(&o);
     free(direct);
     free(filled);
   }
@@ -421,24 +436,21 @@ static void test_packed_direct_matches_filled(void **state)
 static void check_fused_relu(const struct conv_case *cc, enum sc_conv_path path)
 {
   struct sc_conv_geometry g = geometry_of(cc, 0);
-  int64_t x_size = g.batch * g.in_channels * volume(g.in);
-  int64_t w_size =
-      g.out_channels * (g.in_channels / g.group) * volume(g.kernel);
-  int64_t y_size = g.batch * g.out_channels * volume(g.out), i, negative = 0;
-  int64_t nan_in = 0, nan_out = 0;
-  float *x = random_array(x_size), *w = random_array(w_size);
-  float *b = random_array(g.out_channels);
-  float *plain = malloc((size_t)y_size * sizeof(float));
-  float *fused = malloc((size_t)y_size * sizeof(float));
+  struct operands o;
+  int64_t i, negative = 0, nan_in = 0, nan_out = 0;
+  float *plain, *fused;
+  operands_make(&o, &g, 1);
+  plain = malloc((size_t)o.y_size * sizeof(float));
+  fused = malloc((size_t)o.y_size * sizeof(float));
   assert_non_null(plain);
   assert_non_null(fused);
-  x[x_size / 2] = NAN;
-  assert_int_equal(sc_conv_forward(&g, path, x, w, NULL, b, plain, NULL, NULL),
-                   SC_OK);
+  o.x[o.x_size / 2] = NAN;
+  assert_int_equal(
+      sc_conv_forward(&g, path, o.x, o.w, NULL, o.b, plain, NULL, NULL), SC_OK);
   g.relu = 1;
-  assert_int_equal(sc_conv_forward(&g, path, x, w, NULL, b, fused, NULL, NULL),
-                   SC_OK);
-  for (i = 0; i < y_size; i++) {
+  assert_int_equal(
+      sc_conv_forward(&g, path, o.x, o.w, NULL, o.b, fused, NULL, NULL), SC_OK);
+  for (i = 0; i < o.y_size; i++) {
     float want = plain[i] < 0 ? 0 : plain[i];
     negative += plain[i] < 0;
     nan_in += isnan(plain[i]);
@@ -448,9 +460,7 @@ static void check_fused_relu(const struct conv_case *cc, enum sc_conv_path path)
   assert_true(negative > 0);
   assert_true(nan_in > 0);
   assert_int_equal(nan_out, nan_in);
-  free(x);
-  free(w);
-  free(b);
+  operands_free(&o);
   free(plain);
   free(fused);
 }
@@ -491,35 +501,31 @@ static void test_packed_weights_reused(void **state)
   struct conv_case other =
       case_2d(1, 20, 36, 2, 10, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1);
   struct sc_conv_geometry g = geometry_of(&cc, 0), go = geometry_of(&other, 0);
-  int64_t x_size = g.in_channels * volume(g.in);
-  int64_t w_size =
-      g.out_channels * (g.in_channels / g.group) * volume(g.kernel);
-  int64_t y_size = g.out_channels * volume(g.out);
-  float *x = random_array(x_size), *w = random_array(w_size);
-  float *b = random_array(g.out_channels);
-  float *once = random_array(y_size), *each = random_array(y_size);
+  struct operands o;
+  float *once, *each;
   struct sc_conv_weights *packed = NULL;
   struct sc_error err;
   (void)state;
-  assert_int_equal(sc_conv_weights_pack(&g, w, &packed, &err), SC_OK);
+  operands_make(&o, &g, 1);
+  once = random_array(o.y_size);
+  each = random_array(o.y_size);
+  assert_int_equal(sc_conv_weights_pack(&g, o.w, &packed, &err), SC_OK);
   assert_true(sc_conv_weights_match(packed, &g));
   assert_false(sc_conv_weights_match(packed, &go));
-  assert_int_equal(sc_conv_forward(&g, SC_CONV_PATH_PACKED, x, w, packed, b,
-                                   once, NULL, &err),
+  assert_int_equal(sc_conv_forward(&g, SC_CONV_PATH_PACKED, o.x, o.w, packed,
+                                   o.b, once, NULL, &err),
                    SC_OK);
-  assert_int_equal(
-      sc_conv_forward(&g, SC_CONV_PATH_PACKED, x, w, NULL, b, each, NULL, &err),
-      SC_OK);
-  assert_memory_equal(once, each, (size_t)y_size * sizeof(float));
-  assert_int_equal(sc_conv_forward(&go, SC_CONV_PATH_PACKED, x, w, packed, b,
+  assert_int_equal(sc_conv_forward(&g, SC_CONV_PATH_PACKED, o.x, o.w, NULL, o.b,
                                    each, NULL, &err),
+                   SC_OK);
+  assert_memory_equal(once, each, (size_t)o.y_size * sizeof(float));
+  assert_int_equal(sc_conv_forward(&go, SC_CONV_PATH_PACKED, o.x, o.w, packed,
+                                   o.b, each, NULL, &err),
                    SC_ERR_INTERNAL);
   assert_non_null(strstr(err.message, "packed"));
   sc_conv_weights_free(packed);
   sc_conv_weights_free(NULL);
-  free(x);
-  free(w);
-  free(b);
+  operands_free(&o);
   free(once);
   free(each);
 }
@@ -850,35 +856,30 @@ static void test_conv_node_constant_and_fed_weights(void **state)
   struct conv_case cc =
       case_2d(2, 10, 26, 2, 11, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1);
   struct sc_conv_geometry g = geometry_of(&cc, 0);
-  int64_t x_size = g.batch * g.in_channels * volume(g.in);
-  int64_t w_size = g.out_channels * (g.in_channels / g.group) * 9;
-  int64_t y_size = g.batch * g.out_channels * volume(g.out);
-  float *x = random_array(x_size), *w = random_array(w_size);
-  float *b = random_array(g.out_channels);
+  struct operands o;
   struct sc_tensor *want = NULL, *constant = NULL, *fed = NULL, *two = NULL;
   struct sc_threadpool *pool = NULL;
   int64_t y_dims[4] = {g.batch, g.out_channels, g.out[1], g.out[2]};
   (void)state;
+  operands_make(&o, &g, 1);
   assert_int_equal(sc_tensor_create(SC_DTYPE_FLOAT, 4, y_dims, &want, NULL),
                    SC_OK);
-  sc_conv_reference(&g, x, w, b, want->data);
+  sc_conv_reference(&g, o.x, o.w, o.b, want->data);
   assert_int_equal(sc_threadpool_create(2, &pool, NULL), SC_OK);
-  run_conv_node(&cc, x, w, b, 1, NULL, &constant);
-  run_conv_node(&cc, x, w, b, 0, NULL, &fed);
-  run_conv_node(&cc, x, w, b, 1, pool, &two);
+  run_conv_node(&cc, o.x, o.w, o.b, 1, NULL, &constant);
+  run_conv_node(&cc, o.x, o.w, o.b, 0, NULL, &fed);
+  run_conv_node(&cc, o.x, o.w, o.b, 1, pool, &two);
   assert_tensor_close(constant, want, 2e-5, 1e-4);
   assert_memory_equal(constant->data, fed->data,
-                      (size_t)y_size * sizeof(float));
+                      (size_t)o.y_size * sizeof(float));
   assert_memory_equal(constant->data, two->data,
-                      (size_t)y_size * sizeof(float));
+                      (size_t)o.y_size * sizeof(float));
   sc_threadpool_free(pool);
   sc_tensor_free(want);
   sc_tensor_free(constant);
   sc_tensor_free(fed);
   sc_tensor_free(two);
-  free(x);
-  free(w);
-  free(b);
+  operands_free(&o);
 }
 
 /* ConvTranspose of x = [1, 2] with w = [1, 1, 1], stride 2: x0 covers

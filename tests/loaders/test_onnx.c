@@ -14,155 +14,7 @@
 #include "onnx.pb-c.h"
 #include "runtime/executor.h"
 #include "tests/support/assertions.h"
-
-/* --- a tiny model builder over the protobuf-c structs ----------------- */
-
-#define MAX_ITEMS 16
-
-struct model_builder {
-  Onnx__ModelProto model;
-  Onnx__GraphProto graph;
-  Onnx__OperatorSetIdProto opset;
-  Onnx__OperatorSetIdProto *opsets[1];
-  Onnx__NodeProto nodes[MAX_ITEMS];
-  Onnx__NodeProto *node_ptrs[MAX_ITEMS];
-  Onnx__TensorProto inits[MAX_ITEMS];
-  Onnx__TensorProto *init_ptrs[MAX_ITEMS];
-  Onnx__ValueInfoProto inputs[MAX_ITEMS], outputs[MAX_ITEMS];
-  Onnx__ValueInfoProto *input_ptrs[MAX_ITEMS], *output_ptrs[MAX_ITEMS];
-  Onnx__TypeProto types[2 * MAX_ITEMS];
-  Onnx__TypeProto__Tensor tensor_types[2 * MAX_ITEMS];
-  Onnx__TensorShapeProto shapes[2 * MAX_ITEMS];
-  Onnx__TensorShapeProto__Dimension dims[2 * MAX_ITEMS][4];
-  Onnx__TensorShapeProto__Dimension *dim_ptrs[2 * MAX_ITEMS][4];
-  int n_types;
-};
-
-static void builder_init(struct model_builder *b, int64_t opset)
-{
-  Onnx__ModelProto m = ONNX__MODEL_PROTO__INIT;
-  Onnx__GraphProto g = ONNX__GRAPH_PROTO__INIT;
-  Onnx__OperatorSetIdProto os = ONNX__OPERATOR_SET_ID_PROTO__INIT;
-  memset(b, 0, sizeof *b);
-  b->model = m;
-  b->graph = g;
-  b->opset = os;
-  b->opset.domain = "";
-  b->opset.has_version = 1;
-  b->opset.version = opset;
-  b->opsets[0] = &b->opset;
-  b->model.has_ir_version = 1;
-  b->model.ir_version = 8;
-  b->model.n_opset_import = 1;
-  b->model.opset_import = b->opsets;
-  b->model.graph = &b->graph;
-  b->graph.name = "test";
-  b->graph.node = b->node_ptrs;
-  b->graph.initializer = b->init_ptrs;
-  b->graph.input = b->input_ptrs;
-  b->graph.output = b->output_ptrs;
-}
-
-static Onnx__TypeProto *make_type(struct model_builder *b, int elem_type,
-                                  int rank, const int64_t *dims)
-{
-  int k = b->n_types++, i;
-  Onnx__TypeProto t = ONNX__TYPE_PROTO__INIT;
-  Onnx__TypeProto__Tensor tt = ONNX__TYPE_PROTO__TENSOR__INIT;
-  Onnx__TensorShapeProto sh = ONNX__TENSOR_SHAPE_PROTO__INIT;
-  b->types[k] = t;
-  b->tensor_types[k] = tt;
-  b->shapes[k] = sh;
-  b->types[k].value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
-  b->types[k].tensor_type = &b->tensor_types[k];
-  b->tensor_types[k].has_elem_type = 1;
-  b->tensor_types[k].elem_type = elem_type;
-  b->tensor_types[k].shape = &b->shapes[k];
-  b->shapes[k].n_dim = (size_t)rank;
-  b->shapes[k].dim = b->dim_ptrs[k];
-  for (i = 0; i < rank; i++) {
-    Onnx__TensorShapeProto__Dimension d =
-        ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT;
-    b->dims[k][i] = d;
-    b->dims[k][i].value_case =
-        ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
-    b->dims[k][i].dim_value = dims[i];
-    b->dim_ptrs[k][i] = &b->dims[k][i];
-  }
-  return &b->types[k];
-}
-
-static void add_input(struct model_builder *b, const char *name, int rank,
-                      const int64_t *dims)
-{
-  Onnx__ValueInfoProto vi = ONNX__VALUE_INFO_PROTO__INIT;
-  size_t k = b->graph.n_input++;
-  b->inputs[k] = vi;
-  b->inputs[k].name = (char *)name;
-  b->inputs[k].type = make_type(b, 1, rank, dims);
-  b->input_ptrs[k] = &b->inputs[k];
-}
-
-static void add_output(struct model_builder *b, const char *name)
-{
-  Onnx__ValueInfoProto vi = ONNX__VALUE_INFO_PROTO__INIT;
-  size_t k = b->graph.n_output++;
-  b->outputs[k] = vi;
-  b->outputs[k].name = (char *)name;
-  b->output_ptrs[k] = &b->outputs[k];
-}
-
-static Onnx__NodeProto *add_node(struct model_builder *b, const char *op,
-                                 const char *name, char **inputs, int n_in,
-                                 char **outputs, int n_out)
-{
-  Onnx__NodeProto n = ONNX__NODE_PROTO__INIT;
-  size_t k = b->graph.n_node++;
-  b->nodes[k] = n;
-  b->nodes[k].op_type = (char *)op;
-  b->nodes[k].name = (char *)name;
-  b->nodes[k].input = inputs;
-  b->nodes[k].n_input = (size_t)n_in;
-  b->nodes[k].output = outputs;
-  b->nodes[k].n_output = (size_t)n_out;
-  b->node_ptrs[k] = &b->nodes[k];
-  return &b->nodes[k];
-}
-
-/* An initializer with raw little-endian float data. */
-static Onnx__TensorProto *add_raw_init(struct model_builder *b,
-                                       const char *name, int rank,
-                                       int64_t *dims, const float *values,
-                                       size_t n_values)
-{
-  Onnx__TensorProto t = ONNX__TENSOR_PROTO__INIT;
-  size_t k = b->graph.n_initializer++;
-  b->inits[k] = t;
-  b->inits[k].name = (char *)name;
-  b->inits[k].has_data_type = 1;
-  b->inits[k].data_type = 1;
-  b->inits[k].n_dims = (size_t)rank;
-  b->inits[k].dims = dims;
-  b->inits[k].has_raw_data = 1;
-  b->inits[k].raw_data.len = n_values * sizeof(float);
-  b->inits[k].raw_data.data = (uint8_t *)values;
-  b->init_ptrs[k] = &b->inits[k];
-  return &b->inits[k];
-}
-
-/* Serialises the model into dir/name; returns the malloc'ed path. */
-static char *write_model(const char *dir, const char *name,
-                         const Onnx__ModelProto *m)
-{
-  size_t size = onnx__model_proto__get_packed_size(m);
-  uint8_t *buf = malloc(size + 1);
-  char *path = sc_path_join(dir, name);
-  assert_non_null(buf);
-  onnx__model_proto__pack(m, buf);
-  assert_int_equal(sc_file_write_atomic(path, buf, size, NULL), SC_OK);
-  free(buf);
-  return path;
-}
+#include "tests/support/model_builder.h"
 
 static char *write_bytes(const char *dir, const char *name, const void *data,
                          size_t size)
@@ -177,13 +29,13 @@ static char *in_x[] = {"x", "w"}, *out_y[] = {"y"};
 static int64_t dims23[] = {2, 3};
 static float w_values[] = {1, 2, 3, 4, 5, 6};
 
-static void build_add_model(struct model_builder *b)
+static void build_add_model(struct sc_test_model *b)
 {
-  builder_init(b, 13);
-  add_input(b, "x", 2, dims23);
-  add_raw_init(b, "w", 2, dims23, w_values, 6);
-  add_node(b, "Add", "add_node", in_x, 2, out_y, 1);
-  add_output(b, "y");
+  sc_test_model_init(b, 13);
+  sc_test_model_add_input(b, "x", 2, dims23);
+  sc_test_model_add_raw_init(b, "w", 2, dims23, w_values, 6);
+  sc_test_model_add_node(b, "Add", "add_node", in_x, 2, out_y, 1);
+  sc_test_model_add_output(b, "y");
 }
 
 /* Loads and prepares; returns the status and leaves the message in err. */
@@ -213,7 +65,7 @@ static void assert_malformed(sc_status st, const struct sc_error *err,
 
 static void test_load_valid_model_runs(void **state)
 {
-  struct model_builder b;
+  struct sc_test_model b;
   char *dir = sc_test_tmpdir(), *path;
   struct sc_graph *g = NULL;
   struct sc_error err;
@@ -223,7 +75,7 @@ static void test_load_valid_model_runs(void **state)
   (void)state;
 
   build_add_model(&b);
-  path = write_model(dir, "m.onnx", &b.model);
+  path = sc_test_model_write(dir, "m.onnx", &b.model);
   assert_int_equal(sc_onnx_load(path, &g, &err), SC_OK);
   assert_int_equal(g->n_inputs, 1);
   assert_int_equal(g->n_outputs, 1);
@@ -320,7 +172,7 @@ static void test_load_typed_fields_every_dtype(void **state)
 
 static void test_load_attributes_of_every_kind(void **state)
 {
-  struct model_builder b;
+  struct sc_test_model b;
   Onnx__AttributeProto a[7], *ap[7];
   Onnx__TensorProto at = ONNX__TENSOR_PROTO__INIT;
   float floats[] = {1.5f, 2.5f};
@@ -379,7 +231,7 @@ static void test_load_attributes_of_every_kind(void **state)
   b.nodes[0].n_attribute = 7;
   b.nodes[0].attribute = ap;
 
-  path = write_model(dir, "attrs.onnx", &b.model);
+  path = sc_test_model_write(dir, "attrs.onnx", &b.model);
   assert_int_equal(sc_onnx_load(path, &g, &err), SC_OK);
   node = &g->nodes[0];
   assert_int_equal(node->n_attrs, 7);
@@ -406,15 +258,16 @@ static void test_load_attributes_of_every_kind(void **state)
 
 static void test_load_input_that_is_initializer_is_not_fed(void **state)
 {
-  struct model_builder b;
+  struct sc_test_model b;
   char *dir = sc_test_tmpdir(), *path;
   struct sc_graph *g = NULL;
   struct sc_error err;
   (void)state;
 
   build_add_model(&b);
-  add_input(&b, "w", 2, dims23); /* old exporters list weights as inputs */
-  path = write_model(dir, "m.onnx", &b.model);
+  sc_test_model_add_input(&b, "w", 2,
+                          dims23); /* old exporters list weights as inputs */
+  path = sc_test_model_write(dir, "m.onnx", &b.model);
   assert_int_equal(sc_onnx_load(path, &g, &err), SC_OK);
   assert_int_equal(g->n_inputs, 1);
   assert_string_equal(g->values[g->inputs[0]].name, "x");
@@ -462,7 +315,7 @@ static void set_external(Onnx__TensorProto *t, const char *location,
 
 static void test_external_data_inside_model_dir_loads(void **state)
 {
-  struct model_builder b;
+  struct sc_test_model b;
   char *dir = sc_test_tmpdir(), *path, *data_path;
   struct sc_graph *g = NULL;
   struct sc_error err;
@@ -473,7 +326,7 @@ static void test_external_data_inside_model_dir_loads(void **state)
   build_add_model(&b);
   set_external(&b.inits[0], "weights.bin", "8", "24");
   data_path = write_bytes(dir, "weights.bin", blob, sizeof blob);
-  path = write_model(dir, "m.onnx", &b.model);
+  path = sc_test_model_write(dir, "m.onnx", &b.model);
   assert_int_equal(sc_onnx_load(path, &g, &err), SC_OK);
   w = sc_graph_find_value(g, "w");
   assert_true(w >= 0);
@@ -488,7 +341,7 @@ static void test_external_data_inside_model_dir_loads(void **state)
 static void check_external_refused(const char *location, const char *offset,
                                    const char *must_mention)
 {
-  struct model_builder b;
+  struct sc_test_model b;
   char *dir = sc_test_tmpdir(), *path;
   struct sc_error err;
   float blob[6] = {1, 2, 3, 4, 5, 6};
@@ -497,7 +350,7 @@ static void check_external_refused(const char *location, const char *offset,
   build_add_model(&b);
   set_external(&b.inits[0], location, offset, NULL);
   data_path = write_bytes(dir, "weights.bin", blob, sizeof blob);
-  path = write_model(dir, "m.onnx", &b.model);
+  path = sc_test_model_write(dir, "m.onnx", &b.model);
   assert_malformed(load_and_prepare(path, &err), &err, must_mention);
   assert_non_null(strstr(err.message, "'w'")); /* names the tensor */
   free(path);
@@ -521,7 +374,7 @@ static void test_external_data_dotdot_refused(void **state)
 
 static void test_external_data_symlink_outside_refused(void **state)
 {
-  struct model_builder b;
+  struct sc_test_model b;
   char *dir = sc_test_tmpdir(), *outside = sc_test_tmpdir();
   char *path, *target, *link_path;
   struct sc_error err;
@@ -533,7 +386,7 @@ static void test_external_data_symlink_outside_refused(void **state)
   assert_int_equal(symlink(target, link_path), 0);
   build_add_model(&b);
   set_external(&b.inits[0], "link.bin", NULL, NULL);
-  path = write_model(dir, "m.onnx", &b.model);
+  path = sc_test_model_write(dir, "m.onnx", &b.model);
   assert_malformed(load_and_prepare(path, &err), &err, "outside");
   free(path);
   free(target);
@@ -592,7 +445,7 @@ static void test_empty_file_is_malformed(void **state)
 
 static void test_truncated_file_is_malformed(void **state)
 {
-  struct model_builder b;
+  struct sc_test_model b;
   size_t size, cut;
   uint8_t *buf;
   char *dir = sc_test_tmpdir(), *path;
@@ -647,7 +500,7 @@ static void test_garbage_and_wrong_wire_types_are_malformed(void **state)
 
 static void test_dangling_input_names_node_and_tensor(void **state)
 {
-  struct model_builder b;
+  struct sc_test_model b;
   static char *ins[] = {"x", "nowhere"};
   char *dir = sc_test_tmpdir(), *path;
   struct sc_error err;
@@ -655,7 +508,7 @@ static void test_dangling_input_names_node_and_tensor(void **state)
 
   build_add_model(&b);
   b.nodes[0].input = ins;
-  path = write_model(dir, "m.onnx", &b.model);
+  path = sc_test_model_write(dir, "m.onnx", &b.model);
   assert_malformed(load_and_prepare(path, &err), &err, "nowhere");
   assert_non_null(strstr(err.message, "add_node"));
   free(path);
@@ -665,20 +518,20 @@ static void test_dangling_input_names_node_and_tensor(void **state)
 
 static void test_cycle_names_a_node(void **state)
 {
-  struct model_builder b;
+  struct sc_test_model b;
   static char *in_a[] = {"x", "b_out"}, *out_a[] = {"a_out"};
   static char *in_b[] = {"a_out", "w"}, *out_b[] = {"b_out"};
   char *dir = sc_test_tmpdir(), *path;
   struct sc_error err;
   (void)state;
 
-  builder_init(&b, 13);
-  add_input(&b, "x", 2, dims23);
-  add_raw_init(&b, "w", 2, dims23, w_values, 6);
-  add_node(&b, "Add", "node_a", in_a, 2, out_a, 1);
-  add_node(&b, "Add", "node_b", in_b, 2, out_b, 1);
-  add_output(&b, "b_out");
-  path = write_model(dir, "m.onnx", &b.model);
+  sc_test_model_init(&b, 13);
+  sc_test_model_add_input(&b, "x", 2, dims23);
+  sc_test_model_add_raw_init(&b, "w", 2, dims23, w_values, 6);
+  sc_test_model_add_node(&b, "Add", "node_a", in_a, 2, out_a, 1);
+  sc_test_model_add_node(&b, "Add", "node_b", in_b, 2, out_b, 1);
+  sc_test_model_add_output(&b, "b_out");
+  path = sc_test_model_write(dir, "m.onnx", &b.model);
   assert_malformed(load_and_prepare(path, &err), &err, "cycle");
   assert_true(strstr(err.message, "node_a") || strstr(err.message, "node_b"));
   free(path);
@@ -688,7 +541,7 @@ static void test_cycle_names_a_node(void **state)
 
 static void test_negative_dim_names_tensor(void **state)
 {
-  struct model_builder b;
+  struct sc_test_model b;
   static int64_t bad[] = {-2, 3};
   char *dir = sc_test_tmpdir(), *path;
   struct sc_error err;
@@ -696,7 +549,7 @@ static void test_negative_dim_names_tensor(void **state)
 
   build_add_model(&b);
   b.inits[0].dims = bad;
-  path = write_model(dir, "m.onnx", &b.model);
+  path = sc_test_model_write(dir, "m.onnx", &b.model);
   assert_malformed(load_and_prepare(path, &err), &err, "'w'");
   assert_non_null(strstr(err.message, "negative"));
   free(path);
@@ -706,14 +559,14 @@ static void test_negative_dim_names_tensor(void **state)
 
 static void test_negative_input_dim_names_input(void **state)
 {
-  struct model_builder b;
+  struct sc_test_model b;
   char *dir = sc_test_tmpdir(), *path;
   struct sc_error err;
   (void)state;
 
   build_add_model(&b);
   b.dims[0][0].dim_value = -7;
-  path = write_model(dir, "m.onnx", &b.model);
+  path = sc_test_model_write(dir, "m.onnx", &b.model);
   assert_malformed(load_and_prepare(path, &err), &err, "'x'");
   free(path);
   sc_test_rmtree(dir);
@@ -722,7 +575,7 @@ static void test_negative_input_dim_names_input(void **state)
 
 static void test_overflowing_dims_name_tensor(void **state)
 {
-  struct model_builder b;
+  struct sc_test_model b;
   static int64_t huge[] = {INT64_C(1) << 40, INT64_C(1) << 40};
   char *dir = sc_test_tmpdir(), *path;
   struct sc_error err;
@@ -730,7 +583,7 @@ static void test_overflowing_dims_name_tensor(void **state)
 
   build_add_model(&b);
   b.inits[0].dims = huge;
-  path = write_model(dir, "m.onnx", &b.model);
+  path = sc_test_model_write(dir, "m.onnx", &b.model);
   assert_malformed(load_and_prepare(path, &err), &err, "'w'");
   assert_non_null(strstr(err.message, "overflow"));
   free(path);
@@ -740,7 +593,7 @@ static void test_overflowing_dims_name_tensor(void **state)
 
 static void test_data_size_mismatch_names_tensor(void **state)
 {
-  struct model_builder b;
+  struct sc_test_model b;
   char *dir = sc_test_tmpdir(), *path;
   struct sc_error err;
   (void)state;
@@ -748,7 +601,7 @@ static void test_data_size_mismatch_names_tensor(void **state)
   /* raw data two bytes short */
   build_add_model(&b);
   b.inits[0].raw_data.len -= 2;
-  path = write_model(dir, "raw.onnx", &b.model);
+  path = sc_test_model_write(dir, "raw.onnx", &b.model);
   assert_malformed(load_and_prepare(path, &err), &err, "'w'");
   assert_non_null(strstr(err.message, "raw data"));
   free(path);
@@ -758,7 +611,7 @@ static void test_data_size_mismatch_names_tensor(void **state)
   b.inits[0].has_raw_data = 0;
   b.inits[0].n_float_data = 5;
   b.inits[0].float_data = w_values;
-  path = write_model(dir, "typed.onnx", &b.model);
+  path = sc_test_model_write(dir, "typed.onnx", &b.model);
   assert_malformed(load_and_prepare(path, &err), &err, "'w'");
   free(path);
   sc_test_rmtree(dir);
@@ -767,14 +620,14 @@ static void test_data_size_mismatch_names_tensor(void **state)
 
 static void test_two_producers_names_tensor(void **state)
 {
-  struct model_builder b;
+  struct sc_test_model b;
   char *dir = sc_test_tmpdir(), *path;
   struct sc_error err;
   (void)state;
 
   build_add_model(&b);
-  add_node(&b, "Add", "second", in_x, 2, out_y, 1);
-  path = write_model(dir, "m.onnx", &b.model);
+  sc_test_model_add_node(&b, "Add", "second", in_x, 2, out_y, 1);
+  path = sc_test_model_write(dir, "m.onnx", &b.model);
   assert_malformed(load_and_prepare(path, &err), &err, "'y'");
   free(path);
   sc_test_rmtree(dir);
@@ -783,7 +636,7 @@ static void test_two_producers_names_tensor(void **state)
 
 static void test_unsupported_nodes_all_listed(void **state)
 {
-  struct model_builder b;
+  struct sc_test_model b;
   static char *o1[] = {"u1"}, *o2[] = {"u2"};
   static char *i2[] = {"u1"};
   char *dir = sc_test_tmpdir(), *path;
@@ -792,10 +645,10 @@ static void test_unsupported_nodes_all_listed(void **state)
   (void)state;
 
   build_add_model(&b);
-  add_node(&b, "FancyOp", "first_unknown", in_x, 1, o1, 1);
-  add_node(&b, "OtherOp", "second_unknown", i2, 1, o2, 1);
-  add_output(&b, "u2");
-  path = write_model(dir, "m.onnx", &b.model);
+  sc_test_model_add_node(&b, "FancyOp", "first_unknown", in_x, 1, o1, 1);
+  sc_test_model_add_node(&b, "OtherOp", "second_unknown", i2, 1, o2, 1);
+  sc_test_model_add_output(&b, "u2");
+  path = sc_test_model_write(dir, "m.onnx", &b.model);
   st = load_and_prepare(path, &err);
   assert_int_equal(st, SC_ERR_UNSUPPORTED);
   assert_int_equal(sc_status_exit_code(st), 4);
@@ -809,7 +662,7 @@ static void test_unsupported_nodes_all_listed(void **state)
 
 static void test_non_tensor_input_is_unsupported(void **state)
 {
-  struct model_builder b;
+  struct sc_test_model b;
   Onnx__TypeProto seq = ONNX__TYPE_PROTO__INIT;
   Onnx__TypeProto__Sequence s = ONNX__TYPE_PROTO__SEQUENCE__INIT;
   char *dir = sc_test_tmpdir(), *path;
@@ -821,7 +674,7 @@ static void test_non_tensor_input_is_unsupported(void **state)
   seq.value_case = ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE;
   seq.sequence_type = &s;
   b.inputs[0].type = &seq;
-  path = write_model(dir, "m.onnx", &b.model);
+  path = sc_test_model_write(dir, "m.onnx", &b.model);
   st = load_and_prepare(path, &err);
   assert_int_equal(st, SC_ERR_UNSUPPORTED);
   assert_non_null(strstr(err.message, "'x'"));

@@ -17,8 +17,8 @@
 #include "compare/view.h"
 #include "loaders/file.h"
 #include "loaders/tensor_file.h"
-#include "onnx.pb-c.h"
 #include "tests/support/assertions.h"
+#include "tests/support/model_builder.h"
 
 #define MAX_ARGS 32
 
@@ -569,74 +569,14 @@ static void test_transform_matches_generator_preprocessing(void **state)
  * the malloc'ed path. */
 static char *write_identity_model(const char *dir)
 {
-  Onnx__ModelProto model = ONNX__MODEL_PROTO__INIT;
-  Onnx__GraphProto graph = ONNX__GRAPH_PROTO__INIT;
-  Onnx__OperatorSetIdProto opset = ONNX__OPERATOR_SET_ID_PROTO__INIT;
-  Onnx__NodeProto node = ONNX__NODE_PROTO__INIT;
-  Onnx__ValueInfoProto in = ONNX__VALUE_INFO_PROTO__INIT;
-  Onnx__ValueInfoProto out = ONNX__VALUE_INFO_PROTO__INIT;
-  Onnx__TypeProto type = ONNX__TYPE_PROTO__INIT;
-  Onnx__TypeProto__Tensor tensor = ONNX__TYPE_PROTO__TENSOR__INIT;
-  Onnx__TensorShapeProto shape = ONNX__TENSOR_SHAPE_PROTO__INIT;
-  Onnx__TensorShapeProto__Dimension d[2] = {
-      ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT,
-      ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT};
-  Onnx__TensorShapeProto__Dimension *dims[2] = {&d[0], &d[1]};
-  Onnx__OperatorSetIdProto *opsets[1] = {&opset};
-  Onnx__NodeProto *nodes[1] = {&node};
-  Onnx__ValueInfoProto *ins[1] = {&in}, *outs[1] = {&out};
-  char *node_in[1] = {"x"}, *node_out[1] = {"y"};
-  char *path = sc_path_join(dir, "identity.onnx");
-  uint8_t *buf;
-  size_t size;
-  FILE *f;
-  int i;
-
-  for (i = 0; i < 2; i++) {
-    d[i].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
-    d[i].dim_value = i == 0 ? 2 : 70001;
-  }
-  shape.n_dim = 2;
-  shape.dim = dims;
-  tensor.has_elem_type = 1;
-  tensor.elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
-  tensor.shape = &shape;
-  type.value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
-  type.tensor_type = &tensor;
-  in.name = "x";
-  in.type = &type;
-  out.name = "y";
-  node.op_type = "Identity";
-  node.name = "copy";
-  node.n_input = 1;
-  node.input = node_in;
-  node.n_output = 1;
-  node.output = node_out;
-  graph.name = "identity";
-  graph.n_node = 1;
-  graph.node = nodes;
-  graph.n_input = 1;
-  graph.input = ins;
-  graph.n_output = 1;
-  graph.output = outs;
-  opset.domain = "";
-  opset.has_version = 1;
-  opset.version = 17;
-  model.has_ir_version = 1;
-  model.ir_version = 8;
-  model.n_opset_import = 1;
-  model.opset_import = opsets;
-  model.graph = &graph;
-  size = onnx__model_proto__get_packed_size(&model);
-  buf = malloc(size);
-  assert_non_null(buf);
-  onnx__model_proto__pack(&model, buf);
-  f = fopen(path, "wb");
-  assert_non_null(f);
-  assert_int_equal(fwrite(buf, 1, size, f), size);
-  assert_int_equal(fclose(f), 0);
-  free(buf);
-  return path;
+  static char *in[1] = {"x"}, *out[1] = {"y"};
+  int64_t dims[2] = {2, 70001};
+  struct sc_test_model b;
+  sc_test_model_init(&b, 17);
+  sc_test_model_add_input(&b, "x", 2, dims);
+  sc_test_model_add_output(&b, "y");
+  sc_test_model_add_node(&b, "Identity", "copy", in, 1, out, 1);
+  return sc_test_model_write(dir, "identity.onnx", &b.model);
 }
 
 /* run without --dump prints each output's range, mean and non-finite

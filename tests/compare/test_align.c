@@ -158,10 +158,7 @@ static uint64_t rng_state = 0x2545f4914f6cdd1du;
 
 static double uniform(void)
 {
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return (double)(rng_state >> 11) * (1.0 / 9007199254740992.0);
+  return sc_test_uniform(&rng_state);
 }
 
 /* A tensor of random values: floats with zeros, NaN, infinities and

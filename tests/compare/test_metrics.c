@@ -523,15 +523,12 @@ static void assert_metrics_identical(const char *what,
 #undef SAME_INT
 }
 
-/* xorshift64: the same data on every run */
+/* the same data on every run */
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
 
 static double uniform(void)
 {
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return (double)(rng_state >> 11) * (1.0 / 9007199254740992.0);
+  return sc_test_uniform(&rng_state);
 }
 
 /* How a test tensor's values are drawn. */

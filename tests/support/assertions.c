@@ -143,3 +143,11 @@ void sc_test_rmtree(const char *path)
   if (path)
     nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
+
+double sc_test_uniform(uint64_t *state)
+{
+  *state ^= *state << 13;
+  *state ^= *state >> 7;
+  *state ^= *state << 17;
+  return (double)(*state >> 11) * (1.0 / 9007199254740992.0);
+}

@@ -12,6 +12,10 @@
 
 #include "runtime/tensor.h"
 
+/* xorshift64: advances *state (never 0) and returns a double in [0, 1)
+ * from its top 53 bits; the same sequence on every run. */
+double sc_test_uniform(uint64_t *state);
+
 /* Fails the test unless actual and expected have the same dtype and shape
  * and every element satisfies |a - e| <= atol + rtol * |e| (NaN matches
  * NaN). Prints the first bad index, both values and the tolerance. */

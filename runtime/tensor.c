@@ -139,14 +139,11 @@ static struct sc_buffer *buffer_acquire(struct sc_pool *pool, size_t size)
   b = malloc(sizeof *b);
   if (!b)
     return NULL;
-  if (posix_memalign(&b->data,
-                     capacity >= HUGE_BUFFER ? HUGE_PAGE : SC_TENSOR_ALIGN,
-                     capacity) != 0) {
+  b->data = sc_storage_alloc(capacity);
+  if (!b->data) {
     free(b);
     return NULL;
   }
-  if (capacity >= HUGE_BUFFER)
-    advise_huge_pages(b->data, capacity);
   b->capacity = capacity;
   b->refs = 1;
   b->pool = pool;
@@ -310,6 +307,7 @@ sc_status sc_tensor_alloc_in_slot(struct sc_tensor *t, struct sc_slot *slot,
                                   struct sc_error *err)
 {
   struct sc_buffer *b = slot->buffer;
+  sc_status st;
 
   if (sc_dtype_size(t->dtype) == 0)
     return sc_fail(err, SC_ERR_UNSUPPORTED, "dtype %s cannot be stored",
@@ -319,14 +317,12 @@ sc_status sc_tensor_alloc_in_slot(struct sc_tensor *t, struct sc_slot *slot,
     return sc_fail(err, SC_ERR_INTERNAL,
                    "memory plan: %zu bytes do not fit a %zu-byte slot",
                    sc_tensor_size(t), slot->capacity);
-  if (!b || __atomic_load_n(&b->refs, __ATOMIC_ACQUIRE) != 1) {
-    b = buffer_acquire(NULL, slot->capacity);
-    if (!b)
-      return sc_fail(err, SC_ERR_NOMEM, "out of memory allocating %zu bytes",
-                     slot->capacity);
-    buffer_unref(slot->buffer);
-    slot->buffer = b;
-  }
+  if (b && __atomic_load_n(&b->refs, __ATOMIC_ACQUIRE) != 1)
+    sc_slot_release(slot); /* still held: it lives on with its holders */
+  st = sc_slot_reserve(slot, err);
+  if (st)
+    return st;
+  b = slot->buffer;
   __atomic_add_fetch(&b->refs, 1, __ATOMIC_ACQ_REL);
   t->buffer = b;
   t->data = b->data;

@@ -726,6 +726,15 @@ static size_t static_size(const struct sc_graph *g, int v)
   return n;
 }
 
+static int is_graph_output(const struct sc_graph *g, int v)
+{
+  int k;
+  for (k = 0; v >= 0 && k < g->n_outputs; k++)
+    if (g->outputs[k] == v)
+      return 1;
+  return 0;
+}
+
 /* One tensor of the memory plan: `size` bytes held from node `first` to
  * node `last` (inclusive), and where its slot index goes. */
 struct plan_item {
@@ -773,12 +782,9 @@ static sc_status node_items(const struct sc_graph *g, int i, const int *last,
   if (!np->out_slot ||
       (np->via_float && (!np->in_shadow_slot || !np->out_shadow_slot)))
     return sc_fail_nomem(err, "memory plan");
-  for (j = 0; j < node->n_outputs && j < 64; j++) {
-    int v = node->outputs[j], k;
-    for (k = 0; v >= 0 && k < g->n_outputs; k++)
-      if (g->outputs[k] == v)
-        np->graph_outputs |= 1ull << j;
-  }
+  for (j = 0; j < node->n_outputs && j < 64; j++)
+    if (is_graph_output(g, node->outputs[j]))
+      np->graph_outputs |= 1ull << j;
   for (pass = 0; pass < 3; pass++) {
     int count = pass == 1 ? node->n_inputs : node->n_outputs;
     if (pass > 0 && !np->via_float)
@@ -828,7 +834,7 @@ static int may_alias(const struct sc_graph *g, int i)
 {
   const struct sc_node *node = &g->nodes[i];
   const struct sc_node_plan *np = &((struct sc_plan *)g->plan)->nodes[i];
-  int in, out, k;
+  int in, out;
   if (!g->plain_runs || !node->op || np->via_float || node->n_inputs < 1 ||
       node->n_outputs < 1)
     return 0;
@@ -840,10 +846,7 @@ static int may_alias(const struct sc_graph *g, int i)
   if (!(node->op->flags & SC_OP_OUTPUT_IS_INPUT0) &&
       !(strcmp(node->op_type, "Cast") == 0 && node->domain[0] == '\0'))
     return 0;
-  for (k = 0; k < g->n_outputs; k++)
-    if (g->outputs[k] == out)
-      return 0;
-  return static_size(g, in) == static_size(g, out);
+  return !is_graph_output(g, out) && static_size(g, in) == static_size(g, out);
 }
 
 /* The Conv whose output node i, a Relu, is the only reader of and may be
@@ -854,7 +857,7 @@ static int fusable_conv(const struct sc_graph *g, int i)
 {
   const struct sc_node *node = &g->nodes[i];
   const struct sc_plan *plan = g->plan;
-  int x, y, p, k;
+  int x, y, p;
   if (!g->plain_runs || strcmp(node->op_type, "Relu") != 0 ||
       node->domain[0] != '\0' || node->n_inputs != 1 || node->n_outputs != 1)
     return -1;
@@ -866,11 +869,9 @@ static int fusable_conv(const struct sc_graph *g, int i)
   p = g->values[x].producer;
   if (p < 0 || strcmp(g->nodes[p].op_type, "Conv") != 0 ||
       g->nodes[p].domain[0] != '\0' || g->nodes[p].outputs[0] != x ||
-      plan->nodes[p].via_float)
+      plan->nodes[p].via_float || is_graph_output(g, x) ||
+      is_graph_output(g, y))
     return -1;
-  for (k = 0; k < g->n_outputs; k++)
-    if (g->outputs[k] == x || g->outputs[k] == y)
-      return -1;
   return static_size(g, x) == static_size(g, y) ? p : -1;
 }
 

@@ -977,6 +977,37 @@ static sc_status plan_memory(struct sc_graph *g, struct sc_error *err)
   return st;
 }
 
+/* Frees the data of initializers that every reader keeps in its own state
+ * (sc_node.holds_input: packed Conv weights), so that a model's weights
+ * are not held twice. Graph inputs and outputs keep theirs. */
+static void drop_held_initializers(struct sc_graph *g)
+{
+  /* per value: 1 while every reader seen holds it, -1 once one does not */
+  signed char *held = calloc((size_t)g->n_values + 1, 1);
+  int i, j;
+  if (!held)
+    return; /* keeping the data is always correct */
+  for (i = 0; i < g->n_nodes; i++) {
+    const struct sc_node *node = &g->nodes[i];
+    for (j = 0; j < node->n_inputs; j++) {
+      int v = node->inputs[j];
+      if (v < 0)
+        continue;
+      if (j < 32 && (node->holds_input >> j & 1u))
+        held[v] = held[v] < 0 ? -1 : 1;
+      else
+        held[v] = -1;
+    }
+  }
+  for (i = 0; i < g->n_values; i++) {
+    struct sc_value *v = &g->values[i];
+    if (held[i] == 1 && v->initializer && !v->is_input &&
+        !is_graph_output(g, i))
+      sc_tensor_release_data(v->initializer);
+  }
+  free(held);
+}
+
 sc_status sc_graph_prepare(struct sc_graph *g, struct sc_error *err)
 {
   struct sc_tensor *vt = NULL;
@@ -1063,6 +1094,7 @@ sc_status sc_graph_prepare(struct sc_graph *g, struct sc_error *err)
     st = plan_memory(g, err);
   if (st)
     return st;
+  drop_held_initializers(g);
   g->prepared = 1;
   return SC_OK;
 }

@@ -106,6 +106,10 @@ struct sc_node {
   /* set by the executor while a Conv runs whose only reader is a Relu it
    * fused (sc_graph.plain_runs): output 0 is stored through Relu */
   int fused_relu;
+  /* set by reshape: bit i when the node's state keeps everything it needs
+   * of input i's constant data (Conv: W packed), so that sc_graph_prepare
+   * may free an initializer that every one of its readers keeps */
+  uint32_t holds_input;
 };
 
 struct sc_opset {

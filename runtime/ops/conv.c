@@ -183,16 +183,22 @@ static int input_is_constant(const struct sc_node *node, int i)
 
 /* Packs W once for the packed path when it is a constant of the model:
  * at prepare time when reshape sees the initializer, else at the first
- * run. Other weights are packed by every run (sc_conv_forward). */
+ * run. Other weights are packed by every run (sc_conv_forward). Once
+ * packed, the node needs no more of W than its shape (holds_input), and
+ * runs through the packed path whatever the geometry (conv_run). */
 static sc_status pack_constant_weights(struct sc_node *node,
                                        struct sc_error *err)
 {
   struct conv_state *state = node->state;
+  sc_status st;
   if (state->packed || !input_is_constant(node, 1) ||
       sc_conv_path_choose(&state->geometry) != SC_CONV_PATH_PACKED)
     return SC_OK;
-  return sc_conv_weights_pack(&state->geometry, node->in[1]->data,
-                              &state->packed, err);
+  st = sc_conv_weights_pack(&state->geometry, node->in[1]->data, &state->packed,
+                            err);
+  if (!st)
+    node->holds_input |= 1u << 1;
+  return st;
 }
 
 static sc_status conv_reshape(struct sc_node *node, struct sc_error *err)
@@ -392,11 +398,14 @@ static sc_status conv_run(struct sc_node *node, struct sc_error *err)
                                    node->in[0]->data, node->in[1]->data,
                                    b ? b->data : NULL, node->out[0]->data,
                                    sc_node_threads(node), err);
+  else if (state->packed) /* W's data may have been freed since */
+    st = sc_conv_forward(&g, SC_CONV_PATH_PACKED, node->in[0]->data, NULL,
+                         state->packed, b ? b->data : NULL, node->out[0]->data,
+                         sc_node_threads(node), err);
   else
-    st = sc_conv_forward(
-        &g, SC_CONV_PATH_AUTO, node->in[0]->data, node->in[1]->data,
-        sc_conv_weights_match(state->packed, &g) ? state->packed : NULL,
-        b ? b->data : NULL, node->out[0]->data, sc_node_threads(node), err);
+    st = sc_conv_forward(&g, SC_CONV_PATH_AUTO, node->in[0]->data,
+                         node->in[1]->data, NULL, b ? b->data : NULL,
+                         node->out[0]->data, sc_node_threads(node), err);
   if (st)
     sc_error_prefix(err, "node '%s' (%s): ", node->name, node->op_type);
   return st;

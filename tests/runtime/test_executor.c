@@ -1,11 +1,13 @@
 /* The executor: topological order, static shapes, the observer, memory
  * recycling, node subsets, input checks and the float16-via-float path.
  * Graphs are built by hand with the builder API from Add and Relu. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "runtime/executor.h"
 #include "runtime/graph.h"
+#include "runtime/ops/conv_kernels.h"
 #include "runtime/plan.h"
 #include "runtime/threadpool.h"
 #include "tests/support/assertions.h"
@@ -344,6 +346,127 @@ static void test_plain_runs_fuse_relu_into_conv(void **state)
   sc_graph_free(g_apart);
   sc_graph_free(g_fused);
   sc_graph_free(g_shared);
+}
+
+/* x [1, 3, 6, 60] -> Conv (8 channels, 3x3, pad 1, W a constant) -> y.
+ * w_reader: 0, the Conv alone reads W; 1, an Identity also reads it
+ * (output "w2"); 2, W is a graph output too. */
+static struct sc_graph *conv_weights_graph(int w_reader, float *wv)
+{
+  struct sc_graph *g = new_graph();
+  int64_t xd[4] = {1, 3, 6, 60}, wd[4] = {8, 3, 3, 3}, pads[4] = {1, 1, 1, 1};
+  const char *conv_in[2] = {"x", "w"}, *conv_out[1] = {"y"};
+  struct sc_node *conv = NULL;
+  int i;
+  for (i = 0; i < 8 * 27; i++)
+    wv[i] = (float)((i * 5) % 13) / 6.0f - 1.0f;
+  assert_int_equal(sc_graph_add_input(g, "x", SC_DTYPE_FLOAT, 4, xd, NULL),
+                   SC_OK);
+  assert_int_equal(
+      sc_graph_add_initializer(g, "w", sc_test_tensor_f32(4, wd, wv), NULL),
+      SC_OK);
+  assert_int_equal(sc_graph_add_node(g, "conv", "Conv", "", 2, conv_in, 1,
+                                     conv_out, &conv, NULL),
+                   SC_OK);
+  assert_int_equal(sc_node_set_attr_ints(conv, "pads", 4, pads, NULL), SC_OK);
+  assert_int_equal(sc_graph_add_output(g, "y", NULL), SC_OK);
+  if (w_reader == 1) {
+    add_node(g, "copy", "Identity", "w", NULL, "w2");
+    assert_int_equal(sc_graph_add_output(g, "w2", NULL), SC_OK);
+  } else if (w_reader == 2) {
+    assert_int_equal(sc_graph_add_output(g, "w", NULL), SC_OK);
+  }
+  assert_int_equal(sc_graph_prepare(g, NULL), SC_OK);
+  return g;
+}
+
+/* The convolution of conv_weights_graph written out, in double. */
+static double conv_at(const float *x, const float *w, int m, int row, int col)
+{
+  double sum = 0;
+  int c, ky, kx;
+  for (c = 0; c < 3; c++)
+    for (ky = 0; ky < 3; ky++)
+      for (kx = 0; kx < 3; kx++) {
+        int iy = row + ky - 1, ix = col + kx - 1;
+        if (iy >= 0 && iy < 6 && ix >= 0 && ix < 60)
+          sum += (double)x[(c * 6 + iy) * 60 + ix] *
+                 w[((m * 3 + c) * 3 + ky) * 3 + kx];
+      }
+  return sum;
+}
+
+/* Conv weights packed at prepare time are not held twice: the initializer's
+ * data is freed when the Conv is its only reader and kept when another
+ * node reads it or it is a graph output; the results are the same bits
+ * either way, also when the portable micro-kernel is forced after
+ * prepare (the node must not fall back to a path that reads W). */
+static void test_packed_conv_weights_are_not_held_twice(void **state)
+{
+  float wv[8 * 27], xv[3 * 6 * 60];
+  int64_t xd[4] = {1, 3, 6, 60};
+  struct sc_graph *g_alone = conv_weights_graph(0, wv);
+  struct sc_graph *g_read = conv_weights_graph(1, wv);
+  struct sc_graph *g_output = conv_weights_graph(2, wv);
+  struct sc_tensor *x, *alone[1] = {NULL}, *read[2] = {NULL, NULL};
+  struct sc_tensor *output[2] = {NULL, NULL}, *portable[1] = {NULL};
+  struct sc_feed feed;
+  int w, i, m, row, col;
+  (void)state;
+
+  w = sc_graph_find_value(g_alone, "w");
+  assert_true(w >= 0);
+  if (sc_conv_packed_fast())
+    assert_null(g_alone->values[w].initializer->data);
+  else /* no packed weights: W is read by every run */
+    assert_non_null(g_alone->values[w].initializer->data);
+  assert_non_null(
+      g_read->values[sc_graph_find_value(g_read, "w")].initializer->data);
+  assert_non_null(
+      g_output->values[sc_graph_find_value(g_output, "w")].initializer->data);
+
+  for (i = 0; i < 3 * 6 * 60; i++)
+    xv[i] = (float)((i * 11) % 19) / 9.0f - 1.0f;
+  x = sc_test_tensor_f32(4, xd, xv);
+  feed.name = "x";
+  feed.tensor = x;
+  assert_int_equal(sc_graph_run(g_alone, 1, &feed, alone, NULL, NULL), SC_OK);
+  assert_int_equal(sc_graph_run(g_read, 1, &feed, read, NULL, NULL), SC_OK);
+  assert_int_equal(sc_graph_run(g_output, 1, &feed, output, NULL, NULL), SC_OK);
+  assert_memory_equal(read[1]->data, wv, sizeof wv);
+  assert_memory_equal(output[1]->data, wv, sizeof wv);
+  assert_int_equal(alone[0]->n_elements, 8 * 6 * 60);
+  assert_memory_equal(read[0]->data, alone[0]->data, sc_tensor_size(alone[0]));
+  assert_memory_equal(output[0]->data, alone[0]->data,
+                      sc_tensor_size(alone[0]));
+  for (m = 0; m < 8; m++)
+    for (row = 0; row < 6; row++)
+      for (col = 0; col < 60; col++) {
+        double want = conv_at(xv, wv, m, row, col);
+        float got = ((float *)alone[0]->data)[(m * 6 + row) * 60 + col];
+        assert_true(fabs(got - want) <= 1e-5 * (1 + fabs(want)));
+      }
+
+  sc_conv_packed_force_portable(1);
+  assert_int_equal(sc_graph_run(g_alone, 1, &feed, portable, NULL, NULL),
+                   SC_OK);
+  sc_conv_packed_force_portable(0);
+  for (i = 0; i < portable[0]->n_elements; i++) {
+    float want = ((float *)alone[0]->data)[i];
+    assert_true(fabsf(((float *)portable[0]->data)[i] - want) <=
+                1e-5f * (1 + fabsf(want)));
+  }
+
+  sc_tensor_free(alone[0]);
+  sc_tensor_free(read[0]);
+  sc_tensor_free(read[1]);
+  sc_tensor_free(output[0]);
+  sc_tensor_free(output[1]);
+  sc_tensor_free(portable[0]);
+  sc_tensor_free(x);
+  sc_graph_free(g_alone);
+  sc_graph_free(g_read);
+  sc_graph_free(g_output);
 }
 
 struct pointers {
@@ -892,6 +1015,7 @@ int main(void)
           test_memory_plan_reuses_buffers_and_respects_kept_tensors),
       cmocka_unit_test(test_plain_runs_share_buffers_of_identity),
       cmocka_unit_test(test_plain_runs_fuse_relu_into_conv),
+      cmocka_unit_test(test_packed_conv_weights_are_not_held_twice),
       cmocka_unit_test(test_observer_can_keep_a_tensor),
       cmocka_unit_test(test_observer_failure_aborts_run),
       cmocka_unit_test(test_node_mask_runs_a_segment_from_fed_values),

@@ -140,20 +140,21 @@ static sc_status conv_dim(const struct sc_node *node,
   return SC_OK;
 }
 
-/* 1 when `t`, an input of the node, is a constant: an initializer the
- * caller cannot feed (an initializer listed as a graph input can be). */
-static int is_constant_input(const struct sc_node *node,
-                             const struct sc_tensor *t)
+/* The index of `t` among the node's inputs when it is a constant: an
+ * initializer the caller cannot feed (an initializer listed as a graph
+ * input can be); -1 otherwise. */
+static int constant_input_index(const struct sc_node *node,
+                                const struct sc_tensor *t)
 {
   int i;
   if (!t || !t->data || !node->graph)
-    return 0;
+    return -1;
   for (i = 0; i < node->n_inputs; i++)
     if (node->in[i] == t && node->inputs[i] >= 0) {
       const struct sc_value *v = &node->graph->values[node->inputs[i]];
-      return v->initializer != NULL && !v->is_input;
+      return v->initializer != NULL && !v->is_input ? i : -1;
     }
-  return 0;
+  return -1;
 }
 
 /* Packs the weights of every group (M/group rows of K = C/group x kernel
@@ -256,8 +257,13 @@ sc_status sc_qconv_reshape(struct sc_node *node, struct sc_qconv *conv,
     sc_error_prefix(err, "node '%s' (%s): ", node->name, node->op_type);
     return st;
   }
-  if (!conv->w_packed && is_constant_input(node, w))
-    st = pack_conv_weights(conv, w, &conv->w_packed, &conv->w_row_sums, err);
+  if (!conv->w_packed) {
+    int i = constant_input_index(node, w);
+    if (i >= 0)
+      st = pack_conv_weights(conv, w, &conv->w_packed, &conv->w_row_sums, err);
+    if (i >= 0 && i < 32 && !st) /* sc_qconv_run reads only the panels */
+      node->holds_input |= 1u << i;
+  }
   return st;
 }
 
@@ -812,7 +818,7 @@ sc_status sc_qmatmul_reshape(struct sc_node *node, struct sc_qmatmul *mm,
     sc_error_prefix(err, "node '%s' (%s): ", node->name, node->op_type);
     return st;
   }
-  if (!mm->b_packed && mm->k * mm->n > 0 && is_constant_input(node, b))
+  if (!mm->b_packed && mm->k * mm->n > 0 && constant_input_index(node, b) >= 0)
     st = pack_matmul_b(mm, b, b->n_elements / (mm->k * mm->n), &mm->b_packed,
                        &mm->b_col_sums, err);
   return st;

@@ -469,6 +469,59 @@ static void test_packed_conv_weights_are_not_held_twice(void **state)
   sc_graph_free(g_output);
 }
 
+/* The same for ConvInteger, whose weights are packed whatever the CPU:
+ * x uint8 [1, 2, 4, 5], W uint8 [3, 2, 2, 2] (zero points 0), valid
+ * padding; y int32, checked against the sums written out. */
+static void test_packed_conv_integer_weights_are_not_held_twice(void **state)
+{
+  int64_t xd[4] = {1, 2, 4, 5}, wd[4] = {3, 2, 2, 2};
+  const char *ins[2] = {"x", "w"}, *outs[1] = {"y"};
+  uint8_t xv[2 * 4 * 5], wv[3 * 2 * 2 * 2];
+  struct sc_graph *g = new_graph();
+  struct sc_tensor *x = NULL, *w = NULL, *y[1] = {NULL};
+  struct sc_feed feed;
+  int i, m, row, col, c, ky, kx;
+  (void)state;
+
+  for (i = 0; i < 40; i++)
+    xv[i] = (uint8_t)(i * 37 % 251);
+  for (i = 0; i < 24; i++)
+    wv[i] = (uint8_t)(i * 53 % 255);
+  assert_int_equal(sc_tensor_create(SC_DTYPE_UINT8, 4, xd, &x, NULL), SC_OK);
+  assert_int_equal(sc_tensor_create(SC_DTYPE_UINT8, 4, wd, &w, NULL), SC_OK);
+  memcpy(x->data, xv, sizeof xv);
+  memcpy(w->data, wv, sizeof wv);
+  assert_int_equal(sc_graph_add_input(g, "x", SC_DTYPE_UINT8, 4, xd, NULL),
+                   SC_OK);
+  assert_int_equal(sc_graph_add_initializer(g, "w", w, NULL), SC_OK);
+  assert_int_equal(sc_graph_add_node(g, "conv", "ConvInteger", "", 2, ins, 1,
+                                     outs, NULL, NULL),
+                   SC_OK);
+  assert_int_equal(sc_graph_add_output(g, "y", NULL), SC_OK);
+  assert_int_equal(sc_graph_prepare(g, NULL), SC_OK);
+  assert_null(g->values[sc_graph_find_value(g, "w")].initializer->data);
+
+  feed.name = "x";
+  feed.tensor = x;
+  assert_int_equal(sc_graph_run(g, 1, &feed, y, NULL, NULL), SC_OK);
+  assert_int_equal(y[0]->n_elements, 3 * 3 * 4);
+  for (m = 0; m < 3; m++)
+    for (row = 0; row < 3; row++)
+      for (col = 0; col < 4; col++) {
+        int32_t want = 0;
+        for (c = 0; c < 2; c++)
+          for (ky = 0; ky < 2; ky++)
+            for (kx = 0; kx < 2; kx++)
+              want += xv[(c * 4 + row + ky) * 5 + col + kx] *
+                      wv[((m * 2 + c) * 2 + ky) * 2 + kx];
+        assert_int_equal(((int32_t *)y[0]->data)[(m * 3 + row) * 4 + col],
+                         want);
+      }
+  sc_tensor_free(y[0]);
+  sc_tensor_free(x);
+  sc_graph_free(g);
+}
+
 struct pointers {
   const void *data[16];
   int keep; /* node whose output the observer keeps, -1 none */
@@ -1016,6 +1069,7 @@ int main(void)
       cmocka_unit_test(test_plain_runs_share_buffers_of_identity),
       cmocka_unit_test(test_plain_runs_fuse_relu_into_conv),
       cmocka_unit_test(test_packed_conv_weights_are_not_held_twice),
+      cmocka_unit_test(test_packed_conv_integer_weights_are_not_held_twice),
       cmocka_unit_test(test_observer_can_keep_a_tensor),
       cmocka_unit_test(test_observer_failure_aborts_run),
       cmocka_unit_test(test_node_mask_runs_a_segment_from_fed_values),

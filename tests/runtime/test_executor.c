@@ -249,18 +249,17 @@ static void test_plain_runs_share_buffers_of_identity(void **state)
   sc_graph_free(g);
 }
 
-/* x [1, 3, 6, 60] -> Conv (8 maps, 3x3, pads 1, constant weights) -> c;
- * r = Relu(c), y = -r; with `also_add`, s = c + c reads c as well. */
-static struct sc_graph *conv_relu_graph(int also_add, int plain)
+/* x [1, 3, 6, 60] -> Conv "conv" (8 channels, 3x3, pad 1, W the constant
+ * "w" whose 8 x 27 values it writes to wv) -> y, not yet prepared. */
+static struct sc_graph *conv_graph(const char *y, float *wv)
 {
   struct sc_graph *g = new_graph();
   int64_t xd[4] = {1, 3, 6, 60}, wd[4] = {8, 3, 3, 3}, pads[4] = {1, 1, 1, 1};
-  float wv[8 * 3 * 3 * 3];
-  const char *conv_in[2] = {"x", "w"}, *conv_out[1] = {"c"};
+  const char *conv_in[2] = {"x", "w"}, *conv_out[1] = {y};
   struct sc_node *conv = NULL;
   int i;
   for (i = 0; i < 8 * 27; i++)
-    wv[i] = (float)((i * 7) % 11) / 5.0f - 1.0f;
+    wv[i] = (float)((i * 5) % 13) / 6.0f - 1.0f;
   assert_int_equal(sc_graph_add_input(g, "x", SC_DTYPE_FLOAT, 4, xd, NULL),
                    SC_OK);
   assert_int_equal(
@@ -270,6 +269,15 @@ static struct sc_graph *conv_relu_graph(int also_add, int plain)
                                      conv_out, &conv, NULL),
                    SC_OK);
   assert_int_equal(sc_node_set_attr_ints(conv, "pads", 4, pads, NULL), SC_OK);
+  return g;
+}
+
+/* x [1, 3, 6, 60] -> conv_graph's Conv -> c;
+ * r = Relu(c), y = -r; with `also_add`, s = c + c reads c as well. */
+static struct sc_graph *conv_relu_graph(int also_add, int plain)
+{
+  float wv[8 * 27];
+  struct sc_graph *g = conv_graph("c", wv);
   add_node(g, "relu", "Relu", "c", NULL, "r");
   add_node(g, "neg", "Neg", "r", NULL, "y");
   assert_int_equal(sc_graph_add_output(g, "y", NULL), SC_OK);
@@ -348,27 +356,11 @@ static void test_plain_runs_fuse_relu_into_conv(void **state)
   sc_graph_free(g_shared);
 }
 
-/* x [1, 3, 6, 60] -> Conv (8 channels, 3x3, pad 1, W a constant) -> y.
- * w_reader: 0, the Conv alone reads W; 1, an Identity also reads it
- * (output "w2"); 2, W is a graph output too. */
+/* conv_graph's Conv -> y, a graph output. w_reader: 0, the Conv alone reads W;
+ * 1, an Identity also reads it (output "w2"); 2, W is a graph output too. */
 static struct sc_graph *conv_weights_graph(int w_reader, float *wv)
 {
-  struct sc_graph *g = new_graph();
-  int64_t xd[4] = {1, 3, 6, 60}, wd[4] = {8, 3, 3, 3}, pads[4] = {1, 1, 1, 1};
-  const char *conv_in[2] = {"x", "w"}, *conv_out[1] = {"y"};
-  struct sc_node *conv = NULL;
-  int i;
-  for (i = 0; i < 8 * 27; i++)
-    wv[i] = (float)((i * 5) % 13) / 6.0f - 1.0f;
-  assert_int_equal(sc_graph_add_input(g, "x", SC_DTYPE_FLOAT, 4, xd, NULL),
-                   SC_OK);
-  assert_int_equal(
-      sc_graph_add_initializer(g, "w", sc_test_tensor_f32(4, wd, wv), NULL),
-      SC_OK);
-  assert_int_equal(sc_graph_add_node(g, "conv", "Conv", "", 2, conv_in, 1,
-                                     conv_out, &conv, NULL),
-                   SC_OK);
-  assert_int_equal(sc_node_set_attr_ints(conv, "pads", 4, pads, NULL), SC_OK);
+  struct sc_graph *g = conv_graph("y", wv);
   assert_int_equal(sc_graph_add_output(g, "y", NULL), SC_OK);
   if (w_reader == 1) {
     add_node(g, "copy", "Identity", "w", NULL, "w2");

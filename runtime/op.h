@@ -97,6 +97,12 @@ sc_status sc_node_alloc_output(struct sc_node *node, int i, int rank,
 /* The thread pool of the current run (may be NULL: run serially). */
 struct sc_threadpool *sc_node_threads(const struct sc_node *node);
 
+/* 1 if input i is bound to an initializer's own data: a constant of the
+ * model, not a graph input nor a feed overriding it, nor a float copy of
+ * a float16 constant (made again for every run). Kernels that keep what
+ * they derive from such an input (packed weights) may set holds_input. */
+int sc_node_input_is_constant(const struct sc_node *node, int i);
+
 /* Shared reshape helpers for kernels. */
 /* Output 0 has the shape of input 0. */
 sc_status sc_reshape_like_input0(struct sc_node *node, struct sc_error *err);

@@ -30,6 +30,17 @@ struct sc_threadpool *sc_node_threads(const struct sc_node *node)
   return node->graph ? node->graph->threads : NULL;
 }
 
+int sc_node_input_is_constant(const struct sc_node *node, int i)
+{
+  const struct sc_value *v;
+  if (!node->graph || i < 0 || i >= node->n_inputs || node->inputs[i] < 0 ||
+      !node->in[i] || !node->in[i]->data)
+    return 0;
+  v = &node->graph->values[node->inputs[i]];
+  return v->initializer && !v->is_input &&
+         node->in[i]->data == v->initializer->data;
+}
+
 sc_status sc_reshape_like_input0(struct sc_node *node, struct sc_error *err)
 {
   int i;

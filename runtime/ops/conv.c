@@ -168,19 +168,6 @@ static sc_status set_output_shape(struct sc_node *node, int n_spatial,
   return sc_tensor_set_shape(node->out[0], n_spatial + 2, dims, err);
 }
 
-/* 1 if input i is bound to an initializer's own data: a constant of the
- * model, not a graph input nor a feed overriding it, nor a float copy of
- * a float16 constant (made again for every run). */
-static int input_is_constant(const struct sc_node *node, int i)
-{
-  const struct sc_value *v;
-  if (!node->graph || node->inputs[i] < 0 || !node->in[i]->data)
-    return 0;
-  v = &node->graph->values[node->inputs[i]];
-  return v->initializer && !v->is_input &&
-         node->in[i]->data == v->initializer->data;
-}
-
 /* Packs W once for the packed path when it is a constant of the model:
  * at prepare time when reshape sees the initializer, else at the first
  * run. Other weights are packed by every run (sc_conv_forward). Once
@@ -191,7 +178,7 @@ static sc_status pack_constant_weights(struct sc_node *node,
 {
   struct conv_state *state = node->state;
   sc_status st;
-  if (state->packed || !input_is_constant(node, 1) ||
+  if (state->packed || !sc_node_input_is_constant(node, 1) ||
       sc_conv_path_choose(&state->geometry) != SC_CONV_PATH_PACKED)
     return SC_OK;
   st = sc_conv_weights_pack(&state->geometry, node->in[1]->data, &state->packed,

@@ -140,20 +140,15 @@ static sc_status conv_dim(const struct sc_node *node,
   return SC_OK;
 }
 
-/* The index of `t` among the node's inputs when it is a constant: an
- * initializer the caller cannot feed (an initializer listed as a graph
- * input can be); -1 otherwise. */
+/* The index of `t` among the node's inputs when it is a constant
+ * (sc_node_input_is_constant); -1 otherwise. */
 static int constant_input_index(const struct sc_node *node,
                                 const struct sc_tensor *t)
 {
   int i;
-  if (!t || !t->data || !node->graph)
-    return -1;
-  for (i = 0; i < node->n_inputs; i++)
-    if (node->in[i] == t && node->inputs[i] >= 0) {
-      const struct sc_value *v = &node->graph->values[node->inputs[i]];
-      return v->initializer != NULL && !v->is_input ? i : -1;
-    }
+  for (i = 0; t && i < node->n_inputs; i++)
+    if (node->in[i] == t)
+      return sc_node_input_is_constant(node, i) ? i : -1;
   return -1;
 }
 

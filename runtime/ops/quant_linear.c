@@ -813,9 +813,14 @@ sc_status sc_qmatmul_reshape(struct sc_node *node, struct sc_qmatmul *mm,
     sc_error_prefix(err, "node '%s' (%s): ", node->name, node->op_type);
     return st;
   }
-  if (!mm->b_packed && mm->k * mm->n > 0 && constant_input_index(node, b) >= 0)
-    st = pack_matmul_b(mm, b, b->n_elements / (mm->k * mm->n), &mm->b_packed,
-                       &mm->b_col_sums, err);
+  if (!mm->b_packed && mm->k * mm->n > 0) {
+    int i = constant_input_index(node, b);
+    if (i >= 0)
+      st = pack_matmul_b(mm, b, b->n_elements / (mm->k * mm->n), &mm->b_packed,
+                         &mm->b_col_sums, err);
+    if (i >= 0 && i < 32 && !st) /* sc_qmatmul_run reads only the panels */
+      node->holds_input |= 1u << i;
+  }
   return st;
 }
 

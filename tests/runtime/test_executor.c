@@ -514,6 +514,66 @@ static void test_packed_conv_integer_weights_are_not_held_twice(void **state)
   sc_graph_free(g);
 }
 
+/* MatMulInteger and QLinearMatMul pack a constant B (sc_qmatmul_reshape):
+ * the same. A is unsigned, B signed, with zero points 3 and -2; the sums
+ * are written out here. */
+static void test_packed_matmul_integer_weights_are_not_held_twice(void **state)
+{
+  int64_t ad[2] = {3, 4}, bd[2] = {4, 5}, one[1] = {1};
+  const char *ins[4] = {"a", "b", "a_zp", "b_zp"}, *outs[1] = {"y"};
+  uint8_t av[3 * 4];
+  int8_t bv[4 * 5];
+  struct sc_graph *g = new_graph();
+  struct sc_tensor *a = NULL, *b = NULL, *a_zp = NULL, *b_zp = NULL;
+  struct sc_tensor *y[1] = {NULL};
+  struct sc_feed feed;
+  int i, j, k;
+  (void)state;
+
+  for (i = 0; i < 12; i++)
+    av[i] = (uint8_t)(i * 41 % 251);
+  for (i = 0; i < 20; i++)
+    bv[i] = (int8_t)(i * 29 % 255 - 127);
+  assert_int_equal(sc_tensor_create(SC_DTYPE_UINT8, 2, ad, &a, NULL), SC_OK);
+  assert_int_equal(sc_tensor_create(SC_DTYPE_INT8, 2, bd, &b, NULL), SC_OK);
+  assert_int_equal(sc_tensor_create(SC_DTYPE_UINT8, 1, one, &a_zp, NULL),
+                   SC_OK);
+  assert_int_equal(sc_tensor_create(SC_DTYPE_INT8, 1, one, &b_zp, NULL), SC_OK);
+  memcpy(a->data, av, sizeof av);
+  memcpy(b->data, bv, sizeof bv);
+  *(uint8_t *)a_zp->data = 3;
+  *(int8_t *)b_zp->data = -2;
+  assert_int_equal(sc_graph_add_input(g, "a", SC_DTYPE_UINT8, 2, ad, NULL),
+                   SC_OK);
+  assert_int_equal(sc_graph_add_initializer(g, "b", b, NULL), SC_OK);
+  assert_int_equal(sc_graph_add_initializer(g, "a_zp", a_zp, NULL), SC_OK);
+  assert_int_equal(sc_graph_add_initializer(g, "b_zp", b_zp, NULL), SC_OK);
+  assert_int_equal(sc_graph_add_node(g, "mm", "MatMulInteger", "", 4, ins, 1,
+                                     outs, NULL, NULL),
+                   SC_OK);
+  assert_int_equal(sc_graph_add_output(g, "y", NULL), SC_OK);
+  assert_int_equal(sc_graph_prepare(g, NULL), SC_OK);
+  assert_null(g->values[sc_graph_find_value(g, "b")].initializer->data);
+  /* the zero points are read at run time: kept */
+  assert_non_null(g->values[sc_graph_find_value(g, "b_zp")].initializer->data);
+
+  feed.name = "a";
+  feed.tensor = a;
+  assert_int_equal(sc_graph_run(g, 1, &feed, y, NULL, NULL), SC_OK);
+  assert_int_equal(y[0]->dtype, SC_DTYPE_INT32);
+  assert_int_equal(y[0]->n_elements, 3 * 5);
+  for (i = 0; i < 3; i++)
+    for (j = 0; j < 5; j++) {
+      int32_t want = 0;
+      for (k = 0; k < 4; k++)
+        want += (av[i * 4 + k] - 3) * (bv[k * 5 + j] + 2);
+      assert_int_equal(((int32_t *)y[0]->data)[i * 5 + j], want);
+    }
+  sc_tensor_free(y[0]);
+  sc_tensor_free(a);
+  sc_graph_free(g);
+}
+
 struct pointers {
   const void *data[16];
   int keep; /* node whose output the observer keeps, -1 none */
@@ -1062,6 +1122,7 @@ int main(void)
       cmocka_unit_test(test_plain_runs_fuse_relu_into_conv),
       cmocka_unit_test(test_packed_conv_weights_are_not_held_twice),
       cmocka_unit_test(test_packed_conv_integer_weights_are_not_held_twice),
+      cmocka_unit_test(test_packed_matmul_integer_weights_are_not_held_twice),
       cmocka_unit_test(test_observer_can_keep_a_tensor),
       cmocka_unit_test(test_observer_failure_aborts_run),
       cmocka_unit_test(test_node_mask_runs_a_segment_from_fed_values),

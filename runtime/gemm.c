@@ -99,6 +99,11 @@ static void blas_load(void)
   }
 }
 
+void sc_blas_load(void)
+{
+  pthread_once(&blas_once, blas_load);
+}
+
 const char *sc_blas_name(void)
 {
   pthread_once(&blas_once, blas_load);

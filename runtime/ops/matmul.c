@@ -151,6 +151,7 @@ static sc_status matmul_geometry(const struct sc_node *node,
 static sc_status matmul_prepare(struct sc_node *node, struct sc_error *err)
 {
   sc_status st = sc_check_arity(node, 2, 2, 1, 1, err);
+  sc_blas_load();
   if (!st)
     st = sc_check_dtype(node, 0, product_types, N_PRODUCT_TYPES, err);
   if (!st)
@@ -272,6 +273,7 @@ static sc_status gemm_prepare_common(struct sc_node *node, int legacy,
   int64_t trans_a, trans_b, broadcast = 1;
   float alpha, beta;
   sc_status st = sc_check_arity(node, 2 + !c_optional, 3, 1, 1, err);
+  sc_blas_load();
   if (!st)
     st = sc_check_dtype(node, 0, product_types, N_PRODUCT_TYPES, err);
   if (!st)
@@ -536,6 +538,7 @@ static sc_status einsum_prepare(struct sc_node *node, struct sc_error *err)
   const char *equation, *arrow, *p, *end;
   int i = 0;
   sc_status st = sc_check_arity(node, 1, EINSUM_MAX_INPUTS, 1, 1, err);
+  sc_blas_load();
   for (i = 0; !st && i < node->n_inputs; i++) {
     if (!node->in[i])
       return sc_node_fail(node, err, SC_ERR_FORMAT, "input %d is omitted", i);

@@ -259,6 +259,7 @@ static sc_status rnn_prepare(struct sc_node *node, struct sc_error *err)
   int i;
   sc_status s = sc_check_arity(node, 3, kind == KIND_LSTM ? 8 : 6, 0,
                                kind == KIND_LSTM ? 3 : 2, err);
+  sc_blas_load();
   if (!s)
     s = sc_check_dtype(node, 0, real, 1, err);
   if (!s)

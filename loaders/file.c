@@ -231,8 +231,11 @@ sc_status sc_path_confine(const char *dir, const char *rel, const char *what,
 
 sc_status sc_mkdir_p(const char *path, struct sc_error *err)
 {
-  char *copy = strdup(path);
+  char *copy;
   char *p;
+  if (!path[0])
+    return sc_fail(err, SC_ERR_USAGE, "empty directory name");
+  copy = strdup(path);
   if (!copy)
     return sc_fail_nomem(err, path);
   for (p = copy + 1; *p; p++) {

@@ -66,6 +66,8 @@ int sc_cmd_compare(int argc, char **argv)
       break;
     }
     case 'r':
+      if (!optarg[0])
+        return sc_cli_usage_error("compare", "--report-dir needs a directory");
       report_dir = optarg;
       break;
     case 'f':

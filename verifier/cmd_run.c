@@ -202,6 +202,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
       a->inputs[a->n_inputs++] = optarg;
       break; /* "--input A B C": B and C arrive as plain arguments */
     case 'd':
+      if (!optarg[0])
+        return sc_cli_usage_error("run", "--dump-dir needs a directory");
       a->dump_dir = optarg;
       break;
     case 't':

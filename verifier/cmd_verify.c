@@ -118,6 +118,8 @@ int sc_cmd_verify(int argc, char **argv)
                                   optarg);
       break;
     case 'r':
+      if (!optarg[0])
+        return sc_cli_usage_error("verify", "--report-dir needs a directory");
       report_dir = optarg;
       break;
     case 'f':

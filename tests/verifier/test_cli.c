@@ -772,6 +772,21 @@ static void test_exit_2_usage_and_configuration(void **state)
   r = run_cli("frobnicate", NULL);
   expect_failure(&r, 2, "frobnicate");
   result_free(&r);
+  /* an empty directory name: refused before any work, nothing written */
+  r = run_cli("verify", dir, "--report-dir", "", NULL);
+  expect_failure(&r, 2, "--report-dir");
+  result_free(&r);
+  r = run_cli("compare", dir, dir, "--report-dir", "", NULL);
+  expect_failure(&r, 2, "--report-dir");
+  result_free(&r);
+  r = run_cli("run", "--dump-dir", "", dir, NULL);
+  expect_failure(&r, 2, "--dump-dir");
+  result_free(&r);
+  {
+    char *report = sc_path_join(dir, "stagecheck-report");
+    assert_false(sc_path_is_dir(report));
+    free(report);
+  }
 
   write_text(dir, "stagecheck.yaml", "stages:\n  - name: f\n    model: [\n");
   r = run_cli("verify", dir, "--quiet", NULL);

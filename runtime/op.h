@@ -122,8 +122,14 @@ sc_status sc_check_dtype(const struct sc_node *node, int i,
                          const enum sc_dtype *accepted, int n_accepted,
                          struct sc_error *err);
 /* Checks the number of inputs is in [min, max] and outputs in
- * [min_out, max_out]. */
+ * [min_out, max_out], not counting omitted trailing ones, and that none of
+ * the first min_in inputs and min_out outputs is omitted (an empty name). */
 sc_status sc_check_arity(const struct sc_node *node, int min_in, int max_in,
                          int min_out, int max_out, struct sc_error *err);
+/* The same for an operator with optional inputs among its first min_in:
+ * bit i of optional_in set when input i may be omitted. */
+sc_status sc_check_arity_optional(const struct sc_node *node, int min_in,
+                                  int max_in, int min_out, int max_out,
+                                  uint32_t optional_in, struct sc_error *err);
 
 #endif

@@ -113,7 +113,15 @@ sc_status sc_check_dtype(const struct sc_node *node, int i,
 sc_status sc_check_arity(const struct sc_node *node, int min_in, int max_in,
                          int min_out, int max_out, struct sc_error *err)
 {
-  int n_in = node->n_inputs, n_out = node->n_outputs;
+  return sc_check_arity_optional(node, min_in, max_in, min_out, max_out, 0,
+                                 err);
+}
+
+sc_status sc_check_arity_optional(const struct sc_node *node, int min_in,
+                                  int max_in, int min_out, int max_out,
+                                  uint32_t optional_in, struct sc_error *err)
+{
+  int n_in = node->n_inputs, n_out = node->n_outputs, i;
   /* trailing omitted slots do not count */
   while (n_in > 0 && node->inputs[n_in - 1] < 0)
     n_in--;
@@ -127,5 +135,15 @@ sc_status sc_check_arity(const struct sc_node *node, int min_in, int max_in,
     return sc_node_fail(node, err, SC_ERR_FORMAT,
                         "has %d outputs, expected %d to %d", n_out, min_out,
                         max_out);
+  /* an empty name omits an optional input or output; the first min_in and
+   * min_out are not optional */
+  for (i = 0; i < min_in; i++)
+    if (node->inputs[i] < 0 && !(i < 32 && (optional_in >> i & 1u)))
+      return sc_node_fail(node, err, SC_ERR_FORMAT,
+                          "input %d is required but its name is empty", i);
+  for (i = 0; i < min_out; i++)
+    if (node->outputs[i] < 0)
+      return sc_node_fail(node, err, SC_ERR_FORMAT,
+                          "output %d is required but its name is empty", i);
   return SC_OK;
 }

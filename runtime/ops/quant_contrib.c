@@ -66,7 +66,8 @@ sc_status sc_qk_qlinear_binary_prepare(struct sc_node *node,
                                        struct sc_error *err)
 {
   enum sc_dtype t;
-  sc_status st = sc_check_arity(node, 7, 8, 1, 1, err);
+  sc_status st =
+      sc_check_arity_optional(node, 7, 8, 1, 1, 1u << 2 | 1u << 5, err);
   if (!st)
     st = check_operand(node, 0, -1, err);
   if (!st)
@@ -214,7 +215,7 @@ sc_status sc_qk_qlinear_lookup_prepare(struct sc_node *node,
 {
   struct lookup_state *s;
   enum sc_dtype t;
-  sc_status st = sc_check_arity(node, 4, 5, 1, 1, err);
+  sc_status st = sc_check_arity_optional(node, 4, 5, 1, 1, 1u << 2, err);
   if (!st)
     st = check_operand(node, 0, -1, err);
   if (st)
@@ -434,7 +435,7 @@ static sc_status gap_like_prepare(struct sc_node *node, int *channels_last,
 {
   int64_t cl;
   enum sc_dtype t;
-  sc_status st = sc_check_arity(node, 4, 5, 1, 1, err);
+  sc_status st = sc_check_arity_optional(node, 4, 5, 1, 1, 1u << 2, err);
   if (!st)
     st = check_operand(node, 0, -1, err);
   if (st)

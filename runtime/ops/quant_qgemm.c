@@ -35,7 +35,8 @@ static sc_status qgemm_prepare(struct sc_node *node, struct sc_error *err)
   struct qgemm_state *s;
   int64_t ta, tb;
   float alpha;
-  sc_status st = sc_check_arity(node, 6, 9, 1, 1, err);
+  sc_status st =
+      sc_check_arity_optional(node, 6, 9, 1, 1, 1u << 2 | 1u << 5, err);
   int i;
 
   if (st)

@@ -992,6 +992,59 @@ static void test_isolated_run_borrows_idle_slots(void **state)
   sc_graph_free(n.g);
 }
 
+/* An empty input name omits an optional input; a required one omitted
+ * (here Conv's X, BatchNormalization's scale) is a format error at
+ * prepare, never a NULL tensor handed to the kernel. Omitted optional
+ * inputs still prepare: Conv's B. */
+static void test_omitted_required_input_is_a_format_error(void **state)
+{
+  int64_t xd[4] = {1, 1, 3, 3}, wd[4] = {1, 1, 1, 1}, cd[1] = {1};
+  const char *conv_in[3] = {"", "w", NULL},
+             *bn_in[5] = {"x", "", "b", "m", "v"};
+  const char *outs[1] = {"y"};
+  const char *names[4] = {"w", "b", "m", "v"};
+  struct sc_error err;
+  int which, i;
+  (void)state;
+
+  for (which = 0; which < 3; which++) {
+    struct sc_graph *g = new_graph();
+    assert_int_equal(sc_graph_add_input(g, "x", SC_DTYPE_FLOAT, 4, xd, NULL),
+                     SC_OK);
+    for (i = 0; i < 4; i++) {
+      struct sc_tensor *t = NULL;
+      assert_int_equal(
+          sc_tensor_create(SC_DTYPE_FLOAT, i ? 1 : 4, i ? cd : wd, &t, NULL),
+          SC_OK);
+      ((float *)t->data)[0] = 1.0f;
+      assert_int_equal(sc_graph_add_initializer(g, names[i], t, NULL), SC_OK);
+    }
+    if (which == 0) /* Conv(X omitted, W) */
+      assert_int_equal(sc_graph_add_node(g, "conv", "Conv", "", 2, conv_in, 1,
+                                         outs, NULL, NULL),
+                       SC_OK);
+    else if (which == 1) /* BatchNormalization(X, scale omitted, ...) */
+      assert_int_equal(sc_graph_add_node(g, "bn", "BatchNormalization", "", 5,
+                                         bn_in, 1, outs, NULL, NULL),
+                       SC_OK);
+    else { /* Conv(X, W, B omitted): fine */
+      const char *ok_in[3] = {"x", "w", ""};
+      assert_int_equal(sc_graph_add_node(g, "conv", "Conv", "", 3, ok_in, 1,
+                                         outs, NULL, NULL),
+                       SC_OK);
+    }
+    assert_int_equal(sc_graph_add_output(g, "y", NULL), SC_OK);
+    if (which < 2) {
+      assert_int_equal(sc_graph_prepare(g, &err), SC_ERR_FORMAT);
+      assert_non_null(strstr(err.message, which ? "input 1 is required"
+                                                : "input 0 is required"));
+    } else {
+      assert_int_equal(sc_graph_prepare(g, &err), SC_OK);
+    }
+    sc_graph_free(g);
+  }
+}
+
 static void test_feed_checks_name_dtype_and_shape(void **state)
 {
   struct sc_graph *g = relu_chain(1, 3);
@@ -1129,6 +1182,7 @@ int main(void)
       cmocka_unit_test(test_runs_step_interleaved),
       cmocka_unit_test(test_run_node_ahead_of_its_turn),
       cmocka_unit_test(test_isolated_run_borrows_idle_slots),
+      cmocka_unit_test(test_omitted_required_input_is_a_format_error),
       cmocka_unit_test(test_feed_checks_name_dtype_and_shape),
       cmocka_unit_test(test_float16_runs_in_float_and_rounds_outputs),
       cmocka_unit_test(test_results_identical_for_one_and_two_threads),

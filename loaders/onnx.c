@@ -14,6 +14,11 @@
 
 /* Nesting of subgraphs accepted (If/Loop bodies inside bodies ...). */
 #define MAX_GRAPH_DEPTH 32
+/* Nesting of protobuf messages accepted: a subgraph level is three
+ * (GraphProto, NodeProto, AttributeProto), a type a few more. protobuf-c
+ * unpacks nested messages recursively, so a hostile file nested a hundred
+ * thousand levels deep would overflow the stack: it is refused first. */
+#define MAX_MESSAGE_DEPTH (3 * MAX_GRAPH_DEPTH + 64)
 
 struct load_ctx {
   const char *name;     /* file name for messages */
@@ -678,6 +683,83 @@ static sc_status load_graph(const struct load_ctx *ctx,
   return SC_OK;
 }
 
+/* Reads a varint at *pos (< end); 0 when it is cut short or too long. */
+static int read_varint(const uint8_t *p, size_t *pos, size_t end,
+                       uint64_t *value)
+{
+  int shift;
+  *value = 0;
+  for (shift = 0; shift < 64 && *pos < end; shift += 7) {
+    uint8_t b = p[(*pos)++];
+    *value |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80))
+      return 1;
+  }
+  return 0;
+}
+
+/* 1 when the message of type `desc` in data[0..size) nests messages more
+ * than max_depth deep. Walks the wire format without recursion, entering
+ * the length-delimited fields the descriptor says are messages. Anything
+ * malformed stops the walk with 0: the unpacking that follows rejects it. */
+static int nested_too_deep(const ProtobufCMessageDescriptor *desc,
+                           const uint8_t *data, size_t size, int max_depth)
+{
+  struct level {
+    const ProtobufCMessageDescriptor *desc;
+    size_t end;
+  } *stack = malloc((size_t)(max_depth + 1) * sizeof *stack);
+  size_t pos = 0;
+  int top = 0, too_deep = 0;
+
+  if (!stack)
+    return 0;
+  stack[0].desc = desc;
+  stack[0].end = size;
+  while (!too_deep) {
+    const ProtobufCFieldDescriptor *f;
+    uint64_t tag, length;
+    while (top > 0 && pos >= stack[top].end)
+      top--;
+    if (pos >= stack[top].end || !read_varint(data, &pos, stack[top].end, &tag))
+      break;
+    switch (tag & 7) {
+    case 0: /* varint */
+      if (!read_varint(data, &pos, stack[top].end, &length))
+        goto done;
+      continue;
+    case 1: /* 64-bit */
+    case 5: /* 32-bit */
+      pos += (tag & 7) == 1 ? 8 : 4;
+      continue;
+    case 2: /* length-delimited */
+      if (!read_varint(data, &pos, stack[top].end, &length) ||
+          length > stack[top].end - pos)
+        goto done;
+      f = tag >> 3 <= 0xffffffffu ? protobuf_c_message_descriptor_get_field(
+                                        stack[top].desc, (unsigned)(tag >> 3))
+                                  : NULL;
+      if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+        if (top == max_depth) {
+          too_deep = 1;
+          break;
+        }
+        top++;
+        stack[top].desc = f->descriptor;
+        stack[top].end = pos + (size_t)length;
+      } else {
+        pos += (size_t)length;
+      }
+      continue;
+    default: /* groups: protobuf-c refuses them */
+      goto done;
+    }
+  }
+done:
+  free(stack);
+  return too_deep;
+}
+
 sc_status sc_onnx_load_buffer(const void *data, size_t size,
                               const char *base_dir, const char *name,
                               struct sc_graph **out, struct sc_error *err)
@@ -693,6 +775,12 @@ sc_status sc_onnx_load_buffer(const void *data, size_t size,
   ctx.base_dir = base_dir;
   if (size == 0)
     return sc_fail(err, SC_ERR_FORMAT, "%s: empty file", ctx.name);
+  if (nested_too_deep(&onnx__model_proto__descriptor, data, size,
+                      MAX_MESSAGE_DEPTH))
+    return sc_fail(err, SC_ERR_FORMAT,
+                   "%s: messages nested more than %d deep (malformed or "
+                   "hostile protobuf)",
+                   ctx.name, MAX_MESSAGE_DEPTH);
   mp = onnx__model_proto__unpack(NULL, size, data);
   if (!mp)
     return sc_fail(err, SC_ERR_FORMAT,

@@ -498,6 +498,68 @@ static void test_garbage_and_wrong_wire_types_are_malformed(void **state)
   free(dir);
 }
 
+/* Wraps buf[*pos..end) in a length-delimited field `field` (one-byte
+ * tag), writing backwards from *pos. */
+static void wrap_field(uint8_t *buf, size_t *pos, size_t end, int field)
+{
+  uint8_t varint[10];
+  size_t length = end - *pos, n = 0, i;
+  do {
+    varint[n++] = (uint8_t)((length & 0x7f) | (length > 0x7f ? 0x80 : 0));
+    length >>= 7;
+  } while (length);
+  for (i = n; i > 0; i--)
+    buf[--*pos] = varint[i - 1];
+  buf[--*pos] = (uint8_t)(field << 3 | 2);
+}
+
+/* A model whose graph holds a node whose attribute holds a graph ...
+ * `levels` times: GraphProto.node = 1, NodeProto.attribute = 5,
+ * AttributeProto.g = 6, ModelProto.graph = 7. */
+static uint8_t *nested_model(int levels, size_t *size)
+{
+  size_t cap = (size_t)levels * 3 * 12 + 16, pos = cap;
+  uint8_t *buf = malloc(cap);
+  int i;
+  assert_non_null(buf);
+  for (i = 0; i < levels; i++) {
+    wrap_field(buf, &pos, cap, 6); /* the graph, as attribute g */
+    wrap_field(buf, &pos, cap, 5); /* the attribute, in a node */
+    wrap_field(buf, &pos, cap, 1); /* the node, in a graph */
+  }
+  wrap_field(buf, &pos, cap, 7); /* the graph, in the model */
+  memmove(buf, buf + pos, cap - pos);
+  *size = cap - pos;
+  return buf;
+}
+
+/* protobuf-c unpacks nested messages recursively: a file nested 100 000
+ * graphs deep (1.4 MB) is refused before it can overflow the stack; a
+ * nesting within the limits gets past that check. */
+static void test_hostile_nesting_is_malformed(void **state)
+{
+  char *dir = sc_test_tmpdir(), *path;
+  struct sc_error err;
+  size_t size;
+  uint8_t *bytes;
+  (void)state;
+
+  bytes = nested_model(100000, &size);
+  path = write_bytes(dir, "deep.onnx", bytes, size);
+  assert_malformed(load_and_prepare(path, &err), &err, "deep.onnx");
+  assert_non_null(strstr(err.message, "nested"));
+  free(path);
+  free(bytes);
+  bytes = nested_model(10, &size);
+  path = write_bytes(dir, "shallow.onnx", bytes, size);
+  assert_int_not_equal(load_and_prepare(path, &err), SC_OK); /* no op type */
+  assert_null(strstr(err.message, "nested"));
+  free(path);
+  free(bytes);
+  sc_test_rmtree(dir);
+  free(dir);
+}
+
 static void test_dangling_input_names_node_and_tensor(void **state)
 {
   struct sc_test_model b;
@@ -701,6 +763,7 @@ int main(void)
       cmocka_unit_test(test_empty_file_is_malformed),
       cmocka_unit_test(test_truncated_file_is_malformed),
       cmocka_unit_test(test_garbage_and_wrong_wire_types_are_malformed),
+      cmocka_unit_test(test_hostile_nesting_is_malformed),
       cmocka_unit_test(test_dangling_input_names_node_and_tensor),
       cmocka_unit_test(test_cycle_names_a_node),
       cmocka_unit_test(test_negative_dim_names_tensor),

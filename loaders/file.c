@@ -11,12 +11,14 @@
 #include <unistd.h>
 
 /* Opens path for reading: *fd and its *size when it is a regular file of
- * at most max_size bytes; otherwise fails naming the path, nothing open. */
+ * at most max_size bytes; otherwise fails naming the path, nothing open.
+ * O_NONBLOCK: opening a FIFO would otherwise wait for a writer (it has no
+ * effect on the regular files that get past fstat). */
 static sc_status open_regular(const char *path, size_t max_size, int *fd,
                               size_t *size, struct sc_error *err)
 {
   struct stat sb;
-  *fd = open(path, O_RDONLY | O_CLOEXEC);
+  *fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (*fd < 0)
     return sc_fail(err, SC_ERR_FORMAT, "%s: cannot open: %s", path,
                    strerror(errno));

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "compare/view.h"
 #include "loaders/file.h"
@@ -642,8 +643,11 @@ sc_status sc_stages_load(const struct sc_verify_options *o, struct stages **out,
   if (o->config_path)
     config_path = strdup(o->config_path);
   else {
+    struct stat sb;
+    /* present in any form (a FIFO, a directory, a dangling link): loaded,
+     * and refused by the loader with its reason */
     config_path = sc_path_join(o->model_dir, "stagecheck.yaml");
-    if (config_path && !sc_path_is_file(config_path)) {
+    if (config_path && lstat(config_path, &sb) != 0) {
       free(config_path);
       config_path = NULL;
     }

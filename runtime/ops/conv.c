@@ -155,6 +155,17 @@ static void geometry_fill(struct sc_conv_geometry *g, int n_spatial,
   }
 }
 
+/* A stride along an axis with one output position (a transposed
+ * convolution: one input position) moves nothing: it is made 1, so that
+ * a hostile stride (2^31 - 1) cannot size buffers or loops. */
+static void unit_stride_where_single(struct sc_conv_geometry *g, int transpose)
+{
+  int i;
+  for (i = 0; i < CONV_MAX_SPATIAL; i++)
+    if ((transpose ? g->in[i] : g->out[i]) == 1)
+      g->stride[i] = 1;
+}
+
 static sc_status set_output_shape(struct sc_node *node, int n_spatial,
                                   int64_t m, const int64_t *spatial,
                                   struct sc_error *err)
@@ -229,6 +240,7 @@ static sc_status conv_reshape(struct sc_node *node, struct sc_error *err)
   g->group = state->group;
   geometry_fill(g, n_spatial, win.in, win.out, win.kernel, win.stride,
                 win.dilation, win.pad_begin);
+  unit_stride_where_single(g, 0);
   st = set_output_shape(node, n_spatial, m, win.out, err);
   if (!st)
     st = pack_constant_weights(node, err);
@@ -370,6 +382,7 @@ static sc_status conv_transpose_reshape(struct sc_node *node,
   g->group = state->group;
   geometry_fill(g, n_spatial, x->dims + 2, out, w->dims + 2, stride, dilation,
                 pad);
+  unit_stride_where_single(g, 1);
   return set_output_shape(node, n_spatial, m, out, err);
 }
 

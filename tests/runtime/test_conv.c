@@ -822,6 +822,65 @@ static void test_conv_hand_computed_float_and_float16(void **state)
   check_conv_hand_computed(SC_DTYPE_FLOAT16);
 }
 
+/* Strides of 2^31 - 1 (accepted by ONNX) along axes with one output
+ * position: the 4x4 input 1..16, 2x2 ones with pads 0 and constant or fed
+ * weights, gives y = 1 + 2 + 5 + 6 = 14 by hand; and a depthwise 2-channel
+ * version. Before, the stride sized a 206 GB buffer (depthwise) or a
+ * prefetch loop of 2^31 steps per tap (packed). */
+static void test_conv_huge_stride_with_one_output(void **state)
+{
+  static const int64_t huge[2] = {2147483647, 2147483647};
+  static const int64_t row_huge[2] = {1, 2147483647};
+  /* strides [1, huge]: rows 0..2 of column 0, x[r][0..1] + x[r+1][0..1] */
+  static const float one[1] = {14}, column[3] = {14, 30, 46};
+  int64_t y1[4] = {1, 1, 1, 1}, y3[4] = {1, 1, 3, 1};
+  int constant;
+  (void)state;
+  for (constant = 0; constant < 2; constant++) {
+    int k;
+    for (k = 0; k < 2; k++) {
+      struct sc_tensor *inputs[2], *out = NULL, *want;
+      struct sc_test_node t;
+      struct sc_error err;
+      inputs_4x4_ones(inputs);
+      sc_test_node_init(&t, "Conv", 11, 2, inputs,
+                        constant ? SC_TEST_NODE_PARAMS_CONSTANT : 0, 1);
+      sc_test_node_set_ints(&t, "strides", 2, k ? row_huge : huge);
+      assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
+      want = k ? sc_test_tensor_f32(4, y3, column)
+               : sc_test_tensor_f32(4, y1, one);
+      assert_tensor_close(out, want, 0, 0);
+      sc_tensor_free(out);
+      sc_tensor_free(want);
+      sc_test_node_free(&t);
+    }
+  }
+  { /* depthwise: 2 channels (x and 2x), group 2 */
+    float xv[32], wv[8] = {1, 1, 1, 1, 1, 1, 1, 1}, yv[2] = {14, 28};
+    int64_t xd[4] = {1, 2, 4, 4}, wd[4] = {2, 1, 2, 2}, yd[4] = {1, 2, 1, 1};
+    struct sc_tensor *inputs[2], *out = NULL, *want;
+    struct sc_test_node t;
+    struct sc_error err;
+    int i;
+    for (i = 0; i < 16; i++) {
+      xv[i] = (float)(i + 1);
+      xv[16 + i] = 2.0f * (float)(i + 1);
+    }
+    inputs[0] = sc_test_tensor_f32(4, xd, xv);
+    inputs[1] = sc_test_tensor_f32(4, wd, wv);
+    sc_test_node_init(&t, "Conv", 11, 2, inputs, SC_TEST_NODE_PARAMS_CONSTANT,
+                      1);
+    sc_test_node_set_ints(&t, "strides", 2, huge);
+    sc_test_node_set_int(&t, "group", 2);
+    assert_int_equal(sc_test_node_run(&t, NULL, &out, &err), SC_OK);
+    want = sc_test_tensor_f32(4, yd, yv);
+    assert_tensor_close(out, want, 0, 0);
+    sc_tensor_free(out);
+    sc_tensor_free(want);
+    sc_test_node_free(&t);
+  }
+}
+
 /* Runs a 3x3 Conv node (pads 1) on x, w, b, with W and B constants of the
  * graph (packed once when the graph is prepared) or fed at each run, on
  * `threads`; *out receives the output. */
@@ -1056,6 +1115,7 @@ int main(void)
       cmocka_unit_test(test_forward_rejects_a_path_that_does_not_apply),
       cmocka_unit_test(test_conv_auto_pad_same_upper_and_lower),
       cmocka_unit_test(test_conv_hand_computed_float_and_float16),
+      cmocka_unit_test(test_conv_huge_stride_with_one_output),
       cmocka_unit_test(test_conv_node_constant_and_fed_weights),
       cmocka_unit_test(test_conv_transpose_output_size_rules),
       cmocka_unit_test(test_conv_errors_name_the_node),

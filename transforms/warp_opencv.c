@@ -149,11 +149,14 @@ sc_status sc_cv_warp_affine(const struct sc_tensor *src, const double m_in[6],
     bdelta[x] = sat_int(M[3] * (double)x * AB_SCALE);
   }
   for (y = 0; y < height; y++) {
-    int X0 = sat_int((M[1] * (double)y + M[2]) * AB_SCALE) + ROUND_DELTA;
-    int Y0 = sat_int((M[4] * (double)y + M[5]) * AB_SCALE) + ROUND_DELTA;
+    /* int64: a saturated INT_MAX + ROUND_DELTA would overflow an int */
+    int64_t X0 =
+        (int64_t)sat_int((M[1] * (double)y + M[2]) * AB_SCALE) + ROUND_DELTA;
+    int64_t Y0 =
+        (int64_t)sat_int((M[4] * (double)y + M[5]) * AB_SCALE) + ROUND_DELTA;
     for (x = 0; x < width; x++) {
-      int X = (int)(((int64_t)X0 + adelta[x]) >> (AB_BITS - INTER_BITS));
-      int Y = (int)(((int64_t)Y0 + bdelta[x]) >> (AB_BITS - INTER_BITS));
+      int X = (int)((X0 + adelta[x]) >> (AB_BITS - INTER_BITS));
+      int Y = (int)((Y0 + bdelta[x]) >> (AB_BITS - INTER_BITS));
       int64_t sx = sat_short(X >> INTER_BITS), sy = sat_short(Y >> INTER_BITS);
       int a = X & (INTER_TAB_SIZE - 1), b = Y & (INTER_TAB_SIZE - 1);
       int64_t o = (y * width + x) * cn;

@@ -152,6 +152,32 @@ static void test_warp_affine_rejects_bad_params(void **state)
   sc_tensor_free(img);
 }
 
+/* The documented largest scale, 10^6: the fixed-point offsets saturate
+ * at INT_MAX, and adding the rounding delta overflowed an int (undefined
+ * behaviour, caught by the sanitizer build that runs this test). */
+static void test_warp_affine_largest_scale_runs(void **state)
+{
+  double shape[2] = {4, 4};
+  struct sc_transform_param p[2];
+  struct sc_tensor *img = pattern_image(SC_DTYPE_UINT8, 8, 12, 3), *out = NULL;
+  struct sc_transform *t = NULL;
+  enum sc_layout layout = SC_LAYOUT_HWC;
+  struct sc_error err;
+  (void)state;
+  p[0] = p_list("input_shape", 2, shape);
+  p[1] = p_num("scale", 1e6);
+  assert_int_equal(sc_transform_create("WarpAffineTransformer", p, 2, &t, &err),
+                   SC_OK);
+  assert_int_equal(sc_transform_apply(t, img, &layout, &out, &err), SC_OK);
+  assert_int_equal(out->rank, 3);
+  assert_int_equal(out->dims[0], 4);
+  assert_int_equal(out->dims[1], 4);
+  assert_int_equal(out->dims[2], 3);
+  sc_tensor_free(out);
+  sc_transform_free(t);
+  sc_tensor_free(img);
+}
+
 static void test_long_side_crop_takes_no_params(void **state)
 {
   struct sc_transform_param p = p_num("size", 3);
@@ -173,6 +199,7 @@ int main(void)
       cmocka_unit_test(test_pads_reject_bad_params),
       cmocka_unit_test(test_pad_resize_needs_three_channels),
       cmocka_unit_test(test_warp_affine_rejects_bad_params),
+      cmocka_unit_test(test_warp_affine_largest_scale_runs),
       cmocka_unit_test(test_long_side_crop_takes_no_params),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

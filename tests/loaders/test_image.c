@@ -298,6 +298,77 @@ static void test_decode_from_memory_names_the_source(void **state)
   assert_non_null(strstr(err.message, "camera frame 7"));
 }
 
+/* A progressive 8x8 grey JPEG written by hand: a DC scan, then `ac_scans`
+ * scans of coefficients 1..63. One Huffman code each: DC category 0 (a
+ * zero difference) and AC 0x00 (an end of band for one block), both the
+ * bit 0, padded with ones: each scan's data is the byte 0x7f. Every
+ * coefficient is 0, so the image is level 128. Returns the size. */
+static size_t progressive_grey(int ac_scans, uint8_t *out)
+{
+  static const uint8_t head[] = {0xff, 0xd8, /* SOI */
+                                 0xff, 0xdb, 0x00,
+                                 0x43, 0x00}, /* DQT, table 0: 64 ones */
+      sof[] = {0xff, 0xc2, 0x00, 0x0b, 0x08, 0x00, 0x08,
+               0x00, 0x08, 0x01, 0x01, 0x11, 0x00}, /* SOF2 8x8, 1 component */
+      dht_dc[] = {0xff, 0xc4, 0x00, 0x14, 0x00, 1, 0, 0, 0, 0, 0,
+                  0,    0,    0,    0,    0,    0, 0, 0, 0, 0, 0x00},
+                       dht_ac[] = {0xff, 0xc4, 0x00, 0x14, 0x10, 1,   0, 0,
+                                   0,    0,    0,    0,    0,    0,   0, 0,
+                                   0,    0,    0,    0,    0,    0x00},
+                       sos_dc[] = {0xff, 0xda, 0x00, 0x08, 0x01, 0x01,
+                                   0x00, 0x00, 0x00, 0x00, 0x7f},
+                       sos_ac[] = {0xff, 0xda, 0x00, 0x08, 0x01, 0x01,
+                                   0x00, 0x01, 0x3f, 0x00, 0x7f};
+  size_t n = 0;
+  int i;
+  memcpy(out, head, sizeof head);
+  n += sizeof head;
+  memset(out + n, 1, 64);
+  n += 64;
+  memcpy(out + n, sof, sizeof sof);
+  n += sizeof sof;
+  memcpy(out + n, dht_dc, sizeof dht_dc);
+  n += sizeof dht_dc;
+  memcpy(out + n, dht_ac, sizeof dht_ac);
+  n += sizeof dht_ac;
+  memcpy(out + n, sos_dc, sizeof sos_dc);
+  n += sizeof sos_dc;
+  for (i = 0; i < ac_scans; i++) {
+    memcpy(out + n, sos_ac, sizeof sos_ac);
+    n += sizeof sos_ac;
+  }
+  out[n++] = 0xff;
+  out[n++] = 0xd9; /* EOI */
+  return n;
+}
+
+/* Every scan decodes the whole image again: a file of thousands of scans
+ * is refused (more than 500), a normal one decodes to level 128. */
+static void test_jpeg_with_too_many_scans_is_refused(void **state)
+{
+  uint8_t *bytes = malloc(200 + 11 * 600);
+  struct sc_tensor *img = NULL;
+  struct sc_error err;
+  size_t n;
+  int64_t i;
+  (void)state;
+  assert_non_null(bytes);
+  n = progressive_grey(3, bytes);
+  assert_int_equal(sc_image_decode(bytes, n, "few.jpg", &img, &err), SC_OK);
+  assert_int_equal(img->n_elements, 8 * 8 * 3);
+  for (i = 0; i < img->n_elements; i++)
+    assert_int_equal(((const uint8_t *)img->data)[i], 128);
+  sc_tensor_free(img);
+  img = NULL;
+  n = progressive_grey(600, bytes);
+  assert_int_equal(sc_image_decode(bytes, n, "many.jpg", &img, &err),
+                   SC_ERR_FORMAT);
+  assert_null(img);
+  assert_non_null(strstr(err.message, "many.jpg"));
+  assert_non_null(strstr(err.message, "scans"));
+  free(bytes);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -315,6 +386,7 @@ int main(void)
       cmocka_unit_test(test_unknown_and_missing_files_fail),
       cmocka_unit_test(test_raw_yuv_errors),
       cmocka_unit_test(test_decode_from_memory_names_the_source),
+      cmocka_unit_test(test_jpeg_with_too_many_scans_is_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -132,6 +132,29 @@ static void test_config_invalid_yaml_names_line(void **state)
                  "invalid YAML");
 }
 
+/* Collections nested 100 000 deep (libyaml's scanner is quadratic in the
+ * depth: minutes) are refused at once; 64 levels are only refused for
+ * what they contain. */
+static void test_config_deep_nesting_refused(void **state)
+{
+  size_t depth = 100000, i;
+  char *text = malloc(2 * depth + 32);
+  (void)state;
+  assert_non_null(text);
+  strcpy(text, "name: x\nstages: ");
+  i = strlen(text);
+  memset(text + i, '[', depth);
+  strcpy(text + i + depth, "\n");
+  expect_refused(text, 2, "nested more than 64 deep");
+  strcpy(text, "name: x\nstagez: ");
+  i = strlen(text);
+  memset(text + i, '[', 63); /* with the top mapping: 64 */
+  memset(text + i + 63, ']', 63);
+  strcpy(text + i + 126, "\n");
+  expect_refused(text, 2, "'stagez'");
+  free(text);
+}
+
 static void test_config_unknown_keys_name_line_and_key(void **state)
 {
   (void)state;
@@ -259,6 +282,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_config_spec_example_loads),
       cmocka_unit_test(test_config_invalid_yaml_names_line),
+      cmocka_unit_test(test_config_deep_nesting_refused),
       cmocka_unit_test(test_config_unknown_keys_name_line_and_key),
       cmocka_unit_test(test_config_wrong_types_name_line),
       cmocka_unit_test(test_config_unknown_metric_and_stage),

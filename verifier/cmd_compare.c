@@ -1,6 +1,7 @@
 /* stagecheck compare DIR_A DIR_B [options]: two dump directories (a run's
  * --dump, a device's tensors) layer by layer, A being the reference. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,8 @@ int sc_cmd_compare(int argc, char **argv)
                                   optarg);
       snprintf(name, sizeof name, "%.*s", (int)(eq - optarg), optarg);
       v = strtod(eq + 1, &end);
-      if (sc_metric_from_name(name, &id) != 0 || !eq[1] || *end)
+      /* a NaN bound would pass every comparison: refused, as in YAML */
+      if (sc_metric_from_name(name, &id) != 0 || !eq[1] || *end || isnan(v))
         return sc_cli_usage_error("compare",
                                   "--threshold: unknown metric or "
                                   "value in '%s'",

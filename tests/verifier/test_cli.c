@@ -782,6 +782,10 @@ static void test_exit_2_usage_and_configuration(void **state)
   r = run_cli("run", "--dump-dir", "", dir, NULL);
   expect_failure(&r, 2, "--dump-dir");
   result_free(&r);
+  /* a NaN bound would pass every comparison */
+  r = run_cli("compare", dir, dir, "--threshold", "cosine=nan", NULL);
+  expect_failure(&r, 2, "cosine=nan");
+  result_free(&r);
   {
     char *report = sc_path_join(dir, "stagecheck-report");
     assert_false(sc_path_is_dir(report));

@@ -829,6 +829,8 @@ sc_status sc_onnx_load_buffer(const void *data, size_t size,
 done:
   onnx__model_proto__free_unpacked(mp, NULL);
   if (st) {
+    if (err && !strstr(err->message, ctx.name)) /* every error names it */
+      sc_error_prefix(err, "%s: ", ctx.name);
     sc_graph_free(g);
     return st;
   }

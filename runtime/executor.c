@@ -1008,7 +1008,19 @@ static void drop_held_initializers(struct sc_graph *g)
   free(held);
 }
 
+static sc_status prepare_graph(struct sc_graph *g, struct sc_error *err);
+
+/* Errors name the model file (g->source) they come from. */
 sc_status sc_graph_prepare(struct sc_graph *g, struct sc_error *err)
+{
+  sc_status st = prepare_graph(g, err);
+  if (st && err && g->source && g->source[0] &&
+      !strstr(err->message, g->source))
+    sc_error_prefix(err, "%s: ", g->source);
+  return st;
+}
+
+static sc_status prepare_graph(struct sc_graph *g, struct sc_error *err)
 {
   struct sc_tensor *vt = NULL;
   struct sc_plan *plan;
@@ -1082,11 +1094,8 @@ sc_status sc_graph_prepare(struct sc_graph *g, struct sc_error *err)
     for (j = 0; j < g->nodes[i].n_outputs; j++)
       g->nodes[i].out[j] = NULL;
   }
-  if (st) {
-    if (g->source && g->source[0])
-      sc_error_prefix(err, "%s: ", g->source);
+  if (st)
     return st;
-  }
   /* scales and zero points of quantized tensors, for LSB errors; after the
    * static pass, when ranks are known (per-axis parameters need them) */
   st = sc_graph_annotate_quant(g, err);

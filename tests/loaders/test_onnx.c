@@ -572,6 +572,7 @@ static void test_dangling_input_names_node_and_tensor(void **state)
   b.nodes[0].input = ins;
   path = sc_test_model_write(dir, "m.onnx", &b.model);
   assert_malformed(load_and_prepare(path, &err), &err, "nowhere");
+  assert_non_null(strstr(err.message, "m.onnx")); /* names the file */
   assert_non_null(strstr(err.message, "add_node"));
   free(path);
   sc_test_rmtree(dir);
@@ -595,6 +596,7 @@ static void test_cycle_names_a_node(void **state)
   sc_test_model_add_output(&b, "b_out");
   path = sc_test_model_write(dir, "m.onnx", &b.model);
   assert_malformed(load_and_prepare(path, &err), &err, "cycle");
+  assert_non_null(strstr(err.message, "m.onnx")); /* names the file */
   assert_true(strstr(err.message, "node_a") || strstr(err.message, "node_b"));
   free(path);
   sc_test_rmtree(dir);
@@ -691,6 +693,7 @@ static void test_two_producers_names_tensor(void **state)
   sc_test_model_add_node(&b, "Add", "second", in_x, 2, out_y, 1);
   path = sc_test_model_write(dir, "m.onnx", &b.model);
   assert_malformed(load_and_prepare(path, &err), &err, "'y'");
+  assert_non_null(strstr(err.message, "m.onnx")); /* names the file */
   free(path);
   sc_test_rmtree(dir);
   free(dir);

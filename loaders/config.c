@@ -730,6 +730,78 @@ static sc_status load_document(struct yctx *y, const char *path,
   return SC_OK;
 }
 
+void sc_names_free(struct sc_names *names)
+{
+  int i;
+  if (!names)
+    return;
+  for (i = 0; i < names->n; i++) {
+    free(names->target[i]);
+    free(names->reference[i]);
+  }
+  free(names->target);
+  free(names->reference);
+  free(names);
+}
+
+sc_status sc_names_load(const char *path, struct sc_names **out,
+                        struct sc_error *err)
+{
+  struct yctx y;
+  struct sc_names *names;
+  yaml_node_t *root;
+  yaml_node_pair_t *p;
+  size_t n;
+  int i;
+  sc_status st;
+
+  *out = NULL;
+  memset(&y, 0, sizeof y);
+  y.path = path;
+  y.err = err;
+  st = load_document(&y, path, &root);
+  if (st)
+    return st;
+  st = expect(&y, root, YAML_MAPPING_NODE, "the tensor map");
+  n = st ? 0
+         : (size_t)(root->data.mapping.pairs.top -
+                    root->data.mapping.pairs.start);
+  names = calloc(1, sizeof *names);
+  if (!st && names) {
+    names->target = calloc(n + 1, sizeof *names->target);
+    names->reference = calloc(n + 1, sizeof *names->reference);
+  }
+  if (!st && (!names || !names->target || !names->reference))
+    st = sc_fail_nomem(err, path);
+  for (p = st ? NULL : root->data.mapping.pairs.start;
+       p && p < root->data.mapping.pairs.top && !st; p++) {
+    yaml_node_t *k = node_at(&y, p->key), *v = node_at(&y, p->value);
+    if (!scalar(k) || !scalar(k)[0] || !scalar(v) || !scalar(v)[0]) {
+      st = fail_at(&y, scalar(k) ? v : k,
+                   "the tensor map takes target name: reference name, "
+                   "both non-empty text");
+      break;
+    }
+    for (i = 0; i < names->n; i++)
+      if (strcmp(names->target[i], scalar(k)) == 0)
+        st = fail_at(&y, k, "target tensor '%s' is mapped twice", scalar(k));
+    if (st)
+      break;
+    names->target[names->n] = strdup(scalar(k));
+    names->reference[names->n] = strdup(scalar(v));
+    if (!names->target[names->n] || !names->reference[names->n])
+      st = sc_fail_nomem(err, path);
+    names->n++;
+  }
+  yaml_document_delete(&y.doc);
+  if (st) {
+    sc_names_free(names);
+    return st;
+  }
+  *out = names;
+  return SC_OK;
+}
+
 sc_status sc_config_new(const char *dir, struct sc_config **out,
                         struct sc_error *err)
 {

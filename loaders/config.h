@@ -91,6 +91,19 @@ sc_status sc_config_new(const char *dir, struct sc_config **out,
 
 void sc_config_free(struct sc_config *c);
 
+/* An explicit tensor map (compare.match.file): a YAML mapping of target
+ * tensor names to reference tensor names, applied to every pair. */
+struct sc_names {
+  int n;
+  char **target, **reference;
+};
+
+/* Loads the map at `path`: a mapping of non-empty strings to non-empty
+ * strings, each target once; SC_ERR_CONFIG naming the file and line. */
+sc_status sc_names_load(const char *path, struct sc_names **out,
+                        struct sc_error *err);
+void sc_names_free(struct sc_names *names);
+
 /* Reads a Horizon hb_mapper YAML (model_parameters, input_parameters) and
  * derives the input steps of the float stages (input_type_train,
  * input_layout_train, norm_type, mean_value, scale_value) and of the

@@ -128,6 +128,7 @@ void sc_stages_free(struct stages *s)
   int i, k;
   if (!s)
     return;
+  sc_names_free(s->names);
   for (i = 0; i < s->n_stages; i++) {
     struct stage *st = &s->stages[i];
     free(st->name);
@@ -668,6 +669,16 @@ sc_status sc_stages_load(const struct sc_verify_options *o, struct stages **out,
     st = select_stages(s, o->stages, err);
   if (!st && s->n_stages == 0)
     st = sc_fail(err, SC_ERR_CONFIG, "%s: no stages to verify", o->model_dir);
+  if (!st && s->config->match_file) { /* inside the model directory */
+    char *names_path = NULL;
+    st = sc_path_confine(s->model_dir, s->config->match_file, "match.file",
+                         &names_path, err);
+    if (st)
+      err->status = st = SC_ERR_CONFIG;
+    else
+      st = sc_names_load(names_path, &s->names, err);
+    free(names_path);
+  }
   if (!st)
     st = make_sources(s, o, err);
   for (i = 0; !st && i < s->n_stages; i++)

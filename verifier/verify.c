@@ -244,7 +244,14 @@ static sc_status plan_rows(struct run *r, struct pair_state *p,
   int n_inputs, i, k, n;
   sc_status st;
 
-  st = sc_match_views(ref->view, tgt->view, NULL, &p->match, err);
+  struct sc_match_options mo;
+  memset(&mo, 0, sizeof mo);
+  if (r->s->names) { /* compare.match.file: before names and structure */
+    mo.n_map = r->s->names->n;
+    mo.map_target = (const char *const *)r->s->names->target;
+    mo.map_reference = (const char *const *)r->s->names->reference;
+  }
+  st = sc_match_views(ref->view, tgt->view, &mo, &p->match, err);
   if (st)
     return st;
   n_inputs = tgt->graph ? tgt->graph->n_inputs : r->s->n_sources;

@@ -55,6 +55,7 @@ struct stages {
   struct input_source *sources;
   int n_sets;
   struct input_set *sets;
+  struct sc_names *names; /* compare.match.file, or NULL */
 };
 
 /* stages.c */

@@ -740,6 +740,83 @@ static void test_verify_emulated_stage(void **state)
   free(rd);
 }
 
+/* compare.match.file: an explicit map wins over names and structure. In
+ * tiny_cls, optimized's 'input.4' matches float's stem Relu by structure;
+ * mapped to the depthwise Relu (same shape), its row takes that reference
+ * with match "map". A map file outside the model directory is refused. */
+static void test_verify_explicit_tensor_map(void **state)
+{
+  char *dir = sc_test_tmpdir(), *rd = sc_test_tmpdir(), cmd[2048];
+  char *json_path = sc_path_join(rd, "report.json");
+  static const char *const config =
+      "inputs:\n  - name: input\n    source: inputs/\n"
+      "    preprocess: [{resize: {height: 64, width: 64}}]\n"
+      "stages:\n"
+      "  - name: float\n    model: float.onnx\n"
+      "    input: &f [bgr_to_rgb, hwc_to_chw, {cast: {dtype: float32}}]\n"
+      "  - name: optimized\n    model: optimized.onnx\n    input: *f\n"
+      "compare:\n  match: {file: %s}\n";
+  char text[1024];
+  json_object *report, *pair, *rows;
+  struct result r;
+  size_t k;
+  int found = 0;
+  (void)state;
+  snprintf(cmd, sizeof cmd, "cp -r '%s/fixtures/models/tiny_cls/.' '%s/'",
+           SC_SOURCE_DIR, dir);
+  assert_int_equal(system(cmd), 0);
+  snprintf(text, sizeof text, config, "names.yaml");
+  write_text(dir, "stagecheck.yaml", text);
+  write_text(dir, "names.yaml",
+             "input.4: /blocks/blocks.0/dw/act/Relu_output_0\n");
+  r = run_cli("verify", dir, "--report-dir", rd, "--format", "json", "--quiet",
+              NULL);
+  if (r.code != 0 && r.code != 1)
+    fail_msg("exit %d: %s", r.code, r.err);
+  result_free(&r);
+  report = json_object_from_file(json_path);
+  assert_non_null(report);
+  pair = pair_of(report, "float", "optimized");
+  assert_non_null(pair);
+  json_object_object_get_ex(pair, "rows", &rows);
+  for (k = 0; k < json_object_array_length(rows); k++) {
+    json_object *row = json_object_array_get_idx(rows, k), *t, *ref, *match;
+    json_object_object_get_ex(row, "tensor", &t);
+    if (strcmp(json_object_get_string(t), "input.4") != 0)
+      continue;
+    json_object_object_get_ex(row, "reference_tensor", &ref);
+    json_object_object_get_ex(row, "match", &match);
+    assert_string_equal(json_object_get_string(ref),
+                        "/blocks/blocks.0/dw/act/Relu_output_0");
+    assert_string_equal(json_object_get_string(match), "map");
+    found = 1;
+  }
+  assert_true(found);
+  json_object_put(report);
+
+  snprintf(text, sizeof text, config, "../names.yaml");
+  write_text(dir, "stagecheck.yaml", text);
+  r = run_cli("verify", dir, "--report-dir", rd, "--quiet", NULL);
+  expect_failure(&r, 2, "match.file");
+  result_free(&r);
+  snprintf(text, sizeof text, config, "absent.yaml");
+  write_text(dir, "stagecheck.yaml", text);
+  r = run_cli("verify", dir, "--report-dir", rd, "--quiet", NULL);
+  expect_failure(&r, 2, "absent.yaml");
+  result_free(&r);
+  snprintf(text, sizeof text, config, "names.yaml");
+  write_text(dir, "stagecheck.yaml", text);
+  write_text(dir, "names.yaml", "[a, b]\n");
+  r = run_cli("verify", dir, "--report-dir", rd, "--quiet", NULL);
+  expect_failure(&r, 2, "names.yaml:1:");
+  result_free(&r);
+  free(json_path);
+  sc_test_rmtree(dir);
+  sc_test_rmtree(rd);
+  free(dir);
+  free(rd);
+}
+
 /* --- exit codes --------------------------------------------------------- */
 
 /* A scratch model directory: a copy of a fixture's float stage + inputs. */
@@ -935,6 +1012,7 @@ int main(void)
       cmocka_unit_test(test_run_prints_output_summary),
       cmocka_unit_test(test_run_dump_then_compare),
       cmocka_unit_test(test_verify_emulated_stage),
+      cmocka_unit_test(test_verify_explicit_tensor_map),
       cmocka_unit_test(test_exit_1_gate_and_fail_on),
       cmocka_unit_test(test_exit_2_usage_and_configuration),
       cmocka_unit_test(test_exit_3_malformed_inputs),

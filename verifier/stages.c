@@ -2,6 +2,7 @@
  * (spec/cli.md, "The model directory"), every path confined to the model
  * directory, inputs listed in a fixed order. */
 #include <dirent.h>
+#include <errno.h>
 #include <fnmatch.h>
 #include <glob.h>
 #include <stdio.h>
@@ -408,6 +409,27 @@ done:
   return st;
 }
 
+/* SC_OK when `file`, links resolved, lies inside `base`; else a
+ * configuration error naming the file and where it leads. */
+static sc_status confine_file(const char *base, const char *file,
+                              struct sc_error *err)
+{
+  char *real_base = realpath(base, NULL), *real_file = realpath(file, NULL);
+  size_t n = real_base ? strlen(real_base) : 0;
+  sc_status st = SC_OK;
+  if (!real_base || !real_file)
+    st = sc_fail(err, SC_ERR_CONFIG, "%s: cannot open input: %s", file,
+                 strerror(errno));
+  else if (strncmp(real_file, real_base, n) != 0 ||
+           (real_file[n] != '/' && strcmp(real_base, "/") != 0))
+    st = sc_fail(err, SC_ERR_CONFIG,
+                 "%s: input leads outside the model directory (to %s)", file,
+                 real_file);
+  free(real_base);
+  free(real_file);
+  return st;
+}
+
 /* Files of one source: a file, a directory (input files, sorted) or a glob
  * (sorted). `confine`: the source comes from the configuration and must stay
  * inside the model directory. */
@@ -497,6 +519,8 @@ static sc_status expand_source(const char *base, const char *source,
                  "%s: no input files (.jpg .png .npy "
                  ".nv12) found",
                  path);
+  for (i = 0; !st && confine && i < out->n_files; i++)
+    st = confine_file(base, out->files[i], err); /* links inside it */
   free(path);
   return st;
 }

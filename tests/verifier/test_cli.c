@@ -840,7 +840,7 @@ static void write_text(const char *dir, const char *name, const char *text)
 
 static void test_exit_2_usage_and_configuration(void **state)
 {
-  char *dir = scratch_dir();
+  char *dir = scratch_dir(), cmd[2048];
   struct result r;
   (void)state;
   r = run_cli("verify", dir, "--mode", "sideways", NULL);
@@ -887,6 +887,20 @@ static void test_exit_2_usage_and_configuration(void **state)
   r = run_cli("verify", dir, "--quiet", NULL);
   expect_failure(&r, 2, "missing.onnx");
   result_free(&r);
+
+  { /* an input file that is a link to a file outside */
+    char *dir2 = scratch_dir();
+    snprintf(cmd, sizeof cmd,
+             "cd '%s/inputs' && for f in *; do rm \"$f\" && ln -s "
+             "'%s/fixtures/images/coffee_64x64.png' \"$f\"; done",
+             dir2, SC_SOURCE_DIR);
+    assert_int_equal(system(cmd), 0);
+    r = run_cli("verify", dir2, "--quiet", NULL);
+    expect_failure(&r, 2, "outside the model directory");
+    result_free(&r);
+    sc_test_rmtree(dir2);
+    free(dir2);
+  }
 
   write_text(dir, "stagecheck.yaml",
              "stages:\n  - name: f\n    model: ../outside.onnx\n");
@@ -958,6 +972,26 @@ static void test_exit_3_malformed_inputs(void **state)
   r = run_cli("run", SC_SOURCE_DIR "/README.md", NULL);
   expect_failure(&r, 3, "README.md");
   result_free(&r);
+
+  /* a FIFO as the model: refused, where opening it waited for a writer */
+  dir = scratch_dir();
+  snprintf(cmd, sizeof cmd, "rm '%s/float.onnx' && mkfifo '%s/float.onnx'", dir,
+           dir);
+  assert_int_equal(system(cmd), 0);
+  r = run_cli("verify", dir, "--quiet", NULL);
+  expect_failure(&r, 3, "not a regular file");
+  result_free(&r);
+  /* a stagecheck.yaml that is not a file: refused, not ignored */
+  snprintf(cmd, sizeof cmd,
+           "rm '%s/float.onnx' && cp '%s/fixtures/models/tiny_cls/float.onnx' "
+           "'%s/' && mkdir '%s/stagecheck.yaml'",
+           dir, SC_SOURCE_DIR, dir, dir);
+  assert_int_equal(system(cmd), 0);
+  r = run_cli("verify", dir, "--quiet", NULL);
+  expect_failure(&r, 2, "stagecheck.yaml");
+  result_free(&r);
+  sc_test_rmtree(dir);
+  free(dir);
 }
 
 static void test_exit_4_unsupported_operator(void **state)

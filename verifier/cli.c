@@ -81,8 +81,9 @@ void sc_cli_gate_line(const char *subject, const struct sc_report *report)
               subject, sc_verdict_name(report->status), p->reference, p->target,
               p->first_divergence.row, p->first_divergence.tensor);
     else
-      fprintf(stderr, "stagecheck: %s: %s: %s -> %s\n", subject,
-              sc_verdict_name(report->status), p->reference, p->target);
+      fprintf(stderr, "stagecheck: %s: %s: %s -> %s%s%s\n", subject,
+              sc_verdict_name(report->status), p->reference, p->target,
+              p->note ? ": " : "", p->note ? p->note : "");
     return;
   }
   fprintf(stderr, "stagecheck: %s: %s\n", subject,

@@ -202,11 +202,13 @@ void sc_report_localise(struct sc_report *r)
   r->status = SC_VERDICT_PASS;
   for (i = 0; i < r->n_pairs; i++) {
     struct sc_pair_result *p = &r->pairs[i];
+    int measured = 0;
     p->status = SC_VERDICT_PASS;
     p->has_first_divergence = 0;
     row_ref_free(&p->first_divergence);
     for (k = 0; k < p->n_rows; k++) {
       const struct sc_row_result *row = &p->rows[k];
+      measured += !row->is_input && (row->has_accumulated || row->has_isolated);
       if (row->status > p->status)
         p->status = row->status;
       if (row->status == SC_VERDICT_FAIL && !p->has_first_divergence) {
@@ -222,6 +224,25 @@ void sc_report_localise(struct sc_report *r)
     free(p->top_jumps);
     top_rows(p, 1, &p->top_isolated, &p->n_top_isolated);
     top_rows(p, 0, &p->top_jumps, &p->n_top_jumps);
+    /* a pair that measured no tensor proves nothing: it fails, so that a
+     * gate never passes on an empty comparison (a dump directory named
+     * differently, a dump of other tensors) */
+    if (!measured) {
+      static const char nothing[] = "nothing compared: no tensor of the "
+                                    "target was measured against the "
+                                    "reference";
+      p->status = SC_VERDICT_FAIL;
+      if (!p->note || !strstr(p->note, nothing)) {
+        size_t n = (p->note ? strlen(p->note) + 2 : 0) + sizeof nothing;
+        char *note = malloc(n);
+        if (note) { /* without memory the status alone tells */
+          snprintf(note, n, "%s%s%s", p->note ? p->note : "",
+                   p->note ? "; " : "", nothing);
+          free(p->note);
+          p->note = note;
+        }
+      }
+    }
     if (p->status > r->status)
       r->status = p->status;
   }

@@ -1363,6 +1363,20 @@ static sc_status verify_stages(const struct sc_verify_options *o,
     }
   if (!st)
     st = plan_pairs(&r, err);
+  if (!st && r.n_pairs == 0) { /* a verdict on nothing would be "pass" */
+    const struct stage *un = NULL;
+    for (i = 0; i < r.s->n_stages && !un; i++)
+      if (r.s->stages[i].kind == STAGE_BINARY)
+        un = &r.s->stages[i];
+    st = un ? sc_fail(err, SC_ERR_CONFIG,
+                      "%s: no pair of stages to compare: stage '%s' (%s) "
+                      "cannot be read here; supply a dump of its tensors",
+                      r.s->model_dir, un->name, un->path ? un->path : "")
+            : sc_fail(err, SC_ERR_CONFIG,
+                      "%s: no pair of stages to compare (%d stage%s)",
+                      r.s->model_dir, r.s->n_stages,
+                      r.s->n_stages == 1 ? "" : "s");
+  }
   for (i = 0; !st && i < r.n_pairs; i++) {
     struct pair_state *p = &r.pairs[i];
     struct stage *t = &r.s->stages[p->tgt];

@@ -819,14 +819,16 @@ static void test_verify_explicit_tensor_map(void **state)
 
 /* --- exit codes --------------------------------------------------------- */
 
-/* A scratch model directory: a copy of a fixture's float stage + inputs. */
+/* A scratch model directory: a copy of a fixture's float and optimized
+ * stages + inputs (two stages: one alone has nothing to compare). */
 static char *scratch_dir(void)
 {
   char *dir = sc_test_tmpdir(), cmd[2048];
   snprintf(cmd, sizeof cmd,
            "cp -r '%s/fixtures/models/tiny_cls/inputs' '%s/' && cp "
-           "'%s/fixtures/models/tiny_cls/float.onnx' '%s/float.onnx'",
-           SC_SOURCE_DIR, dir, SC_SOURCE_DIR, dir);
+           "'%s/fixtures/models/tiny_cls/float.onnx' "
+           "'%s/fixtures/models/tiny_cls/optimized.onnx' '%s/'",
+           SC_SOURCE_DIR, dir, SC_SOURCE_DIR, SC_SOURCE_DIR, dir);
   assert_int_equal(system(cmd), 0);
   return dir;
 }
@@ -849,6 +851,17 @@ static void test_exit_2_usage_and_configuration(void **state)
   r = run_cli("frobnicate", NULL);
   expect_failure(&r, 2, "frobnicate");
   result_free(&r);
+  { /* one stage: nothing to compare */
+    snprintf(cmd, sizeof cmd, "rm '%s/optimized.onnx'", dir);
+    assert_int_equal(system(cmd), 0);
+    r = run_cli("verify", dir, "--quiet", NULL);
+    expect_failure(&r, 2, "no pair of stages");
+    result_free(&r);
+    snprintf(cmd, sizeof cmd,
+             "cp '%s/fixtures/models/tiny_cls/optimized.onnx' '%s/'",
+             SC_SOURCE_DIR, dir);
+    assert_int_equal(system(cmd), 0);
+  }
   /* an empty directory name: refused before any work, nothing written */
   r = run_cli("verify", dir, "--report-dir", "", NULL);
   expect_failure(&r, 2, "--report-dir");
@@ -876,7 +889,8 @@ static void test_exit_2_usage_and_configuration(void **state)
 
   write_text(dir, "stagecheck.yaml",
              "stages:\n  - name: f\n    model: float.onnx\n    input:\n"
-             "      - sharpen: {amount: 3}\n");
+             "      - sharpen: {amount: 3}\n"
+             "  - name: o\n    model: optimized.onnx\n");
   r = run_cli("verify", dir, "--quiet", NULL);
   expect_failure(&r, 2, "sharpen");
   result_free(&r);
@@ -1030,6 +1044,16 @@ static void test_exit_1_gate_and_fail_on(void **state)
               "never", NULL);
   assert_int_equal(r.code, 0);
   result_free(&r);
+  { /* two empty dump directories: nothing compared is a failure */
+    char *a = sc_test_tmpdir(), *b = sc_test_tmpdir();
+    r = run_cli("compare", a, b, "--report-dir", rd, NULL);
+    expect_failure(&r, 1, "nothing compared");
+    result_free(&r);
+    sc_test_rmtree(a);
+    sc_test_rmtree(b);
+    free(a);
+    free(b);
+  }
   sc_test_rmtree(rd);
   free(rd);
   free(dir);

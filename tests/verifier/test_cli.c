@@ -851,6 +851,22 @@ static void test_exit_2_usage_and_configuration(void **state)
   r = run_cli("frobnicate", NULL);
   expect_failure(&r, 2, "frobnicate");
   result_free(&r);
+  { /* reports never go into a dump stage's directory */
+    char *dir2 = sc_test_tmpdir(), *inside, *written;
+    snprintf(cmd, sizeof cmd, "cp -r '%s/fixtures/models/tiny_cls/.' '%s/'",
+             SC_SOURCE_DIR, dir2);
+    assert_int_equal(system(cmd), 0);
+    inside = sc_path_join(dir2, "compiled/astronaut");
+    written = sc_path_join(inside, "report.json");
+    r = run_cli("verify", dir2, "--quiet", "--report-dir", inside, NULL);
+    expect_failure(&r, 2, "inside the dump of stage");
+    result_free(&r);
+    assert_false(sc_path_is_file(written));
+    free(written);
+    free(inside);
+    sc_test_rmtree(dir2);
+    free(dir2);
+  }
   { /* one stage: nothing to compare */
     snprintf(cmd, sizeof cmd, "rm '%s/optimized.onnx'", dir);
     assert_int_equal(system(cmd), 0);

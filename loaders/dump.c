@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <json-c/json.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,17 +12,32 @@
 #include "loaders/tensor_file.h"
 #include "runtime/quant.h"
 
+/* Longest stem kept whole: with ".npy" and a "_k" suffix a file name
+ * stays well under the 255 bytes of Linux file systems. */
+#define MAX_STEM 200
+#define KEPT_PREFIX 183 /* + '_' + 16 hex digits = MAX_STEM */
+
 char *sc_dump_stem(const char *tensor_name)
 {
-  char *stem = strdup(tensor_name);
-  char *p;
+  size_t len = strlen(tensor_name);
+  char *stem = malloc(len < MAX_STEM ? len + 1 : MAX_STEM + 1);
+  size_t i;
   if (!stem)
     return NULL;
-  for (p = stem; *p; p++) {
-    char c = *p;
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-          (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-      *p = '_';
+  for (i = 0; i < len && i < MAX_STEM; i++) {
+    char c = tensor_name[i];
+    stem[i] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'
+                  ? c
+                  : '_';
+  }
+  stem[i] = '\0';
+  if (len > MAX_STEM) { /* a prefix and a hash (FNV-1a) of the whole name */
+    uint64_t h = 0xcbf29ce484222325u;
+    for (i = 0; i < len; i++)
+      h = (h ^ (uint8_t)tensor_name[i]) * 0x100000001b3u;
+    snprintf(stem + KEPT_PREFIX, MAX_STEM + 1 - KEPT_PREFIX, "_%016llx",
+             (unsigned long long)h);
   }
   return stem;
 }

@@ -13,7 +13,8 @@
 #include "runtime/tensor.h"
 
 /* File stem of a tensor name: every character outside [A-Za-z0-9._-]
- * replaced by '_' (malloc'ed; NULL on OOM). */
+ * replaced by '_'; a name longer than 200 bytes keeps its first 183 and a
+ * 64-bit hash of the whole name in hex (malloc'ed; NULL on OOM). */
 char *sc_dump_stem(const char *tensor_name);
 
 struct sc_dump_writer;

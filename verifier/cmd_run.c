@@ -203,7 +203,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
       break; /* "--input A B C": B and C arrive as plain arguments */
     case 'd':
       if (!optarg[0])
-        return sc_cli_usage_error("run", "--dump-dir needs a directory");
+        return sc_cli_usage_error("run", "--dump needs a directory");
       a->dump_dir = optarg;
       break;
     case 't':

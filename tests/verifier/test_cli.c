@@ -885,8 +885,8 @@ static void test_exit_2_usage_and_configuration(void **state)
   r = run_cli("compare", dir, dir, "--report-dir", "", NULL);
   expect_failure(&r, 2, "--report-dir");
   result_free(&r);
-  r = run_cli("run", "--dump-dir", "", dir, NULL);
-  expect_failure(&r, 2, "--dump-dir");
+  r = run_cli("run", "--dump", "", dir, NULL);
+  expect_failure(&r, 2, "--dump needs a directory");
   result_free(&r);
   /* a NaN bound would pass every comparison */
   r = run_cli("compare", dir, dir, "--threshold", "cosine=nan", NULL);

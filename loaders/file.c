@@ -40,7 +40,7 @@ sc_status sc_file_read(const char *path, size_t max_size, uint8_t **data,
                        size_t *size, struct sc_error *err)
 {
   uint8_t *buf = NULL;
-  size_t done = 0, length;
+  size_t done = 0, length = 0;
   int fd;
   sc_status st;
 
@@ -80,7 +80,7 @@ static const uint8_t empty_file[1];
 sc_status sc_file_map(const char *path, size_t max_size, const uint8_t **data,
                       size_t *size, struct sc_error *err)
 {
-  size_t length;
+  size_t length = 0;
   void *map;
   int fd;
   sc_status st;

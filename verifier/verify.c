@@ -158,23 +158,48 @@ static sc_status plan_pairs(struct run *r, struct sc_error *err)
   return status;
 }
 
-/* Opens the dump of stage st for input set k: DIR/<id stem>/ when the dump
- * holds one directory per input, else DIR itself. */
-static sc_status open_dump(struct stages *s, struct stage *st, int k,
-                           struct sc_error *err)
+/* DIR/<stem of input set k's id> (malloc'ed). */
+static char *input_dump_dir(const struct stages *s, const struct stage *st,
+                            int k)
 {
-  char stem[1024], *sub;
+  char stem[1024];
   const char *dot;
-  sc_status status;
-  sc_dump_free(st->dump);
-  st->dump = NULL;
   snprintf(stem, sizeof stem, "%s", s->sets[k].id);
   dot = strrchr(stem, '.');
   if (dot)
     stem[dot - stem] = '\0';
-  sub = sc_path_join(st->path, stem);
+  return sc_path_join(st->path, stem);
+}
+
+/* Opens the dump of stage st for input set k: DIR/<id stem>/ when the dump
+ * holds one directory per input, else DIR itself. When the directories of
+ * other inputs are there and this one's is not, the dump lacks the input:
+ * an error, not a silent comparison of nothing. */
+static sc_status open_dump(struct stages *s, struct stage *st, int k,
+                           struct sc_error *err)
+{
+  char *sub;
+  sc_status status;
+  int j, per_input = 0;
+  sc_dump_free(st->dump);
+  st->dump = NULL;
+  sub = input_dump_dir(s, st, k);
   if (!sub)
     return sc_fail_nomem(err, st->path);
+  for (j = 0; j < s->n_sets && !per_input && !sc_path_is_dir(sub); j++) {
+    char *other = j == k ? NULL : input_dump_dir(s, st, j);
+    per_input = other && sc_path_is_dir(other);
+    free(other);
+  }
+  if (per_input) {
+    status = sc_fail(err, SC_ERR_FORMAT,
+                     "%s: no dump for input '%s' (the directory holds one "
+                     "subdirectory per input)",
+                     sub, s->sets[k].id);
+    free(sub);
+    sc_error_prefix(err, "stage '%s': ", st->name);
+    return status;
+  }
   status = sc_dump_open(sc_path_is_dir(sub) ? sub : st->path, &st->dump, err);
   free(sub);
   if (status)

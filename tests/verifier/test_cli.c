@@ -983,6 +983,19 @@ static void test_exit_3_malformed_inputs(void **state)
   sc_test_rmtree(dir);
   free(dir);
 
+  /* a dump with one directory per input, one input's missing */
+  dir = sc_test_tmpdir();
+  snprintf(cmd, sizeof cmd,
+           "cp -r '%s/fixtures/models/tiny_cls/.' '%s/' && rm -r "
+           "'%s/compiled/coffee'",
+           SC_SOURCE_DIR, dir, dir);
+  assert_int_equal(system(cmd), 0);
+  r = run_cli("verify", dir, "--quiet", NULL);
+  expect_failure(&r, 3, "no dump for input 'coffee");
+  result_free(&r);
+  sc_test_rmtree(dir);
+  free(dir);
+
   /* a manifest pointing outside the dump directory */
   dir = scratch_dir();
   snprintf(cmd, sizeof cmd, "mkdir '%s/compiled'", dir);

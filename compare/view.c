@@ -201,7 +201,31 @@ void sc_view_free(struct sc_view *v)
   }
   free(v->groups);
   free(v->tensor_of_value);
+  free(v->by_name);
   free(v);
+}
+
+static int by_name_order(const void *a, const void *b, void *ctx)
+{
+  const struct sc_view *v = ctx;
+  int i = *(const int *)a, j = *(const int *)b;
+  int c = strcmp(v->tensors[i].name, v->tensors[j].name);
+  return c ? c : (i > j) - (i < j);
+}
+
+/* The name index sc_view_find_name searches (a dump may list 20 000
+ * tensors: matching looked each name up by a linear scan). */
+static sc_status index_names(struct sc_view *v, struct sc_error *err)
+{
+  int i;
+  v->by_name = malloc(((size_t)v->n_tensors + 1) * sizeof *v->by_name);
+  if (!v->by_name)
+    return sc_fail_nomem(err, "view");
+  for (i = 0; i < v->n_tensors; i++)
+    v->by_name[i] = i;
+  qsort_r(v->by_name, (size_t)v->n_tensors, sizeof *v->by_name, by_name_order,
+          v);
+  return SC_OK;
 }
 
 static sc_status add_group(struct sc_view *v, int head, const char *kind,
@@ -429,6 +453,8 @@ sc_status sc_view_from_graph(const struct sc_graph *g, struct sc_view **out,
 done:
   free(constant);
   free(act);
+  if (!st)
+    st = index_names(v, err);
   if (st) {
     sc_view_free(v);
     return st;
@@ -471,6 +497,11 @@ sc_status sc_view_from_list(const struct sc_view_tensor *entries, int n,
       return st;
     }
   }
+  st = index_names(v, err);
+  if (st) {
+    sc_view_free(v);
+    return st;
+  }
   *out = v;
   return SC_OK;
 }
@@ -485,9 +516,21 @@ int sc_view_find_value(const struct sc_view *v, int value)
 
 int sc_view_find_name(const struct sc_view *v, const char *name)
 {
-  int i;
-  for (i = 0; i < v->n_tensors; i++)
-    if (strcmp(v->tensors[i].name, name) == 0)
-      return i;
-  return -1;
+  int lo = 0, hi = v->n_tensors, i;
+  if (!v->by_name) { /* a view built elsewhere: the plain scan */
+    for (i = 0; i < v->n_tensors; i++)
+      if (strcmp(v->tensors[i].name, name) == 0)
+        return i;
+    return -1;
+  }
+  while (lo < hi) { /* the first entry not below name: its lowest index */
+    int mid = lo + (hi - lo) / 2;
+    if (strcmp(v->tensors[v->by_name[mid]].name, name) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < v->n_tensors && strcmp(v->tensors[v->by_name[lo]].name, name) == 0
+             ? v->by_name[lo]
+             : -1;
 }

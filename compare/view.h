@@ -60,6 +60,7 @@ struct sc_view {
   struct sc_view_group *groups;
   int n_groups;
   int *tensor_of_value; /* graph value -> tensor index, or -1 */
+  int *by_name;         /* tensor indices ordered by name, then index */
 };
 
 /* Builds the view of a prepared graph. */

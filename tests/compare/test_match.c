@@ -509,9 +509,45 @@ static void test_canonical_names(void **state)
   assert_string_equal(sc_op_class("Gemm"), "MatMul");
 }
 
+/* Name lookup through the view's sorted index: the lowest index of a name
+ * given twice, -1 for an absent one, over a dump of 5 000 names. */
+static void test_view_find_name_index(void **state)
+{
+  enum { N = 5000 };
+  struct sc_view_tensor *entries = calloc(N, sizeof *entries);
+  char(*names)[16] = calloc(N, sizeof *names);
+  struct sc_view *v = NULL;
+  struct sc_error err;
+  int i;
+  (void)state;
+  assert_non_null(entries);
+  assert_non_null(names);
+  for (i = 0; i < N; i++) { /* t4999 ... t0, then t7 again at the end */
+    snprintf(names[i], sizeof names[i], "t%d", i < N - 1 ? N - 2 - i : 7);
+    entries[i].name = names[i];
+    entries[i].dtype = SC_DTYPE_FLOAT;
+    entries[i].rank = 1;
+    entries[i].dims[0] = 1;
+  }
+  assert_int_equal(sc_view_from_list(entries, N, &v, &err), SC_OK);
+  for (i = 0; i < N - 1; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "t%d", i);
+    assert_int_equal(sc_view_find_name(v, name), N - 2 - i);
+  }
+  assert_int_equal(sc_view_find_name(v, "t7"), N - 2 - 7); /* not N - 1 */
+  assert_int_equal(sc_view_find_name(v, "t"), -1);
+  assert_int_equal(sc_view_find_name(v, "u0"), -1);
+  assert_int_equal(sc_view_find_name(v, ""), -1);
+  sc_view_free(v);
+  free(entries);
+  free(names);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_view_find_name_index),
       cmocka_unit_test(test_match_identical_names),
       cmocka_unit_test(test_match_qdq_target_uses_quantized_view),
       cmocka_unit_test(test_match_qoperator_integer_tensor_to_quantized_view),

@@ -381,16 +381,87 @@ static sc_status manifest_quant(const char *mpath, const char *name,
   return SC_OK;
 }
 
+/* Largest manifest.json read. */
+#define MAX_MANIFEST_SIZE ((size_t)64 << 20)
+
+/* The JSON document of the file at path, nothing but white space after it;
+ * NULL with the error set otherwise. */
+static json_object *parse_json_file(const char *path, struct sc_error *err)
+{
+  uint8_t *data = NULL;
+  size_t size = 0, end;
+  json_tokener *tok;
+  json_object *root = NULL;
+  if (sc_file_read(path, MAX_MANIFEST_SIZE, &data, &size, err) != SC_OK)
+    return NULL;
+  tok = json_tokener_new();
+  if (!tok) {
+    free(data);
+    sc_fail_nomem(err, path);
+    return NULL;
+  }
+  root = size <= INT32_MAX
+             ? json_tokener_parse_ex(tok, (const char *)data, (int)size)
+             : NULL;
+  end = root ? json_tokener_get_parse_end(tok) : 0;
+  while (root && end < size &&
+         (data[end] == ' ' || data[end] == '\t' || data[end] == '\n' ||
+          data[end] == '\r'))
+    end++;
+  if (!root)
+    sc_fail(err, SC_ERR_FORMAT, "%s: not valid JSON (%s)", path,
+            json_tokener_error_desc(json_tokener_get_error(tok)));
+  else if (end < size) {
+    sc_fail(err, SC_ERR_FORMAT, "%s: text after the JSON document (byte %zu)",
+            path, end);
+    json_object_put(root);
+    root = NULL;
+  }
+  json_tokener_free(tok);
+  free(data);
+  return root;
+}
+
+/* SC_OK when the manifest's optional "shape" of an entry read from a
+ * .npy/.pb header agrees with that header. */
+static sc_status check_listed_shape(json_object *t,
+                                    const struct sc_dump_entry *e,
+                                    const char *what, struct sc_error *err)
+{
+  json_object *shape;
+  size_t k;
+  if (!json_object_object_get_ex(t, "shape", &shape) || !shape)
+    return SC_OK;
+  if (!json_object_is_type(shape, json_type_array) ||
+      json_object_array_length(shape) != (size_t)e->rank)
+    return sc_fail(err, SC_ERR_FORMAT,
+                   "%s: \"shape\" does not match the file's rank %d", what,
+                   e->rank);
+  for (k = 0; k < (size_t)e->rank; k++) {
+    json_object *dim = json_object_array_get_idx(shape, k);
+    if (!json_object_is_type(dim, json_type_int) ||
+        json_object_get_int64(dim) != e->dims[k])
+      return sc_fail(err, SC_ERR_FORMAT,
+                     "%s: \"shape\" dimension %zu does not match the file's "
+                     "%lld",
+                     what, k, (long long)e->dims[k]);
+  }
+  return SC_OK;
+}
+
 static sc_status read_manifest(struct sc_dump *d, const char *mpath,
                                struct sc_error *err)
 {
-  json_object *root = json_object_from_file(mpath), *tensors = NULL;
+  json_object *root = parse_json_file(mpath, err), *tensors = NULL;
+  json_object *seen = NULL;
   size_t i, n;
   sc_status st = SC_OK;
 
-  if (!root)
-    return sc_fail(err, SC_ERR_FORMAT, "%s: not valid JSON (%s)", mpath,
-                   json_util_get_last_err());
+  if (!root) {
+    if (err)
+      err->status = SC_ERR_FORMAT;
+    return SC_ERR_FORMAT;
+  }
   if (!json_object_object_get_ex(root, "tensors", &tensors) ||
       !json_object_is_type(tensors, json_type_array)) {
     json_object_put(root);
@@ -398,7 +469,9 @@ static sc_status read_manifest(struct sc_dump *d, const char *mpath,
   }
   n = json_object_array_length(tensors);
   d->entries = calloc(n + 1, sizeof *d->entries);
-  if (!d->entries) {
+  seen = json_object_new_object(); /* names so far, hashed */
+  if (!d->entries || !seen) {
+    json_object_put(seen);
     json_object_put(root);
     return sc_fail_nomem(err, mpath);
   }
@@ -423,6 +496,12 @@ static sc_status read_manifest(struct sc_dump *d, const char *mpath,
       break;
     }
     file = json_object_get_string(v);
+    if (json_object_object_get_ex(seen, name, NULL)) {
+      st = sc_fail(err, SC_ERR_FORMAT, "%s: tensor '%s' is listed twice", mpath,
+                   name);
+      break;
+    }
+    json_object_object_add(seen, name, NULL);
     e->name = strdup(name);
     if (!e->name) {
       st = sc_fail_nomem(err, mpath);
@@ -436,6 +515,12 @@ static sc_status read_manifest(struct sc_dump *d, const char *mpath,
       dtype = json_object_get_string(v);
     if (json_object_object_get_ex(t, "layout", &v) && v)
       layout = json_object_get_string(v);
+    if (layout && strcmp(layout, "NHWC") != 0 && strcmp(layout, "NCHW") != 0) {
+      st = sc_fail(err, SC_ERR_FORMAT,
+                   "%s: \"layout\" must be NCHW or NHWC, not '%s'", what,
+                   layout);
+      break;
+    }
     e->layout_nhwc = layout && strcmp(layout, "NHWC") == 0;
     if (has_suffix(file, ".bin") || has_suffix(file, ".raw")) {
       json_object *shape = NULL;
@@ -477,6 +562,8 @@ static sc_status read_manifest(struct sc_dump *d, const char *mpath,
       }
     } else {
       st = peek_file(e->path, e, err);
+      if (!st)
+        st = check_listed_shape(t, e, what, err);
       if (st)
         break;
       if (dtype) { /* the manifest's dtype must agree with the file */
@@ -491,6 +578,7 @@ static sc_status read_manifest(struct sc_dump *d, const char *mpath,
     }
     st = manifest_quant(mpath, name, t, e, err);
   }
+  json_object_put(seen);
   json_object_put(root);
   return st;
 }

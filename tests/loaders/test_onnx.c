@@ -798,6 +798,59 @@ static void test_dump_long_names_round_trip(void **state)
   free(dir);
 }
 
+/* manifest.json is checked, not read leniently: a shape that contradicts
+ * the .npy header, a name listed twice, an unknown layout, and text after
+ * the JSON document are malformed dumps naming the manifest. */
+static void test_dump_manifest_checked(void **state)
+{
+  static const struct {
+    const char *text, *mention;
+  } cases[] = {
+      {"{\"tensors\": [{\"name\": \"a\", \"file\": \"a.npy\", \"shape\": "
+       "[3]}]}",
+       "shape"},
+      {"{\"tensors\": [{\"name\": \"a\", \"file\": \"a.npy\"}, "
+       "{\"name\": \"a\", \"file\": \"a.npy\"}]}",
+       "listed twice"},
+      {"{\"tensors\": [{\"name\": \"a\", \"file\": \"a.npy\", "
+       "\"layout\": \"HWNC\"}]}",
+       "layout"},
+      {"{\"tensors\": [{\"name\": \"a\", \"file\": \"a.npy\"}]} trailing",
+       "after the JSON"},
+  };
+  char *dir = sc_test_tmpdir(), *manifest = sc_path_join(dir, "manifest.json");
+  int64_t dims[1] = {2};
+  float va[2] = {1, 2};
+  struct sc_tensor *a = sc_test_tensor_f32(1, dims, va);
+  struct sc_dump_writer *w = NULL;
+  struct sc_dump *d = NULL;
+  struct sc_error err;
+  size_t i;
+  (void)state;
+  assert_int_equal(sc_dump_writer_create(dir, &w, &err), SC_OK);
+  assert_int_equal(sc_dump_writer_add(w, "a", a, NULL, NULL, NULL, &err),
+                   SC_OK);
+  assert_int_equal(sc_dump_writer_finish(w, &err), SC_OK);
+  sc_dump_writer_free(w);
+  assert_int_equal(sc_dump_open(dir, &d, &err), SC_OK); /* as written */
+  sc_dump_free(d);
+  for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    d = NULL;
+    assert_int_equal(sc_file_write_atomic(manifest, cases[i].text,
+                                          strlen(cases[i].text), &err),
+                     SC_OK);
+    assert_int_equal(sc_dump_open(dir, &d, &err), SC_ERR_FORMAT);
+    assert_null(d);
+    if (!strstr(err.message, "manifest.json") ||
+        !strstr(err.message, cases[i].mention))
+      fail_msg("case %zu: \"%s\"", i, err.message);
+  }
+  sc_tensor_free(a);
+  free(manifest);
+  sc_test_rmtree(dir);
+  free(dir);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -818,6 +871,7 @@ int main(void)
       cmocka_unit_test(test_garbage_and_wrong_wire_types_are_malformed),
       cmocka_unit_test(test_hostile_nesting_is_malformed),
       cmocka_unit_test(test_dump_long_names_round_trip),
+      cmocka_unit_test(test_dump_manifest_checked),
       cmocka_unit_test(test_dangling_input_names_node_and_tensor),
       cmocka_unit_test(test_cycle_names_a_node),
       cmocka_unit_test(test_negative_dim_names_tensor),

@@ -658,11 +658,12 @@ static sc_status check_references(struct yctx *y, struct sc_config *c)
 /* 0 when data nests collections at most MAX_YAML_DEPTH deep, else the line
  * (from 1) where it goes deeper. Syntax errors are left to the loader. The
  * event pass stops at the first event too deep, so its cost is bounded. */
-static int yaml_too_deep(const uint8_t *data, size_t size)
+static int yaml_too_deep(const uint8_t *data, size_t size, int *second_doc)
 {
   yaml_parser_t parser;
   yaml_event_t event;
-  int depth = 0, line = 0, done = 0;
+  int depth = 0, line = 0, done = 0, documents = 0;
+  *second_doc = 0;
   if (!yaml_parser_initialize(&parser))
     return 0;
   yaml_parser_set_input_string(&parser, data, size);
@@ -674,12 +675,62 @@ static int yaml_too_deep(const uint8_t *data, size_t size)
     } else if (event.type == YAML_SEQUENCE_END_EVENT ||
                event.type == YAML_MAPPING_END_EVENT) {
       depth--;
+    } else if (event.type == YAML_DOCUMENT_START_EVENT && ++documents == 2) {
+      *second_doc = (int)event.start_mark.line + 1;
     }
     done = event.type == YAML_STREAM_END_EVENT;
     yaml_event_delete(&event);
   }
   yaml_parser_delete(&parser);
   return line;
+}
+
+static int compare_key_nodes(const void *a, const void *b)
+{
+  const yaml_node_t *x = *(const yaml_node_t *const *)a;
+  const yaml_node_t *y = *(const yaml_node_t *const *)b;
+  int c = strcmp((const char *)x->data.scalar.value,
+                 (const char *)y->data.scalar.value);
+  return c ? c
+           : (x->start_mark.index > y->start_mark.index) -
+                 (x->start_mark.index < y->start_mark.index);
+}
+
+/* The later of two equal scalar keys of one mapping anywhere in the
+ * document, else NULL (libyaml keeps both; lookups saw the first). *nomem
+ * set when the check could not run. */
+static const yaml_node_t *duplicate_key(struct yctx *y, int *nomem)
+{
+  yaml_node_t *n;
+  const yaml_node_t *found = NULL;
+  *nomem = 0;
+  for (n = y->doc.nodes.start; n < y->doc.nodes.top && !found; n++) {
+    yaml_node_pair_t *p;
+    const yaml_node_t **keys;
+    size_t count = 0, k;
+    if (n->type != YAML_MAPPING_NODE)
+      continue;
+    keys = malloc(
+        ((size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start) +
+         1) *
+        sizeof *keys);
+    if (!keys) {
+      *nomem = 1;
+      return NULL;
+    }
+    for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+      const yaml_node_t *key = node_at(y, p->key);
+      if (scalar(key))
+        keys[count++] = key;
+    }
+    qsort(keys, count, sizeof *keys, compare_key_nodes);
+    for (k = 1; k < count && !found; k++)
+      if (strcmp((const char *)keys[k - 1]->data.scalar.value,
+                 (const char *)keys[k]->data.scalar.value) == 0)
+        found = keys[k];
+    free(keys);
+  }
+  return found;
 }
 
 /* Loads a YAML file into y->doc; SC_ERR_CONFIG with the line on a syntax
@@ -690,7 +741,7 @@ static sc_status load_document(struct yctx *y, const char *path,
   yaml_parser_t parser;
   uint8_t *data;
   size_t size;
-  int line;
+  int line, second;
   sc_status st = sc_file_read(path, MAX_CONFIG_SIZE, &data, &size, y->err);
 
   *root = NULL;
@@ -699,11 +750,17 @@ static sc_status load_document(struct yctx *y, const char *path,
     y->err->status = SC_ERR_CONFIG;
     return SC_ERR_CONFIG;
   }
-  if ((line = yaml_too_deep(data, size)) > 0) {
+  if ((line = yaml_too_deep(data, size, &second)) > 0) {
     free(data);
     return sc_fail(y->err, SC_ERR_CONFIG,
                    "%s:%d: collections nested more than %d deep", path, line,
                    MAX_YAML_DEPTH);
+  }
+  if (second > 0) {
+    free(data);
+    return sc_fail(y->err, SC_ERR_CONFIG,
+                   "%s:%d: a second YAML document (the file holds one)", path,
+                   second);
   }
   if (!yaml_parser_initialize(&parser)) {
     free(data);
@@ -726,6 +783,19 @@ static sc_status load_document(struct yctx *y, const char *path,
     yaml_document_delete(&y->doc);
     memset(&y->doc, 0, sizeof y->doc);
     return sc_fail(y->err, SC_ERR_CONFIG, "%s: the file is empty", path);
+  }
+  {
+    int nomem;
+    const yaml_node_t *dup = duplicate_key(y, &nomem);
+    if (dup || nomem) {
+      st = nomem ? sc_fail_nomem(y->err, path)
+                 : fail_at(y, dup, "key '%s' given twice",
+                           (const char *)dup->data.scalar.value);
+      yaml_document_delete(&y->doc);
+      memset(&y->doc, 0, sizeof y->doc);
+      *root = NULL;
+      return st;
+    }
   }
   return SC_OK;
 }

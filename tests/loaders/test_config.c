@@ -158,6 +158,13 @@ static void test_config_deep_nesting_refused(void **state)
 static void test_config_unknown_keys_name_line_and_key(void **state)
 {
   (void)state;
+  /* libyaml keeps both keys of a pair and a lookup saw the first */
+  expect_refused("name: x\nname: y\n", 2, "key 'name' given twice");
+  expect_refused("compare:\n  thresholds:\n    default: {cosine: 0.9, "
+                 "cosine: 0.1}\n",
+                 3, "key 'cosine' given twice");
+  /* a second document was ignored */
+  expect_refused("name: x\n---\nname: y\n", 2, "second YAML document");
   expect_refused("name: x\nstagez: []\n", 2, "'stagez'");
   expect_refused("stages:\n  - name: a\n    model: a.onnx\n    modle: b\n", 4,
                  "'modle'");

@@ -103,6 +103,17 @@ sc_status sc_report_merge(const char *const *paths, int n_paths,
       sc_report_free(r);
       break;
     }
+    for (k = 0; k < r->n_inputs && !st; k++) /* shards split the inputs */
+      for (j = 0; j < merged->n_inputs && !st; j++)
+        if (strcmp(r->inputs[k], merged->inputs[j]) == 0)
+          st = sc_fail(err, SC_ERR_FORMAT,
+                       "%s: input '%s' is also in an earlier shard (shards "
+                       "split the inputs; a report given twice?)",
+                       paths[i], r->inputs[k]);
+    if (st) {
+      sc_report_free(r);
+      break;
+    }
     inputs =
         realloc(merged->inputs,
                 (size_t)(merged->n_inputs + r->n_inputs + 1) * sizeof *inputs);

@@ -422,6 +422,10 @@ static void test_merge_of_shards_matches_full_run(void **state)
   r = run_cli("merge", p0, p1, "-o", pm, NULL);
   assert_true(r.code == 0 || r.code == 1);
   result_free(&r);
+  /* the same shard twice is not a merge of shards */
+  r = run_cli("merge", p0, p1, p0, "-o", pm, NULL);
+  expect_failure(&r, 3, "also in an earlier shard");
+  result_free(&r);
   jf = json_object_from_file(pf);
   jm = json_object_from_file(pm);
   assert_non_null(jf);

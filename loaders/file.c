@@ -270,6 +270,32 @@ int sc_path_is_dir(const char *path)
   return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
+int sc_path_inside(const char *path, const char *target)
+{
+  char *probe = strdup(path), *real_path = NULL, *real_target;
+  size_t n;
+  int inside;
+  while (probe && !(real_path = realpath(probe, NULL))) {
+    char *up = sc_path_dirname(probe);
+    int same = !up || strcmp(up, probe) == 0;
+    free(probe);
+    probe = NULL;
+    if (same)
+      free(up);
+    else
+      probe = up;
+  }
+  free(probe);
+  real_target = real_path ? realpath(target, NULL) : NULL;
+  n = real_target ? strlen(real_target) : 0;
+  inside = real_target && strncmp(real_path, real_target, n) == 0 &&
+           (real_path[n] == '\0' || real_path[n] == '/' ||
+            strcmp(real_target, "/") == 0);
+  free(real_path);
+  free(real_target);
+  return inside;
+}
+
 int sc_path_is_file(const char *path)
 {
   struct stat sb;

@@ -47,6 +47,11 @@ sc_status sc_mkdir_p(const char *path, struct sc_error *err);
 
 /* 1 if path names an existing directory / regular file. */
 int sc_path_is_dir(const char *path);
+
+/* 1 when `path` is `target` or lies inside the directory `target`, links
+ * resolved; a path that does not exist yet is judged by its nearest
+ * existing ancestor. 0 otherwise, or when either cannot be resolved. */
+int sc_path_inside(const char *path, const char *target);
 int sc_path_is_file(const char *path);
 
 #endif

@@ -13,6 +13,35 @@
 #include "verifier/cli.h"
 #include "verifier/verify_internal.h"
 
+/* The stage (or the configuration itself) whose files `out` would
+ * overwrite or land in, else NULL: no command writes into a stage's files
+ * (spec/cli.md). */
+static const char *stage_file_at(const char *out, const struct stages *s,
+                                 const char *config)
+{
+  const struct sc_config *c = s->config;
+  int i, k;
+  if (sc_path_inside(out, config))
+    return "the configuration";
+  for (i = 0; i < c->n_stages; i++) {
+    const char *files[3] = {c->stages[i].model, c->stages[i].dump,
+                            c->stages[i].binary};
+    for (k = 0; k < 3; k++) {
+      char *path;
+      int inside;
+      if (!files[k])
+        continue;
+      path = files[k][0] == '/' ? strdup(files[k])
+                                : sc_path_join(s->model_dir, files[k]);
+      inside = path && sc_path_inside(out, path);
+      free(path);
+      if (inside)
+        return c->stages[i].name;
+    }
+  }
+  return NULL;
+}
+
 int sc_cmd_transform(int argc, char **argv)
 {
   static const struct option options[] = {
@@ -71,6 +100,11 @@ int sc_cmd_transform(int argc, char **argv)
   o.stages = stage;
   sc_error_clear(&err);
   st = sc_stages_load(&o, &s, &err);
+  if (!st && stage_file_at(output, s, config))
+    st = sc_fail(&err, SC_ERR_USAGE,
+                 "-o %s: a file of stage '%s' (no command writes into a "
+                 "stage's files)",
+                 output, stage_file_at(output, s, config));
   if (!st && !stage && s->n_stages > 1)
     st =
         sc_fail(&err, SC_ERR_USAGE, "%s has %d stages: choose one with --stage",

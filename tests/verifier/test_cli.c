@@ -866,6 +866,28 @@ static void test_exit_2_usage_and_configuration(void **state)
     expect_failure(&r, 2, "inside the dump of stage");
     result_free(&r);
     assert_false(sc_path_is_file(written));
+    { /* nor does transform write over a stage's model */
+      char *config = sc_path_join(dir2, "stagecheck.yaml");
+      char *model = sc_path_join(dir2, "float.onnx");
+      char *image = sc_path_join(dir2, "inputs/coffee.png");
+      uint8_t *before = NULL, *after = NULL;
+      size_t n_before = 0, n_after = 0;
+      assert_int_equal(sc_file_read(model, 1 << 24, &before, &n_before, NULL),
+                       SC_OK);
+      r = run_cli("transform", image, "--config", config, "--stage", "float",
+                  "-o", model, NULL);
+      expect_failure(&r, 2, "a file of stage 'float'");
+      result_free(&r);
+      assert_int_equal(sc_file_read(model, 1 << 24, &after, &n_after, NULL),
+                       SC_OK);
+      assert_int_equal(n_before, n_after);
+      assert_memory_equal(before, after, n_before);
+      free(before);
+      free(after);
+      free(image);
+      free(model);
+      free(config);
+    }
     free(written);
     free(inside);
     sc_test_rmtree(dir2);

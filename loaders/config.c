@@ -696,6 +696,18 @@ static int compare_key_nodes(const void *a, const void *b)
                  (x->start_mark.index < y->start_mark.index);
 }
 
+/* The first scalar holding a NUL ("\\0" in a quoted string), else NULL:
+ * the text would end there for every reader. */
+static const yaml_node_t *scalar_with_nul(struct yctx *y)
+{
+  yaml_node_t *n;
+  for (n = y->doc.nodes.start; n < y->doc.nodes.top; n++)
+    if (n->type == YAML_SCALAR_NODE &&
+        strlen((const char *)n->data.scalar.value) != n->data.scalar.length)
+      return n;
+  return NULL;
+}
+
 /* The later of two equal scalar keys of one mapping anywhere in the
  * document, else NULL (libyaml keeps both; lookups saw the first). *nomem
  * set when the check could not run. */
@@ -785,8 +797,16 @@ static sc_status load_document(struct yctx *y, const char *path,
     return sc_fail(y->err, SC_ERR_CONFIG, "%s: the file is empty", path);
   }
   {
-    int nomem;
-    const yaml_node_t *dup = duplicate_key(y, &nomem);
+    int nomem = 0;
+    const yaml_node_t *nul = scalar_with_nul(y);
+    const yaml_node_t *dup = nul ? NULL : duplicate_key(y, &nomem);
+    if (nul) {
+      st = fail_at(y, nul, "a value holds a NUL character");
+      yaml_document_delete(&y->doc);
+      memset(&y->doc, 0, sizeof y->doc);
+      *root = NULL;
+      return st;
+    }
     if (dup || nomem) {
       st = nomem ? sc_fail_nomem(y->err, path)
                  : fail_at(y, dup, "key '%s' given twice",

@@ -326,6 +326,7 @@ static sc_status manifest_quant(const char *mpath, const char *name,
   json_object *scale = NULL, *zp = NULL, *axis = NULL;
   struct sc_quant *q;
   size_t n, i;
+  int32_t qmin, qmax;
 
   if (!json_object_object_get_ex(entry, "scale", &scale) || !scale)
     return SC_OK;
@@ -371,6 +372,13 @@ static sc_status manifest_quant(const char *mpath, const char *name,
                      mpath, name);
     q->scale[i] = (float)sv;
     q->zero_point[i] = z ? json_object_get_int64(z) : 0;
+    if (sc_quant_range(e->dtype, &qmin, &qmax) == 0 &&
+        (q->zero_point[i] < qmin || q->zero_point[i] > qmax))
+      return sc_fail(err, SC_ERR_FORMAT,
+                     "%s: tensor '%s': zero point %lld is outside %s's "
+                     "range [%d, %d]",
+                     mpath, name, (long long)q->zero_point[i],
+                     sc_dtype_name(e->dtype), (int)qmin, (int)qmax);
   }
   if (n > 1 &&
       (q->axis < 0 || q->axis >= e->rank || e->dims[q->axis] != (int64_t)n))
@@ -489,8 +497,15 @@ static sc_status read_manifest(struct sc_dump *d, const char *mpath,
       break;
     }
     name = json_object_get_string(v);
+    if (strlen(name) != (size_t)json_object_get_string_len(v)) {
+      st = sc_fail(err, SC_ERR_FORMAT, "%s: entry %zu: a NUL in \"name\"",
+                   mpath, i);
+      break;
+    }
     if (!json_object_object_get_ex(t, "file", &v) ||
-        !json_object_is_type(v, json_type_string)) {
+        !json_object_is_type(v, json_type_string) ||
+        strlen(json_object_get_string(v)) !=
+            (size_t)json_object_get_string_len(v)) {
       st = sc_fail(err, SC_ERR_FORMAT, "%s: tensor '%s' has no \"file\"", mpath,
                    name);
       break;

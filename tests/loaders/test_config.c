@@ -163,6 +163,8 @@ static void test_config_unknown_keys_name_line_and_key(void **state)
   expect_refused("compare:\n  thresholds:\n    default: {cosine: 0.9, "
                  "cosine: 0.1}\n",
                  3, "key 'cosine' given twice");
+  /* a NUL ended the text for every reader */
+  expect_refused("name: \"a\\0b\"\n", 1, "NUL");
   /* a second document was ignored */
   expect_refused("name: x\n---\nname: y\n", 2, "second YAML document");
   expect_refused("name: x\nstagez: []\n", 2, "'stagez'");

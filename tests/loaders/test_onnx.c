@@ -817,11 +817,16 @@ static void test_dump_manifest_checked(void **state)
        "layout"},
       {"{\"tensors\": [{\"name\": \"a\", \"file\": \"a.npy\"}]} trailing",
        "after the JSON"},
+      {"{\"tensors\": [{\"name\": \"q\", \"file\": \"q.npy\", \"scale\": "
+       "0.5, \"zero_point\": 1099511627776}]}",
+       "outside uint8's range"},
+      {"{\"tensors\": [{\"name\": \"a\", \"file\": \"a.npy\\u0000x\"}]}",
+       "\"file\""},
   };
   char *dir = sc_test_tmpdir(), *manifest = sc_path_join(dir, "manifest.json");
   int64_t dims[1] = {2};
   float va[2] = {1, 2};
-  struct sc_tensor *a = sc_test_tensor_f32(1, dims, va);
+  struct sc_tensor *a = sc_test_tensor_f32(1, dims, va), *q = NULL;
   struct sc_dump_writer *w = NULL;
   struct sc_dump *d = NULL;
   struct sc_error err;
@@ -829,6 +834,10 @@ static void test_dump_manifest_checked(void **state)
   (void)state;
   assert_int_equal(sc_dump_writer_create(dir, &w, &err), SC_OK);
   assert_int_equal(sc_dump_writer_add(w, "a", a, NULL, NULL, NULL, &err),
+                   SC_OK);
+  assert_int_equal(sc_tensor_create(SC_DTYPE_UINT8, 1, dims, &q, NULL), SC_OK);
+  memset(q->data, 7, 2);
+  assert_int_equal(sc_dump_writer_add(w, "q", q, NULL, NULL, NULL, &err),
                    SC_OK);
   assert_int_equal(sc_dump_writer_finish(w, &err), SC_OK);
   sc_dump_writer_free(w);
@@ -846,6 +855,7 @@ static void test_dump_manifest_checked(void **state)
       fail_msg("case %zu: \"%s\"", i, err.message);
   }
   sc_tensor_free(a);
+  sc_tensor_free(q);
   free(manifest);
   sc_test_rmtree(dir);
   free(dir);

@@ -1,5 +1,6 @@
 #include "loaders/config.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,7 +85,8 @@ static int parse_number(const char *s, double *out)
   if (!s || !*s)
     return -1;
   *out = strtod(s, &end);
-  return *end ? -1 : 0;
+  /* strtod takes "nan" and "inf": a NaN bound would pass every check */
+  return *end || !isfinite(*out) ? -1 : 0;
 }
 
 static sc_status get_string(struct yctx *y, yaml_node_t *n, const char *what,
@@ -383,15 +385,15 @@ static sc_status parse_inputs(struct yctx *y, yaml_node_t *n,
     if ((v = map_get(y, m, "width"))) {
       if ((st = get_number(y, v, "width", &num)))
         return st;
-      if (num < 1 || num > 65536)
-        return fail_at(y, v, "width must be in 1..65536");
+      if (!(num >= 1 && num <= 65536) || num != (double)(int)num)
+        return fail_at(y, v, "width must be a whole number in 1..65536");
       in->nv12_width = (int)num;
     }
     if ((v = map_get(y, m, "height"))) {
       if ((st = get_number(y, v, "height", &num)))
         return st;
-      if (num < 1 || num > 65536)
-        return fail_at(y, v, "height must be in 1..65536");
+      if (!(num >= 1 && num <= 65536) || num != (double)(int)num)
+        return fail_at(y, v, "height must be a whole number in 1..65536");
       in->nv12_height = (int)num;
     }
   }

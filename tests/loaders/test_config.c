@@ -163,6 +163,13 @@ static void test_config_unknown_keys_name_line_and_key(void **state)
   expect_refused("compare:\n  thresholds:\n    default: {cosine: 0.9, "
                  "cosine: 0.1}\n",
                  3, "key 'cosine' given twice");
+  /* strtod reads "nan": a NaN bound passed every comparison */
+  expect_refused("compare:\n  thresholds:\n    default: {cosine: nan}\n", 3,
+                 "must be a number");
+  /* an NV12 width was truncated */
+  expect_refused("inputs:\n  - name: x\n    source: in.nv12\n"
+                 "    width: 64.9\n    height: 64\n",
+                 4, "whole number");
   /* a NUL ended the text for every reader */
   expect_refused("name: \"a\\0b\"\n", 1, "NUL");
   /* a second document was ignored */

@@ -657,10 +657,12 @@ static sc_status check_references(struct yctx *y, struct sc_config *c)
  * (a 200 KB file of 100 000 '[' ran for minutes). */
 #define MAX_YAML_DEPTH 64
 
-/* 0 when data nests collections at most MAX_YAML_DEPTH deep, else the line
- * (from 1) where it goes deeper. Syntax errors are left to the loader. The
- * event pass stops at the first event too deep, so its cost is bounded. */
-static int yaml_too_deep(const uint8_t *data, size_t size, int *second_doc)
+/* An event pass before loading: returns 0 when data nests collections at
+ * most MAX_YAML_DEPTH deep, else the line (from 1) where it goes deeper;
+ * *second_doc is the line where a second document starts, or 0. Syntax
+ * errors are left to the loader. The pass stops at the first event too
+ * deep, so its cost is bounded. */
+static int yaml_precheck(const uint8_t *data, size_t size, int *second_doc)
 {
   yaml_parser_t parser;
   yaml_event_t event;
@@ -764,7 +766,7 @@ static sc_status load_document(struct yctx *y, const char *path,
     y->err->status = SC_ERR_CONFIG;
     return SC_ERR_CONFIG;
   }
-  if ((line = yaml_too_deep(data, size, &second)) > 0) {
+  if ((line = yaml_precheck(data, size, &second)) > 0) {
     free(data);
     return sc_fail(y->err, SC_ERR_CONFIG,
                    "%s:%d: collections nested more than %d deep", path, line,
@@ -800,26 +802,21 @@ static sc_status load_document(struct yctx *y, const char *path,
   }
   {
     int nomem = 0;
-    const yaml_node_t *nul = scalar_with_nul(y);
-    const yaml_node_t *dup = nul ? NULL : duplicate_key(y, &nomem);
-    if (nul) {
+    const yaml_node_t *nul = scalar_with_nul(y), *dup = NULL;
+    if (nul)
       st = fail_at(y, nul, "a value holds a NUL character");
-      yaml_document_delete(&y->doc);
-      memset(&y->doc, 0, sizeof y->doc);
-      *root = NULL;
-      return st;
-    }
-    if (dup || nomem) {
-      st = nomem ? sc_fail_nomem(y->err, path)
-                 : fail_at(y, dup, "key '%s' given twice",
-                           (const char *)dup->data.scalar.value);
-      yaml_document_delete(&y->doc);
-      memset(&y->doc, 0, sizeof y->doc);
-      *root = NULL;
-      return st;
-    }
+    else if ((dup = duplicate_key(y, &nomem)) != NULL)
+      st = fail_at(y, dup, "key '%s' given twice",
+                   (const char *)dup->data.scalar.value);
+    else if (nomem)
+      st = sc_fail_nomem(y->err, path);
   }
-  return SC_OK;
+  if (st) {
+    yaml_document_delete(&y->doc);
+    memset(&y->doc, 0, sizeof y->doc);
+    *root = NULL;
+  }
+  return st;
 }
 
 void sc_names_free(struct sc_names *names)

@@ -178,12 +178,21 @@ char *sc_path_join(const char *base, const char *rel)
   return out;
 }
 
+/* 1 when the resolved path real_path lies under the resolved directory
+ * real_dir (or is it, when or_equal). */
+static int under_dir(const char *real_path, const char *real_dir, int or_equal)
+{
+  size_t n = strlen(real_dir);
+  return strncmp(real_path, real_dir, n) == 0 &&
+         (real_path[n] == '/' || (or_equal && real_path[n] == '\0') ||
+          strcmp(real_dir, "/") == 0);
+}
+
 sc_status sc_path_confine(const char *dir, const char *rel, const char *what,
                           char **resolved, struct sc_error *err)
 {
   char *joined, *real_dir, *real_file;
   const char *p;
-  size_t ld;
 
   *resolved = NULL;
   if (!rel[0])
@@ -216,9 +225,7 @@ sc_status sc_path_confine(const char *dir, const char *rel, const char *what,
     return st;
   }
   free(joined);
-  ld = strlen(real_dir);
-  if (strncmp(real_file, real_dir, ld) != 0 ||
-      (real_file[ld] != '/' && !(ld == 1 && real_dir[0] == '/'))) {
+  if (!under_dir(real_file, real_dir, 0)) {
     sc_status st = sc_fail(err, SC_ERR_FORMAT,
                            "%s: '%s' resolves outside %s (symbolic link?)",
                            what, rel, dir);
@@ -273,7 +280,6 @@ int sc_path_is_dir(const char *path)
 int sc_path_inside(const char *path, const char *target)
 {
   char *probe = strdup(path), *real_path = NULL, *real_target;
-  size_t n;
   int inside;
   while (probe && !(real_path = realpath(probe, NULL))) {
     char *up = sc_path_dirname(probe);
@@ -287,10 +293,7 @@ int sc_path_inside(const char *path, const char *target)
   }
   free(probe);
   real_target = real_path ? realpath(target, NULL) : NULL;
-  n = real_target ? strlen(real_target) : 0;
-  inside = real_target && strncmp(real_path, real_target, n) == 0 &&
-           (real_path[n] == '\0' || real_path[n] == '/' ||
-            strcmp(real_target, "/") == 0);
+  inside = real_target && under_dir(real_path, real_target, 1);
   free(real_path);
   free(real_target);
   return inside;

@@ -50,7 +50,7 @@ int sc_cmd_transform(int argc, char **argv)
       {"output", required_argument, NULL, 'o'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
-  const char *config = NULL, *stage = NULL, *output = NULL, *image;
+  const char *config = NULL, *stage = NULL, *output = NULL, *image, *owner;
   struct sc_verify_options o;
   struct stages *s = NULL;
   struct sc_tensor **feeds = NULL;
@@ -100,11 +100,11 @@ int sc_cmd_transform(int argc, char **argv)
   o.stages = stage;
   sc_error_clear(&err);
   st = sc_stages_load(&o, &s, &err);
-  if (!st && stage_file_at(output, s, config))
+  if (!st && (owner = stage_file_at(output, s, config)))
     st = sc_fail(&err, SC_ERR_USAGE,
                  "-o %s: a file of stage '%s' (no command writes into a "
                  "stage's files)",
-                 output, stage_file_at(output, s, config));
+                 output, owner);
   if (!st && !stage && s->n_stages > 1)
     st =
         sc_fail(&err, SC_ERR_USAGE, "%s has %d stages: choose one with --stage",

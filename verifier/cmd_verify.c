@@ -96,7 +96,7 @@ int sc_cmd_verify(int argc, char **argv)
   struct sc_verify_options o;
   struct sc_verify_stats stats;
   const char *inputs[MAX_INPUT_ARGS];
-  const char *report_dir = NULL, *formats = "text,json,html";
+  const char *report_dir = NULL, *formats = "text,json,html", *holder;
   enum fail_on fail_on = FAIL_ON_FAIL;
   int quiet = 0, no_progress = 0, c, code;
   struct sc_report *report = NULL;
@@ -235,11 +235,11 @@ int sc_cmd_verify(int argc, char **argv)
 
   sc_error_clear(&err);
   st = sc_verify_run(&o, &report, &err);
-  if (!st && dump_holding(report_dir, o.model_dir, report))
+  if (!st && (holder = dump_holding(report_dir, o.model_dir, report)))
     st = sc_fail(&err, SC_ERR_USAGE,
                  "--report-dir %s: inside the dump of stage '%s' (reports "
                  "never go into a stage's files)",
-                 report_dir, dump_holding(report_dir, o.model_dir, report));
+                 report_dir, holder);
   if (!st)
     st = sc_report_write_all(report, report_dir, formats, &err);
   if (st) {

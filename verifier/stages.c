@@ -414,18 +414,15 @@ done:
 static sc_status confine_file(const char *base, const char *file,
                               struct sc_error *err)
 {
-  char *real_base = realpath(base, NULL), *real_file = realpath(file, NULL);
-  size_t n = real_base ? strlen(real_base) : 0;
+  char *real_file = realpath(file, NULL);
   sc_status st = SC_OK;
-  if (!real_base || !real_file)
-    st = sc_fail(err, SC_ERR_CONFIG, "%s: cannot open input: %s", file,
-                 strerror(errno));
-  else if (strncmp(real_file, real_base, n) != 0 ||
-           (real_file[n] != '/' && strcmp(real_base, "/") != 0))
+  if (!real_file)
+    return sc_fail(err, SC_ERR_CONFIG, "%s: cannot open input: %s", file,
+                   strerror(errno));
+  if (!sc_path_inside(real_file, base))
     st = sc_fail(err, SC_ERR_CONFIG,
                  "%s: input leads outside the model directory (to %s)", file,
                  real_file);
-  free(real_base);
   free(real_file);
   return st;
 }

@@ -653,10 +653,10 @@ load_lanes_avx512(const void *x, enum direct_kind kind, int64_t k,
  * reading sides of the given kinds (constants where it is inlined). */
 __attribute__((target("avx512f"))) static inline
     __attribute__((always_inline)) int
-    lanes_add_avx512_from(struct block_lanes *l, const void *ra,
-                          enum direct_kind r_kind, const void *ta,
-                          enum direct_kind t_kind, int64_t n,
-                          __m512d zero_points, __m512d scales)
+    lanes_add_careful_avx512(struct block_lanes *l, const void *ra,
+                             enum direct_kind r_kind, const void *ta,
+                             enum direct_kind t_kind, int64_t n,
+                             __m512d zero_points, __m512d scales)
 {
   const __m512d big_value = _mm512_set1_pd(DBL_MAX);
   const __m512d small_value = _mm512_set1_pd(DBL_MIN);
@@ -753,6 +753,147 @@ __attribute__((target("avx512f"))) static inline
   return nonfinite != 0;
 }
 
+/* lanes_add_careful_avx512 for chunks whose values are all finite, with
+ * fewer instructions per element; returns 0 with *l updated as the careful
+ * loop would update it, or -1 with *l untouched when the chunk may hold a
+ * non-finite value (the careful loop must take it).
+ *
+ * - No finiteness test per element: a non-finite a or b makes a * a or
+ *   b * b, hence a lane of nr2 or nt2, non-finite (as does a finite
+ *   square that overflows, also sent to the careful loop), and for finite
+ *   pairs masking them out changes nothing.
+ * - Masked minimum and maximum instead of compare-and-move (the same
+ *   values: no NaN and, |r| and |d| being non-negative, no -0), masked
+ *   compares instead of compare-and-and, and a count of the differing
+ *   pairs from which the exact ones follow.
+ * - The quotient test takes its bound from the largest quotient of all
+ *   lanes, not the lane's own: a pair that cannot beat it cannot change
+ *   the block's max_quotient (the largest of its lanes', all that is read
+ *   of them), and a quotient rarely beats eight lanes' record. Lanes may
+ *   then hold less than their own largest quotient, which the careful
+ *   loop's test allows (it proves a quotient below the lane's value).
+ * - It asks per element only |d| <= |r| * bound; that the product is a
+ *   normal number is settled per lane at the end: products of the first
+ *   kind lie between min_quotient_ref * bound and max_ref * bound
+ *   (rounding is monotonic), both updated by this chunk. When a pair fails
+ *   either test the chunk's quotients are all computed, as in the careful
+ *   loop. */
+__attribute__((target("avx512f"))) static inline
+    __attribute__((always_inline)) int
+    lanes_add_fast_avx512(struct block_lanes *l, const void *ra,
+                          enum direct_kind r_kind, const void *ta,
+                          enum direct_kind t_kind, int64_t n,
+                          __m512d zero_points, __m512d scales)
+{
+  const __m512d tiny = _mm512_set1_pd(1e-12);
+  const __m512i one = _mm512_set1_epi64(1);
+  __m512d dot = _mm512_loadu_pd(l->dot), nr2 = _mm512_loadu_pd(l->nr2);
+  __m512d nt2 = _mm512_loadu_pd(l->nt2), nd2 = _mm512_loadu_pd(l->nd2);
+  __m512d sum_abs = _mm512_loadu_pd(l->sum_abs);
+  __m512d max_abs = _mm512_loadu_pd(l->max_abs);
+  __m512d max_ref = _mm512_loadu_pd(l->max_ref);
+  __m512d min_qref = _mm512_loadu_pd(l->min_quotient_ref);
+  __m512d max_small = _mm512_loadu_pd(l->max_small_diff);
+  __m512i n_small = _mm512_loadu_si512(l->n_small);
+  __m512i differing = _mm512_setzero_si512();
+  __m512d max_q = _mm512_loadu_pd(l->max_quotient), bound, low, high;
+  __mmask8 bounded, beyond = 0, any_first = 0, need, finite;
+  double largest;
+  __mmask16 first_kind[CHUNK_SIZE / LANES];
+  int64_t k;
+
+  largest = _mm512_reduce_max_pd(max_q);
+  bound =
+      _mm512_set1_pd(largest >= 0x1p-1021 ? largest * (1.0 - 0x1p-50) : 0.0);
+  bounded = largest != INFINITY ? 0xFF : 0;
+  for (k = 0; k < n; k += LANES) {
+    __m512d a = load_lanes_avx512(ra, r_kind, k, zero_points, scales);
+    __m512d b = load_lanes_avx512(ta, t_kind, k, zero_points, scales);
+    __m512d d = _mm512_sub_pd(b, a);
+    __m512d abs_a = _mm512_abs_pd(a), abs_d = _mm512_abs_pd(d);
+    __mmask8 differ, first;
+    dot = _mm512_add_pd(dot, _mm512_mul_pd(a, b));
+    nr2 = _mm512_add_pd(nr2, _mm512_mul_pd(a, a));
+    nt2 = _mm512_add_pd(nt2, _mm512_mul_pd(b, b));
+    nd2 = _mm512_add_pd(nd2, _mm512_mul_pd(d, d));
+    sum_abs = _mm512_add_pd(sum_abs, abs_d);
+    max_abs = _mm512_max_pd(abs_d, max_abs);
+    max_ref = _mm512_max_pd(abs_a, max_ref);
+    differ = _mm512_cmp_pd_mask(a, b, _CMP_NEQ_UQ);
+    differing = _mm512_mask_add_epi64(differing, differ, differing, one);
+    first = _mm512_mask_cmp_pd_mask(differ, abs_a, _mm512_mul_pd(max_ref, tiny),
+                                    _CMP_GT_OQ);
+    min_qref = _mm512_mask_min_pd(min_qref, first, min_qref, abs_a);
+    max_small = _mm512_mask_max_pd(max_small, differ & (__mmask8)~first,
+                                   max_small, abs_d);
+    n_small =
+        _mm512_mask_add_epi64(n_small, differ & (__mmask8)~first, n_small, one);
+    beyond |= _mm512_mask_cmp_pd_mask(first, abs_d, _mm512_mul_pd(abs_a, bound),
+                                      _CMP_NLE_UQ);
+    any_first |= first;
+    first_kind[k / LANES] = first;
+  }
+  finite = _mm512_cmp_pd_mask(nr2, _mm512_set1_pd(DBL_MAX), _CMP_LE_OQ) &
+           _mm512_cmp_pd_mask(nt2, _mm512_set1_pd(DBL_MAX), _CMP_LE_OQ);
+  if (finite != 0xFF)
+    return -1;
+  low = _mm512_mul_pd(min_qref, bound);
+  high = _mm512_mul_pd(max_ref, bound);
+  need = any_first & bounded &
+         (beyond |
+          (__mmask8) ~(
+              _mm512_cmp_pd_mask(low, _mm512_set1_pd(DBL_MIN), _CMP_GE_OQ) &
+              _mm512_cmp_pd_mask(high, _mm512_set1_pd(DBL_MAX), _CMP_LE_OQ)));
+  _mm512_storeu_pd(l->dot, dot);
+  _mm512_storeu_pd(l->nr2, nr2);
+  _mm512_storeu_pd(l->nt2, nt2);
+  _mm512_storeu_pd(l->nd2, nd2);
+  _mm512_storeu_pd(l->sum_abs, sum_abs);
+  _mm512_storeu_pd(l->max_abs, max_abs);
+  _mm512_storeu_pd(l->max_ref, max_ref);
+  _mm512_storeu_pd(l->min_quotient_ref, min_qref);
+  _mm512_storeu_pd(l->max_small_diff, max_small);
+  _mm512_storeu_si512(
+      l->exact, _mm512_add_epi64(
+                    _mm512_loadu_si512(l->exact),
+                    _mm512_sub_epi64(_mm512_set1_epi64(n / LANES), differing)));
+  _mm512_storeu_si512(l->n_small, n_small);
+  if (need) { /* as in the careful loop */
+    for (k = 0; k < n; k += LANES) {
+      __mmask8 first = (__mmask8)first_kind[k / LANES];
+      __m512d a, quotient;
+      if (!first)
+        continue;
+      a = load_lanes_avx512(ra, r_kind, k, zero_points, scales);
+      quotient = _mm512_maskz_div_pd(
+          first,
+          _mm512_abs_pd(_mm512_sub_pd(
+              load_lanes_avx512(ta, t_kind, k, zero_points, scales), a)),
+          _mm512_abs_pd(a));
+      max_q = _mm512_mask_mov_pd(
+          max_q, first & _mm512_cmp_pd_mask(quotient, max_q, _CMP_GT_OQ),
+          quotient);
+    }
+    _mm512_storeu_pd(l->max_quotient, max_q);
+  }
+  return 0;
+}
+
+/* The fast loop, else the careful one. */
+__attribute__((target("avx512f"))) static inline
+    __attribute__((always_inline)) int
+    lanes_add_avx512_from(struct block_lanes *l, const void *ra,
+                          enum direct_kind r_kind, const void *ta,
+                          enum direct_kind t_kind, int64_t n,
+                          __m512d zero_points, __m512d scales)
+{
+  if (lanes_add_fast_avx512(l, ra, r_kind, ta, t_kind, n, zero_points,
+                            scales) == 0)
+    return 0;
+  return lanes_add_careful_avx512(l, ra, r_kind, ta, t_kind, n, zero_points,
+                                  scales);
+}
+
 __attribute__((target("avx512f"))) static int
 lanes_add_avx512(struct block_lanes *l, const double *ra, const double *ta,
                  int64_t n)
@@ -766,15 +907,31 @@ lanes_add_avx512(struct block_lanes *l, const double *ra, const double *ta,
  * (vrndscalepd to nearest even is sc_round_half_even, infinities and NaN
  * included) and clamps per element; the maximum and the count do not
  * depend on the order. */
-/* sc_round_half_even(x / scale) + zero_point, clamped to [lo, hi]. */
+/* sc_round_half_even(x / scale) + zero_point, clamped to [lo, hi];
+ * inverses holds 1 / scale (rounded).
+ *
+ * Dividing costs as much as the rest of a step, so the quotient is first
+ * taken as y = x * (1 / scale): two roundings from x / scale, one from
+ * the correctly rounded quotient, together under 2^-50 |y|. Where y lies
+ * closer than 0.5 - 2^-50 |y| to its nearest integer, that integer is
+ * also the one nearest the correctly rounded quotient; elsewhere (near a
+ * tie, beyond 2^50, infinite or NaN) the quotient is computed. */
 __attribute__((target("avx512f"))) static inline __m512d
-quantize_avx512(__m512d x, __m512d scales, __m512d zero_points, __m512d lo,
-                __m512d hi)
+quantize_avx512(__m512d x, __m512d scales, __m512d inverses,
+                __m512d zero_points, __m512d lo, __m512d hi)
 {
-  __m512d q = _mm512_add_pd(
-      _mm512_roundscale_pd(_mm512_div_pd(x, scales),
-                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
-      zero_points);
+  const int nearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  __m512d y = _mm512_mul_pd(x, inverses);
+  __m512d q = _mm512_roundscale_pd(y, nearest);
+  __m512d margin =
+      _mm512_sub_pd(_mm512_set1_pd(0.5),
+                    _mm512_mul_pd(_mm512_abs_pd(y), _mm512_set1_pd(0x1p-50)));
+  __mmask8 unsure = _mm512_cmp_pd_mask(_mm512_abs_pd(_mm512_sub_pd(y, q)),
+                                       margin, _CMP_NLT_UQ);
+  if (unsure)
+    q = _mm512_mask_roundscale_pd(
+        q, unsure, _mm512_maskz_div_pd(unsure, x, scales), nearest);
+  q = _mm512_add_pd(q, zero_points);
   q = _mm512_mask_mov_pd(q, _mm512_cmp_pd_mask(q, lo, _CMP_LT_OQ), lo);
   return _mm512_mask_mov_pd(q, _mm512_cmp_pd_mask(q, hi, _CMP_GT_OQ), hi);
 }
@@ -813,6 +970,7 @@ grid_add_avx512(struct sums *s, const struct grid *g, const double *ra,
   const __m512d big_value = _mm512_set1_pd(DBL_MAX);
   const __m512d lo = _mm512_set1_pd(g->lo), hi = _mm512_set1_pd(g->hi);
   const __m512d scales = _mm512_set1_pd(scale);
+  const __m512d inverses = _mm512_set1_pd(1.0 / scale);
   const __m512d zero_points = _mm512_set1_pd(zero_point);
   __m512d max_lsb = _mm512_setzero_pd();
   int64_t k, saturated = 0;
@@ -826,9 +984,9 @@ grid_add_avx512(struct sums *s, const struct grid *g, const double *ra,
         in & _mm512_cmp_pd_mask(_mm512_abs_pd(a), big_value, _CMP_LE_OQ) &
         _mm512_cmp_pd_mask(_mm512_abs_pd(b), big_value, _CMP_LE_OQ);
     qa = raw_r ? _mm512_maskz_loadu_pd(in, raw_r + k)
-               : quantize_avx512(a, scales, zero_points, lo, hi);
+               : quantize_avx512(a, scales, inverses, zero_points, lo, hi);
     qb = raw_t ? _mm512_maskz_loadu_pd(in, raw_t + k)
-               : quantize_avx512(b, scales, zero_points, lo, hi);
+               : quantize_avx512(b, scales, inverses, zero_points, lo, hi);
     grid_step_avx512(&max_lsb, &saturated, finite, qa, qb, lo, hi);
   }
   grid_finish_avx512(s, max_lsb, saturated);
@@ -845,6 +1003,7 @@ __attribute__((target("avx512f"))) static inline
   const __m512d big_value = _mm512_set1_pd(DBL_MAX);
   const __m512d lo = _mm512_set1_pd(dp->lo), hi = _mm512_set1_pd(dp->hi);
   const __m512d scales = _mm512_set1_pd(dp->scale);
+  const __m512d inverses = _mm512_set1_pd(1.0 / dp->scale);
   const __m512d zero_points = _mm512_set1_pd(dp->zero_point);
   __m512d max_lsb = _mm512_setzero_pd();
   int64_t k, saturated = 0;
@@ -856,7 +1015,7 @@ __attribute__((target("avx512f"))) static inline
         _mm512_cmp_pd_mask(_mm512_abs_pd(a), big_value, _CMP_LE_OQ) &
         _mm512_cmp_pd_mask(_mm512_abs_pd(b), big_value, _CMP_LE_OQ);
     grid_step_avx512(&max_lsb, &saturated, finite,
-                     quantize_avx512(a, scales, zero_points, lo, hi),
+                     quantize_avx512(a, scales, inverses, zero_points, lo, hi),
                      raw_lanes_avx512(tb, t_kind, k), lo, hi);
   }
   grid_finish_avx512(s, max_lsb, saturated);

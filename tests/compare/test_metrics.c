@@ -1123,6 +1123,117 @@ static void test_metrics_force_path_refuses_unknown_path(void **state)
   assert_int_equal(sc_metrics_force_path(SC_METRICS_PATH_AUTO), 0);
 }
 
+/* max_rel skips a quotient only where |d| <= |r| * bound proves it below
+ * the largest so far, which needs a normal product. Here every value is
+ * subnormal (the floor 1e-12 * max|r| is 0, so all pairs are of the first
+ * kind): element 0 gives 300/1000 = 0.3, and element 512 (the same lane,
+ * the next chunk of 512) gives 1/3 with |d| = 1 unit while its product
+ * 3 * 0.3 units rounds to 1 unit. Every path must still find 1/3 (worked
+ * out by hand; the plain definition agrees). */
+static void test_metrics_max_rel_with_subnormal_products(void **state)
+{
+  const double unit = 0x1p-1074; /* the smallest subnormal double */
+  int64_t dims[1] = {1024};
+  struct sc_tensor *ref, *tgt;
+  struct sc_metrics_options opt;
+  struct sc_metrics got, want;
+  struct sc_error err;
+  size_t path;
+  double *r, *t;
+  (void)state;
+
+  assert_int_equal(sc_tensor_create(SC_DTYPE_DOUBLE, 1, dims, &ref, &err),
+                   SC_OK);
+  assert_int_equal(sc_tensor_create(SC_DTYPE_DOUBLE, 1, dims, &tgt, &err),
+                   SC_OK);
+  r = ref->data;
+  t = tgt->data;
+  r[0] = 1000 * unit;
+  t[0] = 1300 * unit;
+  r[512] = 3 * unit;
+  t[512] = 4 * unit;
+  memset(&opt, 0, sizeof opt);
+  opt.top1_axis = -1;
+  plain_metrics(ref, tgt, &opt, -1, 0, &want);
+  assert_true(want.max_rel == 1.0 / 3.0);
+  for (path = 0; path < sizeof all_paths / sizeof all_paths[0]; path++) {
+    if (sc_metrics_force_path(all_paths[path]) != 0)
+      continue;
+    assert_int_equal(sc_metrics_compute(ref, tgt, &opt, &got, &err), SC_OK);
+    assert_metrics_identical(path_names[path], &got, &want);
+  }
+  sc_metrics_force_path(SC_METRICS_PATH_AUTO);
+  sc_tensor_free(ref);
+  sc_tensor_free(tgt);
+}
+
+/* Quantizing the reference onto the target's grid rounds x / scale half
+ * to even. These float32 values are exact ties (x / scale = 1.5 and
+ * -13.5, correctly rounded) where x * (1 / scale) falls just short of
+ * the tie and would round the other way (found by a numpy search: np.rint
+ * of x / s against x * (1 / s)). Targets holding the correct integers (2,
+ * and -14 + 3) must give an LSB error of 0 on every path, alone and with
+ * other values around them. */
+static void test_metrics_lsb_grid_rounds_ties_of_the_quotient(void **state)
+{
+  static const struct {
+    enum sc_dtype dtype;
+    float scale, x;
+    int64_t zero_point, q;
+  } ties[] = {
+      {SC_DTYPE_UINT8, 0.012140471488237381f, 0.01821070723235607f, 0, 2},
+      {SC_DTYPE_INT8, 0.17964696884155273f, -2.425234079360962f, 3, -11},
+  };
+  int64_t dims[1] = {64};
+  size_t k, path;
+  int64_t i;
+  (void)state;
+
+  for (k = 0; k < sizeof ties / sizeof ties[0]; k++) {
+    struct sc_tensor *ref, *tgt;
+    struct sc_quant *q = NULL;
+    struct sc_metrics_options opt;
+    struct sc_metrics got, want;
+    struct sc_error err;
+    float *r;
+
+    assert_int_equal(sc_quant_create(ties[k].dtype, -1, 1, &q, NULL), SC_OK);
+    q->scale[0] = ties[k].scale;
+    q->zero_point[0] = ties[k].zero_point;
+    assert_int_equal(sc_tensor_create(SC_DTYPE_FLOAT, 1, dims, &ref, &err),
+                     SC_OK);
+    assert_int_equal(sc_tensor_create(ties[k].dtype, 1, dims, &tgt, &err),
+                     SC_OK);
+    r = ref->data;
+    for (i = 0; i < dims[0]; i++) {
+      /* every third element the tie, the others on the grid */
+      int64_t v = i % 3 ? ties[k].q + i % 5 - 2 : ties[k].q;
+      r[i] = i % 3 ? (float)((double)(v - ties[k].zero_point) * ties[k].scale)
+                   : ties[k].x;
+      if (ties[k].dtype == SC_DTYPE_UINT8)
+        ((uint8_t *)tgt->data)[i] = (uint8_t)v;
+      else
+        ((int8_t *)tgt->data)[i] = (int8_t)v;
+    }
+    memset(&opt, 0, sizeof opt);
+    opt.target_quant = q;
+    opt.top1_axis = -1;
+    plain_metrics(ref, tgt, &opt, -1, 0, &want);
+    assert_true(want.has_lsb);
+    assert_true(want.max_abs_lsb == 0.0);
+    for (path = 0; path < sizeof all_paths / sizeof all_paths[0]; path++) {
+      if (sc_metrics_force_path(all_paths[path]) != 0)
+        continue;
+      assert_int_equal(sc_metrics_compute(ref, tgt, &opt, &got, &err), SC_OK);
+      assert_metrics_identical(path_names[path], &got, &want);
+    }
+    sc_metrics_force_path(SC_METRICS_PATH_AUTO);
+    sc_quant_free(q);
+    sc_tensor_free(ref);
+    sc_tensor_free(tgt);
+  }
+}
+
 /* got within rtol of the naive sums for the metrics made of sums; counts,
  * maxima and ratios of counts exactly. */
 static void assert_metrics_close(const char *what, const struct sc_metrics *got,
@@ -1266,6 +1377,8 @@ int main(void)
       cmocka_unit_test(test_metrics_every_16_bit_float_reads_as_dtype_load),
       cmocka_unit_test(test_metrics_same_bits_for_any_threads_and_path),
       cmocka_unit_test(test_metrics_force_path_refuses_unknown_path),
+      cmocka_unit_test(test_metrics_max_rel_with_subnormal_products),
+      cmocka_unit_test(test_metrics_lsb_grid_rounds_ties_of_the_quotient),
       cmocka_unit_test(test_metrics_awkward_sizes_match_naive_sums),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

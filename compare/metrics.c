@@ -649,6 +649,37 @@ load_lanes_avx512(const void *x, enum direct_kind kind, int64_t k,
   return v;
 }
 
+/* The quotients |d| / |r| of the pairs of the first kind (first_kind[i]:
+ * the lanes of elements 8i to 8i + 7, all finite with r != 0) into the
+ * lanes' max_quotient. */
+__attribute__((target("avx512f"))) static inline
+    __attribute__((always_inline)) void
+    quotients_avx512(struct block_lanes *l, const void *ra,
+                     enum direct_kind r_kind, const void *ta,
+                     enum direct_kind t_kind, int64_t n, __m512d zero_points,
+                     __m512d scales, const __mmask8 *first_kind)
+{
+  __m512d max_q = _mm512_loadu_pd(l->max_quotient);
+  int64_t k;
+
+  for (k = 0; k < n; k += LANES) {
+    __mmask8 first = first_kind[k / LANES];
+    __m512d a, quotient;
+    if (!first)
+      continue;
+    a = load_lanes_avx512(ra, r_kind, k, zero_points, scales);
+    quotient = _mm512_maskz_div_pd(
+        first,
+        _mm512_abs_pd(_mm512_sub_pd(
+            load_lanes_avx512(ta, t_kind, k, zero_points, scales), a)),
+        _mm512_abs_pd(a));
+    max_q = _mm512_mask_mov_pd(
+        max_q, first & _mm512_cmp_pd_mask(quotient, max_q, _CMP_GT_OQ),
+        quotient);
+  }
+  _mm512_storeu_pd(l->max_quotient, max_q);
+}
+
 /* lanes_add_body with AVX-512F intrinsics, the 8 lanes in one register,
  * reading sides of the given kinds (constants where it is inlined). */
 __attribute__((target("avx512f"))) static inline
@@ -673,7 +704,7 @@ __attribute__((target("avx512f"))) static inline
   __m512i n_small = _mm512_loadu_si512(l->n_small);
   __m512d max_q = _mm512_loadu_pd(l->max_quotient), bound;
   __mmask8 bounded, need = 0, nonfinite = 0;
-  uint8_t first_kind[CHUNK_SIZE / LANES];
+  __mmask8 first_kind[CHUNK_SIZE / LANES];
   int64_t k;
 
   /* m >= 2^-1021 ? m * (1 - 2^-50) : 0, and m != inf */
@@ -732,24 +763,9 @@ __attribute__((target("avx512f"))) static inline
   _mm512_storeu_pd(l->max_small_diff, max_small);
   _mm512_storeu_si512(l->exact, exact);
   _mm512_storeu_si512(l->n_small, n_small);
-  if (need) { /* the pairs of the first kind are finite, |r| > 0 */
-    for (k = 0; k < n; k += LANES) {
-      __mmask8 first = first_kind[k / LANES];
-      __m512d a, quotient;
-      if (!first)
-        continue;
-      a = load_lanes_avx512(ra, r_kind, k, zero_points, scales);
-      quotient = _mm512_maskz_div_pd(
-          first,
-          _mm512_abs_pd(_mm512_sub_pd(
-              load_lanes_avx512(ta, t_kind, k, zero_points, scales), a)),
-          _mm512_abs_pd(a));
-      max_q = _mm512_mask_mov_pd(
-          max_q, first & _mm512_cmp_pd_mask(quotient, max_q, _CMP_GT_OQ),
-          quotient);
-    }
-    _mm512_storeu_pd(l->max_quotient, max_q);
-  }
+  if (need) /* the pairs of the first kind are finite, |r| > 0 */
+    quotients_avx512(l, ra, r_kind, ta, t_kind, n, zero_points, scales,
+                     first_kind);
   return nonfinite != 0;
 }
 
@@ -799,7 +815,7 @@ __attribute__((target("avx512f"))) static inline
   __m512d max_q = _mm512_loadu_pd(l->max_quotient), bound, low, high;
   __mmask8 bounded, beyond = 0, any_first = 0, need, finite;
   double largest;
-  __mmask16 first_kind[CHUNK_SIZE / LANES];
+  __mmask8 first_kind[CHUNK_SIZE / LANES];
   int64_t k;
 
   largest = _mm512_reduce_max_pd(max_q);
@@ -858,24 +874,9 @@ __attribute__((target("avx512f"))) static inline
                     _mm512_loadu_si512(l->exact),
                     _mm512_sub_epi64(_mm512_set1_epi64(n / LANES), differing)));
   _mm512_storeu_si512(l->n_small, n_small);
-  if (need) { /* as in the careful loop */
-    for (k = 0; k < n; k += LANES) {
-      __mmask8 first = (__mmask8)first_kind[k / LANES];
-      __m512d a, quotient;
-      if (!first)
-        continue;
-      a = load_lanes_avx512(ra, r_kind, k, zero_points, scales);
-      quotient = _mm512_maskz_div_pd(
-          first,
-          _mm512_abs_pd(_mm512_sub_pd(
-              load_lanes_avx512(ta, t_kind, k, zero_points, scales), a)),
-          _mm512_abs_pd(a));
-      max_q = _mm512_mask_mov_pd(
-          max_q, first & _mm512_cmp_pd_mask(quotient, max_q, _CMP_GT_OQ),
-          quotient);
-    }
-    _mm512_storeu_pd(l->max_quotient, max_q);
-  }
+  if (need)
+    quotients_avx512(l, ra, r_kind, ta, t_kind, n, zero_points, scales,
+                     first_kind);
   return 0;
 }
 

@@ -649,6 +649,66 @@ load_lanes_avx512(const void *x, enum direct_kind kind, int64_t k,
   return v;
 }
 
+/* struct block_lanes in registers, for the loops below. */
+struct lanes_avx512 {
+  __m512d dot, nr2, nt2, nd2, sum_abs, max_abs, max_ref;
+  __m512d min_qref, max_small;
+  __m512i exact, n_small;
+};
+
+__attribute__((target("avx512f"))) static inline
+    __attribute__((always_inline)) struct lanes_avx512
+    lanes_load_avx512(const struct block_lanes *l)
+{
+  struct lanes_avx512 v;
+  v.dot = _mm512_loadu_pd(l->dot);
+  v.nr2 = _mm512_loadu_pd(l->nr2);
+  v.nt2 = _mm512_loadu_pd(l->nt2);
+  v.nd2 = _mm512_loadu_pd(l->nd2);
+  v.sum_abs = _mm512_loadu_pd(l->sum_abs);
+  v.max_abs = _mm512_loadu_pd(l->max_abs);
+  v.max_ref = _mm512_loadu_pd(l->max_ref);
+  v.min_qref = _mm512_loadu_pd(l->min_quotient_ref);
+  v.max_small = _mm512_loadu_pd(l->max_small_diff);
+  v.exact = _mm512_loadu_si512(l->exact);
+  v.n_small = _mm512_loadu_si512(l->n_small);
+  return v;
+}
+
+/* Everything but max_quotient, which quotients_avx512 keeps. */
+__attribute__((target("avx512f"))) static inline
+    __attribute__((always_inline)) void
+    lanes_store_avx512(struct block_lanes *l, const struct lanes_avx512 *v)
+{
+  _mm512_storeu_pd(l->dot, v->dot);
+  _mm512_storeu_pd(l->nr2, v->nr2);
+  _mm512_storeu_pd(l->nt2, v->nt2);
+  _mm512_storeu_pd(l->nd2, v->nd2);
+  _mm512_storeu_pd(l->sum_abs, v->sum_abs);
+  _mm512_storeu_pd(l->max_abs, v->max_abs);
+  _mm512_storeu_pd(l->max_ref, v->max_ref);
+  _mm512_storeu_pd(l->min_quotient_ref, v->min_qref);
+  _mm512_storeu_pd(l->max_small_diff, v->max_small);
+  _mm512_storeu_si512(l->exact, v->exact);
+  _mm512_storeu_si512(l->n_small, v->n_small);
+}
+
+/* The sums and maxima of 8 finite pairs a, b (d = b - a) that both loops
+ * take in the same order. */
+__attribute__((target("avx512f"))) static inline
+    __attribute__((always_inline)) void
+    lanes_sums_avx512(struct lanes_avx512 *v, __m512d a, __m512d b, __m512d d,
+                      __m512d abs_a, __m512d abs_d)
+{
+  v->dot = _mm512_add_pd(v->dot, _mm512_mul_pd(a, b));
+  v->nr2 = _mm512_add_pd(v->nr2, _mm512_mul_pd(a, a));
+  v->nt2 = _mm512_add_pd(v->nt2, _mm512_mul_pd(b, b));
+  v->nd2 = _mm512_add_pd(v->nd2, _mm512_mul_pd(d, d));
+  v->sum_abs = _mm512_add_pd(v->sum_abs, abs_d);
+  v->max_abs = _mm512_max_pd(abs_d, v->max_abs);
+  v->max_ref = _mm512_max_pd(abs_a, v->max_ref);
+}
+
 /* The quotients |d| / |r| of the pairs of the first kind (first_kind[i]:
  * the lanes of elements 8i to 8i + 7, all finite with r != 0) into the
  * lanes' max_quotient. */
@@ -693,15 +753,7 @@ __attribute__((target("avx512f"))) static inline
   const __m512d small_value = _mm512_set1_pd(DBL_MIN);
   const __m512d tiny = _mm512_set1_pd(1e-12);
   const __m512i one = _mm512_set1_epi64(1);
-  __m512d dot = _mm512_loadu_pd(l->dot), nr2 = _mm512_loadu_pd(l->nr2);
-  __m512d nt2 = _mm512_loadu_pd(l->nt2), nd2 = _mm512_loadu_pd(l->nd2);
-  __m512d sum_abs = _mm512_loadu_pd(l->sum_abs);
-  __m512d max_abs = _mm512_loadu_pd(l->max_abs);
-  __m512d max_ref = _mm512_loadu_pd(l->max_ref);
-  __m512d min_qref = _mm512_loadu_pd(l->min_quotient_ref);
-  __m512d max_small = _mm512_loadu_pd(l->max_small_diff);
-  __m512i exact = _mm512_loadu_si512(l->exact);
-  __m512i n_small = _mm512_loadu_si512(l->n_small);
+  struct lanes_avx512 v = lanes_load_avx512(l);
   __m512d max_q = _mm512_loadu_pd(l->max_quotient), bound;
   __mmask8 bounded, need = 0, nonfinite = 0;
   __mmask8 first_kind[CHUNK_SIZE / LANES];
@@ -725,26 +777,20 @@ __attribute__((target("avx512f"))) static inline
     d = _mm512_sub_pd(b, a);
     abs_a = _mm512_abs_pd(a);
     abs_d = _mm512_abs_pd(d);
-    dot = _mm512_add_pd(dot, _mm512_mul_pd(a, b));
-    nr2 = _mm512_add_pd(nr2, _mm512_mul_pd(a, a));
-    nt2 = _mm512_add_pd(nt2, _mm512_mul_pd(b, b));
-    nd2 = _mm512_add_pd(nd2, _mm512_mul_pd(d, d));
-    sum_abs = _mm512_add_pd(sum_abs, abs_d);
-    max_abs = _mm512_max_pd(abs_d, max_abs);
-    max_ref = _mm512_max_pd(abs_a, max_ref);
+    lanes_sums_avx512(&v, a, b, d, abs_a, abs_d);
     differ = _mm512_cmp_pd_mask(a, b, _CMP_NEQ_UQ);
-    exact =
-        _mm512_mask_add_epi64(exact, finite & (__mmask8)~differ, exact, one);
-    big = _mm512_cmp_pd_mask(abs_a, _mm512_mul_pd(max_ref, tiny), _CMP_GT_OQ);
+    v.exact = _mm512_mask_add_epi64(v.exact, finite & (__mmask8)~differ,
+                                    v.exact, one);
+    big = _mm512_cmp_pd_mask(abs_a, _mm512_mul_pd(v.max_ref, tiny), _CMP_GT_OQ);
     first = big & differ;
     second = (__mmask8)~big & differ;
-    min_qref = _mm512_mask_mov_pd(
-        min_qref, first & _mm512_cmp_pd_mask(abs_a, min_qref, _CMP_LT_OQ),
+    v.min_qref = _mm512_mask_mov_pd(
+        v.min_qref, first & _mm512_cmp_pd_mask(abs_a, v.min_qref, _CMP_LT_OQ),
         abs_a);
-    max_small = _mm512_mask_mov_pd(
-        max_small, second & _mm512_cmp_pd_mask(abs_d, max_small, _CMP_GT_OQ),
-        abs_d);
-    n_small = _mm512_mask_add_epi64(n_small, second, n_small, one);
+    v.max_small = _mm512_mask_mov_pd(
+        v.max_small,
+        second & _mm512_cmp_pd_mask(abs_d, v.max_small, _CMP_GT_OQ), abs_d);
+    v.n_small = _mm512_mask_add_epi64(v.n_small, second, v.n_small, one);
     product = _mm512_mul_pd(abs_a, bound);
     within = _mm512_cmp_pd_mask(abs_d, product, _CMP_LE_OQ) &
              _mm512_cmp_pd_mask(product, small_value, _CMP_GE_OQ) &
@@ -752,17 +798,7 @@ __attribute__((target("avx512f"))) static inline
     need |= first & bounded & (__mmask8)~within;
     first_kind[k / LANES] = first;
   }
-  _mm512_storeu_pd(l->dot, dot);
-  _mm512_storeu_pd(l->nr2, nr2);
-  _mm512_storeu_pd(l->nt2, nt2);
-  _mm512_storeu_pd(l->nd2, nd2);
-  _mm512_storeu_pd(l->sum_abs, sum_abs);
-  _mm512_storeu_pd(l->max_abs, max_abs);
-  _mm512_storeu_pd(l->max_ref, max_ref);
-  _mm512_storeu_pd(l->min_quotient_ref, min_qref);
-  _mm512_storeu_pd(l->max_small_diff, max_small);
-  _mm512_storeu_si512(l->exact, exact);
-  _mm512_storeu_si512(l->n_small, n_small);
+  lanes_store_avx512(l, &v);
   if (need) /* the pairs of the first kind are finite, |r| > 0 */
     quotients_avx512(l, ra, r_kind, ta, t_kind, n, zero_points, scales,
                      first_kind);
@@ -803,14 +839,7 @@ __attribute__((target("avx512f"))) static inline
 {
   const __m512d tiny = _mm512_set1_pd(1e-12);
   const __m512i one = _mm512_set1_epi64(1);
-  __m512d dot = _mm512_loadu_pd(l->dot), nr2 = _mm512_loadu_pd(l->nr2);
-  __m512d nt2 = _mm512_loadu_pd(l->nt2), nd2 = _mm512_loadu_pd(l->nd2);
-  __m512d sum_abs = _mm512_loadu_pd(l->sum_abs);
-  __m512d max_abs = _mm512_loadu_pd(l->max_abs);
-  __m512d max_ref = _mm512_loadu_pd(l->max_ref);
-  __m512d min_qref = _mm512_loadu_pd(l->min_quotient_ref);
-  __m512d max_small = _mm512_loadu_pd(l->max_small_diff);
-  __m512i n_small = _mm512_loadu_si512(l->n_small);
+  struct lanes_avx512 v = lanes_load_avx512(l);
   __m512i differing = _mm512_setzero_si512();
   __m512d max_q = _mm512_loadu_pd(l->max_quotient), bound, low, high;
   __mmask8 bounded, beyond = 0, any_first = 0, need, finite;
@@ -828,52 +857,35 @@ __attribute__((target("avx512f"))) static inline
     __m512d d = _mm512_sub_pd(b, a);
     __m512d abs_a = _mm512_abs_pd(a), abs_d = _mm512_abs_pd(d);
     __mmask8 differ, first;
-    dot = _mm512_add_pd(dot, _mm512_mul_pd(a, b));
-    nr2 = _mm512_add_pd(nr2, _mm512_mul_pd(a, a));
-    nt2 = _mm512_add_pd(nt2, _mm512_mul_pd(b, b));
-    nd2 = _mm512_add_pd(nd2, _mm512_mul_pd(d, d));
-    sum_abs = _mm512_add_pd(sum_abs, abs_d);
-    max_abs = _mm512_max_pd(abs_d, max_abs);
-    max_ref = _mm512_max_pd(abs_a, max_ref);
+    lanes_sums_avx512(&v, a, b, d, abs_a, abs_d);
     differ = _mm512_cmp_pd_mask(a, b, _CMP_NEQ_UQ);
     differing = _mm512_mask_add_epi64(differing, differ, differing, one);
-    first = _mm512_mask_cmp_pd_mask(differ, abs_a, _mm512_mul_pd(max_ref, tiny),
-                                    _CMP_GT_OQ);
-    min_qref = _mm512_mask_min_pd(min_qref, first, min_qref, abs_a);
-    max_small = _mm512_mask_max_pd(max_small, differ & (__mmask8)~first,
-                                   max_small, abs_d);
-    n_small =
-        _mm512_mask_add_epi64(n_small, differ & (__mmask8)~first, n_small, one);
+    first = _mm512_mask_cmp_pd_mask(differ, abs_a,
+                                    _mm512_mul_pd(v.max_ref, tiny), _CMP_GT_OQ);
+    v.min_qref = _mm512_mask_min_pd(v.min_qref, first, v.min_qref, abs_a);
+    v.max_small = _mm512_mask_max_pd(v.max_small, differ & (__mmask8)~first,
+                                     v.max_small, abs_d);
+    v.n_small = _mm512_mask_add_epi64(v.n_small, differ & (__mmask8)~first,
+                                      v.n_small, one);
     beyond |= _mm512_mask_cmp_pd_mask(first, abs_d, _mm512_mul_pd(abs_a, bound),
                                       _CMP_NLE_UQ);
     any_first |= first;
     first_kind[k / LANES] = first;
   }
-  finite = _mm512_cmp_pd_mask(nr2, _mm512_set1_pd(DBL_MAX), _CMP_LE_OQ) &
-           _mm512_cmp_pd_mask(nt2, _mm512_set1_pd(DBL_MAX), _CMP_LE_OQ);
+  finite = _mm512_cmp_pd_mask(v.nr2, _mm512_set1_pd(DBL_MAX), _CMP_LE_OQ) &
+           _mm512_cmp_pd_mask(v.nt2, _mm512_set1_pd(DBL_MAX), _CMP_LE_OQ);
   if (finite != 0xFF)
     return -1;
-  low = _mm512_mul_pd(min_qref, bound);
-  high = _mm512_mul_pd(max_ref, bound);
+  low = _mm512_mul_pd(v.min_qref, bound);
+  high = _mm512_mul_pd(v.max_ref, bound);
   need = any_first & bounded &
          (beyond |
           (__mmask8) ~(
               _mm512_cmp_pd_mask(low, _mm512_set1_pd(DBL_MIN), _CMP_GE_OQ) &
               _mm512_cmp_pd_mask(high, _mm512_set1_pd(DBL_MAX), _CMP_LE_OQ)));
-  _mm512_storeu_pd(l->dot, dot);
-  _mm512_storeu_pd(l->nr2, nr2);
-  _mm512_storeu_pd(l->nt2, nt2);
-  _mm512_storeu_pd(l->nd2, nd2);
-  _mm512_storeu_pd(l->sum_abs, sum_abs);
-  _mm512_storeu_pd(l->max_abs, max_abs);
-  _mm512_storeu_pd(l->max_ref, max_ref);
-  _mm512_storeu_pd(l->min_quotient_ref, min_qref);
-  _mm512_storeu_pd(l->max_small_diff, max_small);
-  _mm512_storeu_si512(
-      l->exact, _mm512_add_epi64(
-                    _mm512_loadu_si512(l->exact),
-                    _mm512_sub_epi64(_mm512_set1_epi64(n / LANES), differing)));
-  _mm512_storeu_si512(l->n_small, n_small);
+  v.exact = _mm512_add_epi64(
+      v.exact, _mm512_sub_epi64(_mm512_set1_epi64(n / LANES), differing));
+  lanes_store_avx512(l, &v);
   if (need)
     quotients_avx512(l, ra, r_kind, ta, t_kind, n, zero_points, scales,
                      first_kind);

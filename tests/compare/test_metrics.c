@@ -1123,6 +1123,25 @@ static void test_metrics_force_path_refuses_unknown_path(void **state)
   assert_int_equal(sc_metrics_force_path(SC_METRICS_PATH_AUTO), 0);
 }
 
+/* Each instruction set this CPU has computes exactly *want. */
+static void assert_every_path_gives(const struct sc_tensor *ref,
+                                    const struct sc_tensor *tgt,
+                                    const struct sc_metrics_options *opt,
+                                    const struct sc_metrics *want)
+{
+  struct sc_metrics got;
+  struct sc_error err;
+  size_t path;
+
+  for (path = 0; path < sizeof all_paths / sizeof all_paths[0]; path++) {
+    if (sc_metrics_force_path(all_paths[path]) != 0)
+      continue;
+    assert_int_equal(sc_metrics_compute(ref, tgt, opt, &got, &err), SC_OK);
+    assert_metrics_identical(path_names[path], &got, want);
+  }
+  sc_metrics_force_path(SC_METRICS_PATH_AUTO);
+}
+
 /* max_rel skips a quotient only where |d| <= |r| * bound proves it below
  * the largest so far, which needs a normal product. Here every value is
  * subnormal (the floor 1e-12 * max|r| is 0, so all pairs are of the first
@@ -1136,9 +1155,8 @@ static void test_metrics_max_rel_with_subnormal_products(void **state)
   int64_t dims[1] = {1024};
   struct sc_tensor *ref, *tgt;
   struct sc_metrics_options opt;
-  struct sc_metrics got, want;
+  struct sc_metrics want;
   struct sc_error err;
-  size_t path;
   double *r, *t;
   (void)state;
 
@@ -1156,13 +1174,7 @@ static void test_metrics_max_rel_with_subnormal_products(void **state)
   opt.top1_axis = -1;
   plain_metrics(ref, tgt, &opt, -1, 0, &want);
   assert_true(want.max_rel == 1.0 / 3.0);
-  for (path = 0; path < sizeof all_paths / sizeof all_paths[0]; path++) {
-    if (sc_metrics_force_path(all_paths[path]) != 0)
-      continue;
-    assert_int_equal(sc_metrics_compute(ref, tgt, &opt, &got, &err), SC_OK);
-    assert_metrics_identical(path_names[path], &got, &want);
-  }
-  sc_metrics_force_path(SC_METRICS_PATH_AUTO);
+  assert_every_path_gives(ref, tgt, &opt, &want);
   sc_tensor_free(ref);
   sc_tensor_free(tgt);
 }
@@ -1185,7 +1197,7 @@ static void test_metrics_lsb_grid_rounds_ties_of_the_quotient(void **state)
       {SC_DTYPE_INT8, 0.17964696884155273f, -2.425234079360962f, 3, -11},
   };
   int64_t dims[1] = {64};
-  size_t k, path;
+  size_t k;
   int64_t i;
   (void)state;
 
@@ -1193,7 +1205,7 @@ static void test_metrics_lsb_grid_rounds_ties_of_the_quotient(void **state)
     struct sc_tensor *ref, *tgt;
     struct sc_quant *q = NULL;
     struct sc_metrics_options opt;
-    struct sc_metrics got, want;
+    struct sc_metrics want;
     struct sc_error err;
     float *r;
 
@@ -1221,13 +1233,7 @@ static void test_metrics_lsb_grid_rounds_ties_of_the_quotient(void **state)
     plain_metrics(ref, tgt, &opt, -1, 0, &want);
     assert_true(want.has_lsb);
     assert_true(want.max_abs_lsb == 0.0);
-    for (path = 0; path < sizeof all_paths / sizeof all_paths[0]; path++) {
-      if (sc_metrics_force_path(all_paths[path]) != 0)
-        continue;
-      assert_int_equal(sc_metrics_compute(ref, tgt, &opt, &got, &err), SC_OK);
-      assert_metrics_identical(path_names[path], &got, &want);
-    }
-    sc_metrics_force_path(SC_METRICS_PATH_AUTO);
+    assert_every_path_gives(ref, tgt, &opt, &want);
     sc_quant_free(q);
     sc_tensor_free(ref);
     sc_tensor_free(tgt);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "runtime/quant.h"
+#include "runtime/threadpool.h"
 
 /* out[n][c][h][w] = in[n][h][w][c] (to_nchw) or the reverse. Each element
  * size (1, 2, 4 or 8 bytes) has its loop, where memcpy of a constant size
@@ -219,14 +220,14 @@ static void feed_store(struct sc_tensor *res, const struct grid_walk *g,
   sc_dtype_store(res->dtype, res->data, i, v);
 }
 
-/* --- fast paths of the conversion without a permutation ---
+/* --- the conversion without a permutation ---
  *
- * The same values as feed_value + feed_store, bit for bit, without their
- * per-element dtype switch and parameter division: float <-> float16
- * through the bulk converters (F16C where the CPU has it), and float <->
- * int8/uint8 quantization and dequantization, parameter run by parameter
- * run. tests/compare/test_align.c checks them against the plain
- * conversion. */
+ * Fast paths give the same values as feed_value + feed_store, bit for
+ * bit, without their per-element dtype switch and parameter lookup: float
+ * <-> float16 through the bulk converters (F16C where the CPU has it),
+ * and float <-> int8/uint8 quantization and dequantization, parameter run
+ * by parameter run. tests/compare/test_align.c checks them against the
+ * plain conversion, on one thread and on several. */
 
 /* The end of the run of elements from i on that share g's parameter (at
  * most n). */
@@ -237,19 +238,20 @@ static int64_t param_run_end(const struct grid_walk *g, int64_t i, int64_t n)
 }
 
 /* sc_round_half_even(x / scale) + zero_point saturated to [lo, hi], as
- * feed_store computes it; NaN (x NaN, or 0 / 0) is stored as 0, as
- * sc_dtype_store stores it. */
+ * feed_store computes it, for elements [begin, n); NaN (x NaN, or 0 / 0)
+ * is stored as 0, as sc_dtype_store stores it. */
 #define QUANTIZE_RUNS(type)                                                    \
   do {                                                                         \
-    type *q = res->data;                                                       \
-    for (i = 0; i < n; i = end) {                                              \
+    const float *x = job->r->data;                                             \
+    type *q = job->res->data;                                                  \
+    for (i = begin; i < n; i = end) {                                          \
       int64_t c = param_of(g, i);                                              \
       double scale = (double)g->q->scale[c];                                   \
       double zero_point = (double)g->q->zero_point[c];                         \
       end = param_run_end(g, i, n);                                            \
       for (k = i; k < end; k++) {                                              \
         double v = sc_round_half_even((double)x[k] / scale) + zero_point;      \
-        v = v < lo ? lo : v > hi ? hi : v;                                     \
+        v = v < job->lo ? job->lo : v > job->hi ? job->hi : v;                 \
         q[k] = v == v ? (type)v : 0;                                           \
       }                                                                        \
     }                                                                          \
@@ -258,8 +260,9 @@ static int64_t param_run_end(const struct grid_walk *g, int64_t i, int64_t n)
 /* (q - zero_point) * scale in double, stored as float. */
 #define DEQUANTIZE_RUNS(type)                                                  \
   do {                                                                         \
-    const type *q = r->data;                                                   \
-    for (i = 0; i < n; i = end) {                                              \
+    const type *q = job->r->data;                                              \
+    float *y = job->res->data;                                                 \
+    for (i = begin; i < n; i = end) {                                          \
       int64_t c = param_of(rg, i);                                             \
       double scale = (double)rg->q->scale[c];                                  \
       double zero_point = (double)rg->q->zero_point[c];                        \
@@ -269,54 +272,89 @@ static int64_t param_run_end(const struct grid_walk *g, int64_t i, int64_t n)
     }                                                                          \
   } while (0)
 
-/* Converts r into res (the same element count, no permutation) when a
- * fast path applies; 0 when it does not (res is untouched then). */
-static int feed_fast(const struct sc_tensor *r, const struct grid_walk *rg,
-                     int dequant, struct sc_tensor *res,
-                     const struct grid_walk *g, int quantize, double lo,
-                     double hi)
-{
-  enum sc_dtype from = r->dtype, to = res->dtype;
-  int64_t n = r->n_elements, i, k, end;
+enum feed_path {
+  FEED_PLAIN, /* no fast path: feed_value + feed_store */
+  FEED_TO_HALF,
+  FEED_FROM_HALF,
+  FEED_QUANTIZE,
+  FEED_DEQUANTIZE
+};
 
-  if (!dequant && !quantize && from == SC_DTYPE_FLOAT &&
-      to == SC_DTYPE_FLOAT16) {
-    sc_float_to_half_n(r->data, res->data, n);
-    return 1;
-  }
-  if (!dequant && !quantize && from == SC_DTYPE_FLOAT16 &&
-      to == SC_DTYPE_FLOAT) {
-    sc_half_to_float_n(r->data, res->data, n);
-    return 1;
-  }
-  if (!dequant && quantize && from == SC_DTYPE_FLOAT &&
-      (to == SC_DTYPE_INT8 || to == SC_DTYPE_UINT8)) {
-    const float *x = r->data;
+/* One conversion without a permutation, split over threads by element
+ * ranges (each element is converted on its own: the same bits for any
+ * split). */
+struct feed_job {
+  enum feed_path path;
+  const struct sc_tensor *r;
+  const struct grid_walk *rg, *g;
+  struct sc_tensor *res;
+  int dequant, quantize;
+  int32_t lo, hi;
+};
+
+static enum feed_path feed_path_of(enum sc_dtype from, enum sc_dtype to,
+                                   int dequant, int quantize)
+{
+  int to_8bit = to == SC_DTYPE_INT8 || to == SC_DTYPE_UINT8;
+  int from_8bit = from == SC_DTYPE_INT8 || from == SC_DTYPE_UINT8;
+  if (!dequant && !quantize && from == SC_DTYPE_FLOAT && to == SC_DTYPE_FLOAT16)
+    return FEED_TO_HALF;
+  if (!dequant && !quantize && from == SC_DTYPE_FLOAT16 && to == SC_DTYPE_FLOAT)
+    return FEED_FROM_HALF;
+  if (!dequant && quantize && from == SC_DTYPE_FLOAT && to_8bit)
+    return FEED_QUANTIZE;
+  if (dequant && !quantize && to == SC_DTYPE_FLOAT && from_8bit)
+    return FEED_DEQUANTIZE;
+  return FEED_PLAIN;
+}
+
+static void feed_range(void *ctx, int64_t begin, int64_t n)
+{
+  const struct feed_job *job = ctx;
+  const struct grid_walk *rg = job->rg, *g = job->g;
+  enum sc_dtype from = job->r->dtype, to = job->res->dtype;
+  int64_t i, k, end;
+
+  switch (job->path) {
+  case FEED_TO_HALF:
+    sc_float_to_half_n((const float *)job->r->data + begin,
+                       (uint16_t *)job->res->data + begin, n - begin);
+    break;
+  case FEED_FROM_HALF:
+    sc_half_to_float_n((const uint16_t *)job->r->data + begin,
+                       (float *)job->res->data + begin, n - begin);
+    break;
+  case FEED_QUANTIZE:
     if (to == SC_DTYPE_INT8)
       QUANTIZE_RUNS(int8_t);
     else
       QUANTIZE_RUNS(uint8_t);
-    return 1;
-  }
-  if (dequant && !quantize && to == SC_DTYPE_FLOAT &&
-      (from == SC_DTYPE_INT8 || from == SC_DTYPE_UINT8)) {
-    float *y = res->data;
+    break;
+  case FEED_DEQUANTIZE:
     if (from == SC_DTYPE_INT8)
       DEQUANTIZE_RUNS(int8_t);
     else
       DEQUANTIZE_RUNS(uint8_t);
-    return 1;
+    break;
+  case FEED_PLAIN:
+    for (i = begin; i < n; i++)
+      feed_store(job->res, g, job->quantize, job->lo, job->hi, i,
+                 feed_value(job->r, rg, job->dequant, i));
+    break;
   }
-  return 0;
 }
 
 #undef QUANTIZE_RUNS
 #undef DEQUANTIZE_RUNS
 
+/* Elements converted per range of a parallel conversion. */
+#define FEED_GRAIN ((int64_t)1 << 16)
+
 sc_status sc_align_for_feed(const struct sc_tensor *r,
                             const struct sc_quant *r_quant, enum sc_dtype dtype,
                             const struct sc_quant *quant, int rank,
                             const int64_t *dims, enum sc_layout_fix fix,
+                            struct sc_threadpool *threads,
                             struct sc_tensor **out, struct sc_error *err)
 {
   struct sc_tensor *f = NULL, *res = NULL;
@@ -353,10 +391,17 @@ sc_status sc_align_for_feed(const struct sc_tensor *r,
   if (st)
     return st;
   if (!permute) { /* element i of r becomes element i of the result */
-    if (!feed_fast(r, &rg, dequant, res, &g, quantize, lo, hi))
-      for (i = 0; i < n; i++)
-        feed_store(res, &g, quantize, lo, hi, i,
-                   feed_value(r, &rg, dequant, i));
+    struct feed_job job;
+    job.path = feed_path_of(r->dtype, dtype, dequant, quantize);
+    job.r = r;
+    job.rg = &rg;
+    job.g = &g;
+    job.res = res;
+    job.dequant = dequant;
+    job.quantize = quantize;
+    job.lo = lo;
+    job.hi = hi;
+    sc_parallel_for(threads, n, FEED_GRAIN, feed_range, &job);
     *out = res;
     return SC_OK;
   }

@@ -14,6 +14,8 @@
 #include "compare/match.h"
 #include "runtime/tensor.h"
 
+struct sc_threadpool;
+
 /* New tensor: `t` in the layout of a reference with `rank`/`dims`. When no
  * permutation is needed (the same layout, or a reshape of size-1 dims) the
  * result is a new header on t's storage (sc_tensor_ref; a copy when t
@@ -32,11 +34,14 @@ sc_status sc_align_for_compare(const struct sc_tensor *t,
  * When the conversion would give back r's elements (the same dtype and
  * layout, and a float type, or an integer type with neither side quantized
  * or both on the same grid), the result is a new header on r's storage, as
- * for sc_align_for_compare: read it, free it, never write into it. */
+ * for sc_align_for_compare: read it, free it, never write into it.
+ * Otherwise the conversion is split over `threads` (may be NULL; the
+ * elements do not depend on it). */
 sc_status sc_align_for_feed(const struct sc_tensor *r,
                             const struct sc_quant *r_quant, enum sc_dtype dtype,
                             const struct sc_quant *quant, int rank,
                             const int64_t *dims, enum sc_layout_fix fix,
+                            struct sc_threadpool *threads,
                             struct sc_tensor **out, struct sc_error *err);
 
 #endif

@@ -571,7 +571,7 @@ static sc_status isolated_row(struct run *r, struct pair_state *p,
     }
     st = sc_align_for_feed(rt, quant_of(r, p->ref, sf->reference), v->dtype,
                            v->quant, rank, dims, p->match->rows[sf->row].layout,
-                           &owned[f], &local);
+                           r->threads, &owned[f], &local);
     sc_tensor_free(rt);
     if (st == SC_ERR_CONFIG) {
       char note[SC_ERROR_MESSAGE_SIZE + 64];

@@ -9,6 +9,7 @@
 
 #include "compare/align.h"
 #include "runtime/quant.h"
+#include "runtime/threadpool.h"
 #include "tests/support/assertions.h"
 
 /* --- the plain definition --- */
@@ -481,7 +482,7 @@ static void test_align_feed_matches_plain_conversion(void **state)
     if (fc->same_quant)
       q = rq;
     assert_int_equal(
-        sc_align_for_feed(r, rq, fc->dtype, q, rank, dims, fix, &a, &err),
+        sc_align_for_feed(r, rq, fc->dtype, q, rank, dims, fix, NULL, &a, &err),
         SC_OK);
     assert_int_equal(plain_align_for_feed(r, rq, fc->dtype, q, rank, dims, fix,
                                           &plain, &err),
@@ -542,10 +543,16 @@ static float awkward_float(int64_t i)
  * and uint8 with per-tensor or per-axis parameters, a zero scale among
  * them) give the plain conversion's bytes on awkward values and sizes
  * that are not multiples of the vector width; every float16 and every
- * 8-bit value is converted at least once. */
+ * 8-bit value is converted at least once. Each conversion runs on one
+ * thread and on two: the large cases are split into ranges at 65 536 and
+ * 131 072 elements, inside the runs of their per-channel parameters
+ * (56 153 elements each). */
 static void test_align_feed_fast_paths_match_plain_conversion(void **state)
 {
-  int64_t small[4] = {1, 3, 37, 41}, every16[4] = {1, 1, 256, 256};
+  int64_t small[4] = {1, 3, 37, 41}, every16[4] = {1, 1, 256, 256},
+          large[4] = {1, 3, 241, 233};
+  struct sc_threadpool *two;
+  struct sc_error pool_err;
   struct {
     const char *name;
     enum sc_dtype r_dtype, dtype;
@@ -574,10 +581,18 @@ static void test_align_feed_fast_paths_match_plain_conversion(void **state)
        -2, 256, 0, every16},
       {"int8 to float along axis 1, a zero scale", SC_DTYPE_INT8,
        SC_DTYPE_FLOAT, 1, -2, 3, 1, small},
+      {"float to float16, split", SC_DTYPE_FLOAT, SC_DTYPE_FLOAT16, -2, -2, 0,
+       0, large},
+      {"float to uint8 along axis 1, split", SC_DTYPE_FLOAT, SC_DTYPE_UINT8, -2,
+       1, 3, 0, large},
+      {"uint8 to float along axis 1, split", SC_DTYPE_UINT8, SC_DTYPE_FLOAT, 1,
+       -2, 3, 0, large},
   };
   size_t k;
+  int threaded;
   (void)state;
 
+  assert_int_equal(sc_threadpool_create(2, &two, &pool_err), SC_OK);
   for (k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     struct sc_tensor *r, *a, *plain;
     struct sc_quant *rq = NULL, *q = NULL;
@@ -603,20 +618,24 @@ static void test_align_feed_fast_paths_match_plain_conversion(void **state)
                      cases[k].zero_scale);
       q->scale[q->n_params - 1] = 0.0625f; /* the ties of awkward_float */
     }
-    assert_int_equal(sc_align_for_feed(r, rq, cases[k].dtype, q, 4,
-                                       cases[k].dims, SC_LAYOUT_SAME, &a, &err),
-                     SC_OK);
     assert_int_equal(plain_align_for_feed(r, rq, cases[k].dtype, q, 4,
                                           cases[k].dims, SC_LAYOUT_SAME, &plain,
                                           &err),
                      SC_OK);
-    assert_same_tensor(cases[k].name, a, plain);
-    sc_tensor_free(a);
+    for (threaded = 0; threaded < 2; threaded++) {
+      assert_int_equal(sc_align_for_feed(r, rq, cases[k].dtype, q, 4,
+                                         cases[k].dims, SC_LAYOUT_SAME,
+                                         threaded ? two : NULL, &a, &err),
+                       SC_OK);
+      assert_same_tensor(cases[k].name, a, plain);
+      sc_tensor_free(a);
+    }
     sc_tensor_free(plain);
     sc_tensor_free(r);
     sc_quant_free(rq);
     sc_quant_free(q);
   }
+  sc_threadpool_free(two);
 }
 
 static void test_align_feed_integer_without_scale_is_an_error(void **state)
@@ -627,7 +646,7 @@ static void test_align_feed_integer_without_scale_is_an_error(void **state)
   (void)state;
 
   assert_int_equal(sc_align_for_feed(r, NULL, SC_DTYPE_INT8, NULL, 2, dims,
-                                     SC_LAYOUT_SAME, &a, &err),
+                                     SC_LAYOUT_SAME, NULL, &a, &err),
                    SC_ERR_CONFIG);
   assert_null(a);
   assert_non_null(strstr(err.message, "int8"));
@@ -642,7 +661,7 @@ static void test_align_feed_count_mismatch_is_an_error(void **state)
   (void)state;
 
   assert_int_equal(sc_align_for_feed(r, NULL, SC_DTYPE_FLOAT, NULL, 2, other,
-                                     SC_LAYOUT_SAME, &a, &err),
+                                     SC_LAYOUT_SAME, NULL, &a, &err),
                    SC_ERR_CONFIG);
   assert_null(a);
   assert_non_null(strstr(err.message, "8"));

@@ -818,18 +818,22 @@ __attribute__((target("avx512f"))) static inline
  *   values: no NaN and, |r| and |d| being non-negative, no -0), masked
  *   compares instead of compare-and-and, and a count of the differing
  *   pairs from which the exact ones follow.
- * - The quotient test takes its bound from the largest quotient of all
- *   lanes, not the lane's own: a pair that cannot beat it cannot change
- *   the block's max_quotient (the largest of its lanes', all that is read
- *   of them), and a quotient rarely beats eight lanes' record. Lanes may
- *   then hold less than their own largest quotient, which the careful
- *   loop's test allows (it proves a quotient below the lane's value).
- * - It asks per element only |d| <= |r| * bound; that the product is a
- *   normal number is settled per lane at the end: products of the first
- *   kind lie between min_quotient_ref * bound and max_ref * bound
- *   (rounding is monotonic), both updated by this chunk. When a pair fails
- *   either test the chunk's quotients are all computed, as in the careful
- *   loop. */
+ * - The quotient test compares with the largest quotient m of all lanes,
+ *   not the lane's own: a pair that cannot beat it cannot change the
+ *   block's max_quotient (the largest of its lanes', all that is read of
+ *   them), and a quotient rarely beats eight lanes' record. Lanes may then
+ *   hold less than their own largest quotient, which the careful loop's
+ *   test allows (it proves a quotient below the lane's value).
+ * - The test is exact, and lets a quotient equal to m pass (an 8-bit
+ *   target's pairs whose reference rounds to the zero point all have
+ *   quotient 1): |r| * m - |d| with one rounding (a fused multiply-add)
+ *   keeps the sign of the exact difference, and is +0 only when that is
+ *   zero or positive (round to nearest takes a negative difference to -0
+ *   at most), so a clear sign bit proves |d| <= |r| * m, hence
+ *   |d| / |r| <= m in real numbers and, rounding being monotonic and m a
+ *   double, for the rounded quotient too. m = infinity passes every pair,
+ *   m = 0 none. When a pair fails it the chunk's quotients are all
+ *   computed, as in the careful loop. */
 __attribute__((target("avx512f"))) static inline
     __attribute__((always_inline)) int
     lanes_add_fast_avx512(struct block_lanes *l, const void *ra,
@@ -839,18 +843,15 @@ __attribute__((target("avx512f"))) static inline
 {
   const __m512d tiny = _mm512_set1_pd(1e-12);
   const __m512i one = _mm512_set1_epi64(1);
+  const __m512i sign = _mm512_set1_epi64(INT64_MIN);
   struct lanes_avx512 v = lanes_load_avx512(l);
   __m512i differing = _mm512_setzero_si512();
-  __m512d max_q = _mm512_loadu_pd(l->max_quotient), bound, low, high;
-  __mmask8 bounded, beyond = 0, any_first = 0, need, finite;
-  double largest;
+  __m512d max_q = _mm512_loadu_pd(l->max_quotient), largest;
+  __mmask8 beyond = 0, finite;
   __mmask8 first_kind[CHUNK_SIZE / LANES];
   int64_t k;
 
-  largest = _mm512_reduce_max_pd(max_q);
-  bound =
-      _mm512_set1_pd(largest >= 0x1p-1021 ? largest * (1.0 - 0x1p-50) : 0.0);
-  bounded = largest != INFINITY ? 0xFF : 0;
+  largest = _mm512_set1_pd(_mm512_reduce_max_pd(max_q));
   for (k = 0; k < n; k += LANES) {
     __m512d a = load_lanes_avx512(ra, r_kind, k, zero_points, scales);
     __m512d b = load_lanes_avx512(ta, t_kind, k, zero_points, scales);
@@ -867,26 +868,19 @@ __attribute__((target("avx512f"))) static inline
                                      v.max_small, abs_d);
     v.n_small = _mm512_mask_add_epi64(v.n_small, differ & (__mmask8)~first,
                                       v.n_small, one);
-    beyond |= _mm512_mask_cmp_pd_mask(first, abs_d, _mm512_mul_pd(abs_a, bound),
-                                      _CMP_NLE_UQ);
-    any_first |= first;
+    beyond |= _mm512_mask_test_epi64_mask(
+        first, _mm512_castpd_si512(_mm512_fmsub_pd(abs_a, largest, abs_d)),
+        sign);
     first_kind[k / LANES] = first;
   }
   finite = _mm512_cmp_pd_mask(v.nr2, _mm512_set1_pd(DBL_MAX), _CMP_LE_OQ) &
            _mm512_cmp_pd_mask(v.nt2, _mm512_set1_pd(DBL_MAX), _CMP_LE_OQ);
   if (finite != 0xFF)
     return -1;
-  low = _mm512_mul_pd(v.min_qref, bound);
-  high = _mm512_mul_pd(v.max_ref, bound);
-  need = any_first & bounded &
-         (beyond |
-          (__mmask8) ~(
-              _mm512_cmp_pd_mask(low, _mm512_set1_pd(DBL_MIN), _CMP_GE_OQ) &
-              _mm512_cmp_pd_mask(high, _mm512_set1_pd(DBL_MAX), _CMP_LE_OQ)));
   v.exact = _mm512_add_epi64(
       v.exact, _mm512_sub_epi64(_mm512_set1_epi64(n / LANES), differing));
   lanes_store_avx512(l, &v);
-  if (need)
+  if (beyond)
     quotients_avx512(l, ra, r_kind, ta, t_kind, n, zero_points, scales,
                      first_kind);
   return 0;

@@ -1142,13 +1142,16 @@ static void assert_every_path_gives(const struct sc_tensor *ref,
   sc_metrics_force_path(SC_METRICS_PATH_AUTO);
 }
 
-/* max_rel skips a quotient only where |d| <= |r| * bound proves it below
- * the largest so far, which needs a normal product. Here every value is
- * subnormal (the floor 1e-12 * max|r| is 0, so all pairs are of the first
- * kind): element 0 gives 300/1000 = 0.3, and element 512 (the same lane,
- * the next chunk of 512) gives 1/3 with |d| = 1 unit while its product
- * 3 * 0.3 units rounds to 1 unit. Every path must still find 1/3 (worked
- * out by hand; the plain definition agrees). */
+/* max_rel skips a quotient only where it is proved no larger than the
+ * largest so far: by |d| <= |r| * bound with a normal product (the plain
+ * and careful loops), or by the sign of |r| * m - |d| rounded once (the
+ * AVX-512 fast loop), where a negative difference that underflows is -0.
+ * Here every value is subnormal (the floor 1e-12 * max|r| is 0, so all
+ * pairs are of the first kind): element 0 gives 300/1000 = 0.3, and
+ * element 512 (the same lane, the next chunk of 512) gives 1/3 with
+ * |d| = 1 unit while its product 3 * 0.3 units rounds to 1 unit, and
+ * 3 * 0.3 - 1 units, about -0.1 units, rounds to -0. Every path must
+ * still find 1/3 (worked out by hand; the plain definition agrees). */
 static void test_metrics_max_rel_with_subnormal_products(void **state)
 {
   const double unit = 0x1p-1074; /* the smallest subnormal double */

@@ -740,8 +740,29 @@ __attribute__((target("avx512f"))) static inline
   _mm512_storeu_pd(l->max_quotient, max_q);
 }
 
+/* The pairs of `first` (finite, |r| > 0) whose quotient |d| / |r| is not
+ * proved no larger than m, the lane's record: |r| * m - |d| with one
+ * rounding (a fused multiply-add) keeps the sign of the exact difference,
+ * and is +0 only when that is zero or positive (round to nearest takes a
+ * negative difference to -0 at most), so a clear sign bit proves
+ * |d| <= |r| * m, hence |d| / |r| <= m in real numbers and, rounding
+ * being monotonic and m a double, for the rounded quotient too. m = 0
+ * proves nothing; m = infinity needs no proof (no quotient exceeds it),
+ * so the NaN of infinity - infinity (b - a overflowed) may go either
+ * way. */
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline))
+__mmask8
+quotients_unproved_avx512(__mmask8 first, __m512d abs_a, __m512d m,
+                          __m512d abs_d)
+{
+  return _mm512_mask_test_epi64_mask(
+      first, _mm512_castpd_si512(_mm512_fmsub_pd(abs_a, m, abs_d)),
+      _mm512_set1_epi64(INT64_MIN));
+}
+
 /* lanes_add_body with AVX-512F intrinsics, the 8 lanes in one register,
- * reading sides of the given kinds (constants where it is inlined). */
+ * reading sides of the given kinds (constants where it is inlined); its
+ * quotient test is quotients_unproved_avx512's instead of the bound. */
 __attribute__((target("avx512f"))) static inline
     __attribute__((always_inline)) int
     lanes_add_careful_avx512(struct block_lanes *l, const void *ra,
@@ -750,25 +771,19 @@ __attribute__((target("avx512f"))) static inline
                              __m512d zero_points, __m512d scales)
 {
   const __m512d big_value = _mm512_set1_pd(DBL_MAX);
-  const __m512d small_value = _mm512_set1_pd(DBL_MIN);
   const __m512d tiny = _mm512_set1_pd(1e-12);
   const __m512i one = _mm512_set1_epi64(1);
   struct lanes_avx512 v = lanes_load_avx512(l);
-  __m512d max_q = _mm512_loadu_pd(l->max_quotient), bound;
-  __mmask8 bounded, need = 0, nonfinite = 0;
+  __m512d max_q = _mm512_loadu_pd(l->max_quotient);
+  __mmask8 need = 0, nonfinite = 0;
   __mmask8 first_kind[CHUNK_SIZE / LANES];
   int64_t k;
 
-  /* m >= 2^-1021 ? m * (1 - 2^-50) : 0, and m != inf */
-  bound = _mm512_maskz_mul_pd(
-      _mm512_cmp_pd_mask(max_q, _mm512_set1_pd(0x1p-1021), _CMP_GE_OQ), max_q,
-      _mm512_set1_pd(1.0 - 0x1p-50));
-  bounded = _mm512_cmp_pd_mask(max_q, _mm512_set1_pd(INFINITY), _CMP_NEQ_UQ);
   for (k = 0; k < n; k += LANES) {
     __m512d a = load_lanes_avx512(ra, r_kind, k, zero_points, scales);
     __m512d b = load_lanes_avx512(ta, t_kind, k, zero_points, scales);
-    __m512d d, abs_a, abs_d, product;
-    __mmask8 finite, differ, big, first, second, within;
+    __m512d d, abs_a, abs_d;
+    __mmask8 finite, differ, big, first, second;
     finite = _mm512_cmp_pd_mask(_mm512_abs_pd(a), big_value, _CMP_LE_OQ) &
              _mm512_cmp_pd_mask(_mm512_abs_pd(b), big_value, _CMP_LE_OQ);
     a = _mm512_maskz_mov_pd(finite, a);
@@ -791,11 +806,7 @@ __attribute__((target("avx512f"))) static inline
         v.max_small,
         second & _mm512_cmp_pd_mask(abs_d, v.max_small, _CMP_GT_OQ), abs_d);
     v.n_small = _mm512_mask_add_epi64(v.n_small, second, v.n_small, one);
-    product = _mm512_mul_pd(abs_a, bound);
-    within = _mm512_cmp_pd_mask(abs_d, product, _CMP_LE_OQ) &
-             _mm512_cmp_pd_mask(product, small_value, _CMP_GE_OQ) &
-             _mm512_cmp_pd_mask(product, big_value, _CMP_LE_OQ);
-    need |= first & bounded & (__mmask8)~within;
+    need |= quotients_unproved_avx512(first, abs_a, max_q, abs_d);
     first_kind[k / LANES] = first;
   }
   lanes_store_avx512(l, &v);
@@ -823,17 +834,12 @@ __attribute__((target("avx512f"))) static inline
  *   block's max_quotient (the largest of its lanes', all that is read of
  *   them), and a quotient rarely beats eight lanes' record. Lanes may then
  *   hold less than their own largest quotient, which the careful loop's
- *   test allows (it proves a quotient below the lane's value).
- * - The test is exact, and lets a quotient equal to m pass (an 8-bit
- *   target's pairs whose reference rounds to the zero point all have
- *   quotient 1): |r| * m - |d| with one rounding (a fused multiply-add)
- *   keeps the sign of the exact difference, and is +0 only when that is
- *   zero or positive (round to nearest takes a negative difference to -0
- *   at most), so a clear sign bit proves |d| <= |r| * m, hence
- *   |d| / |r| <= m in real numbers and, rounding being monotonic and m a
- *   double, for the rounded quotient too. m = infinity passes every pair,
- *   m = 0 none. When a pair fails it the chunk's quotients are all
- *   computed, as in the careful loop. */
+ *   test allows (it proves a quotient no larger than the lane's value).
+ * - The test (quotients_unproved_avx512, as in the careful loop) is
+ *   exact and lets a quotient equal to m pass: an 8-bit target's pairs
+ *   whose reference rounds to the zero point all have quotient 1. When a
+ *   pair fails it the chunk's quotients are all computed, as in the
+ *   careful loop. */
 __attribute__((target("avx512f"))) static inline
     __attribute__((always_inline)) int
     lanes_add_fast_avx512(struct block_lanes *l, const void *ra,
@@ -843,7 +849,6 @@ __attribute__((target("avx512f"))) static inline
 {
   const __m512d tiny = _mm512_set1_pd(1e-12);
   const __m512i one = _mm512_set1_epi64(1);
-  const __m512i sign = _mm512_set1_epi64(INT64_MIN);
   struct lanes_avx512 v = lanes_load_avx512(l);
   __m512i differing = _mm512_setzero_si512();
   __m512d max_q = _mm512_loadu_pd(l->max_quotient), largest;
@@ -868,9 +873,7 @@ __attribute__((target("avx512f"))) static inline
                                      v.max_small, abs_d);
     v.n_small = _mm512_mask_add_epi64(v.n_small, differ & (__mmask8)~first,
                                       v.n_small, one);
-    beyond |= _mm512_mask_test_epi64_mask(
-        first, _mm512_castpd_si512(_mm512_fmsub_pd(abs_a, largest, abs_d)),
-        sign);
+    beyond |= quotients_unproved_avx512(first, abs_a, largest, abs_d);
     first_kind[k / LANES] = first;
   }
   finite = _mm512_cmp_pd_mask(v.nr2, _mm512_set1_pd(DBL_MAX), _CMP_LE_OQ) &

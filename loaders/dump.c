@@ -1,11 +1,14 @@
 #include "loaders/dump.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "loaders/file.h"
 #include "loaders/onnx.h"
@@ -42,31 +45,218 @@ char *sc_dump_stem(const char *tensor_name)
   return stem;
 }
 
+/* What the manifest of a dump `stagecheck run` wrote says, so that the
+ * next run may replace that dump and nothing else. */
+#define PRODUCER "stagecheck run"
+
 struct sc_dump_writer {
-  char *dir;
+  char *dir;            /* where the dump ends up */
+  char *work;           /* a new sibling of dir the files go into first */
   json_object *tensors; /* array of manifest entries */
   json_object *stems;   /* set of file stems already used */
+  int placed;           /* work was renamed to dir */
 };
+
+static json_object *parse_json_file(const char *path, struct sc_error *err);
+
+/* dir without trailing slashes (malloc'ed; "/" stays "/"). */
+static char *trimmed(const char *dir)
+{
+  char *s = strdup(dir);
+  size_t n = s ? strlen(s) : 0;
+  while (n > 1 && s[n - 1] == '/')
+    s[--n] = '\0';
+  return s;
+}
+
+/* The "file" of entry i of a manifest (NULL when it has none);
+ * n_entries: how many entries it has. */
+static size_t n_entries(json_object *root)
+{
+  json_object *tensors;
+  return json_object_object_get_ex(root, "tensors", &tensors) &&
+                 json_object_is_type(tensors, json_type_array)
+             ? json_object_array_length(tensors)
+             : 0;
+}
+
+static const char *entry_file(json_object *root, size_t i)
+{
+  json_object *tensors, *t, *file;
+  json_object_object_get_ex(root, "tensors", &tensors);
+  t = json_object_array_get_idx(tensors, i);
+  return json_object_is_type(t, json_type_object) &&
+                 json_object_object_get_ex(t, "file", &file) &&
+                 json_object_is_type(file, json_type_string)
+             ? json_object_get_string(file)
+             : NULL;
+}
+
+/* Is `name` the manifest or a file the manifest `root` lists? */
+static int listed(json_object *root, const char *name)
+{
+  size_t i, n = n_entries(root);
+  if (strcmp(name, "manifest.json") == 0)
+    return 1;
+  for (i = 0; i < n; i++) {
+    const char *file = entry_file(root, i);
+    if (file && strcmp(file, name) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* The manifest of a dump this writer made in dir, else NULL. */
+static json_object *own_manifest(const char *dir)
+{
+  char *path = sc_path_join(dir, "manifest.json");
+  json_object *root = NULL, *producer;
+  if (path && sc_path_is_file(path))
+    root = parse_json_file(path, NULL);
+  free(path);
+  if (root && !(json_object_object_get_ex(root, "producer", &producer) &&
+                json_object_is_type(producer, json_type_string) &&
+                strcmp(json_object_get_string(producer), PRODUCER) == 0)) {
+    json_object_put(root);
+    root = NULL;
+  }
+  return root;
+}
+
+/* 1 when dir (an existing directory) may be replaced: it is empty, or it
+ * holds a dump this writer made and nothing else (regular files the
+ * manifest lists). */
+static int replaceable(const char *dir)
+{
+  json_object *root = own_manifest(dir);
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  int ok = d != NULL;
+  while (ok && (e = readdir(d)) != NULL) {
+    char *path;
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    path = sc_path_join(dir, e->d_name);
+    ok = root && path && listed(root, e->d_name) && sc_path_is_file(path);
+    free(path);
+  }
+  if (d)
+    closedir(d);
+  json_object_put(root);
+  return ok;
+}
+
+/* Removes what a dump this writer made holds (the files its manifest
+ * lists, then the manifest), then the directory if that left it empty. */
+static void remove_own_dump(const char *dir)
+{
+  json_object *root = own_manifest(dir);
+  size_t i, n = root ? n_entries(root) : 0;
+  char *path;
+  for (i = 0; i < n; i++) {
+    const char *file = entry_file(root, i);
+    if (file && !strchr(file, '/') && (path = sc_path_join(dir, file))) {
+      unlink(path);
+      free(path);
+    }
+  }
+  json_object_put(root);
+  if ((path = sc_path_join(dir, "manifest.json"))) {
+    unlink(path);
+    free(path);
+  }
+  rmdir(dir);
+}
+
+/* A new empty directory beside `dir` (same parent, so a rename moves it
+ * into place): "<parent>/.<name>.<what>-<pid>-<k>", malloc'ed. */
+static char *new_sibling(const char *dir, const char *what,
+                         struct sc_error *err)
+{
+  char *parent = sc_path_dirname(dir);
+  const char *name = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+  size_t len = (parent ? strlen(parent) : 0) + strlen(name) + 64;
+  char *path = parent ? malloc(len) : NULL;
+  int k;
+  if (!path) {
+    free(parent);
+    sc_fail_nomem(err, dir);
+    return NULL;
+  }
+  for (k = 0; k < 1000; k++) {
+    snprintf(path, len, "%s/.%s.%s-%ld-%d", parent, name, what, (long)getpid(),
+             k);
+    if (mkdir(path, 0777) == 0) {
+      free(parent);
+      return path;
+    }
+    if (errno != EEXIST)
+      break;
+  }
+  sc_fail(err, SC_ERR_IO, "%s: cannot create a directory beside it: %s", dir,
+          strerror(errno));
+  free(parent);
+  free(path);
+  return NULL;
+}
 
 sc_status sc_dump_writer_create(const char *dir, struct sc_dump_writer **out,
                                 struct sc_error *err)
 {
   struct sc_dump_writer *w;
+  char *parent, *cwd;
+  struct stat sb;
+  int exists;
   sc_status st;
 
   *out = NULL;
-  st = sc_mkdir_p(dir, err);
-  if (st)
-    return st;
+  if (!dir[0])
+    return sc_fail(err, SC_ERR_USAGE, "empty directory name");
   w = calloc(1, sizeof *w);
   if (!w)
     return sc_fail_nomem(err, dir);
-  w->dir = strdup(dir);
+  exists = lstat(dir, &sb) == 0;
+  w->dir = exists ? realpath(dir, NULL) : trimmed(dir);
+  if (!w->dir) {
+    st = sc_fail(err, errno == ENOMEM ? SC_ERR_NOMEM : SC_ERR_USAGE, "%s: %s",
+                 dir, strerror(errno));
+    sc_dump_writer_free(w);
+    return st;
+  }
+  if (exists) {
+    cwd = getcwd(NULL, 0);
+    if (!sc_path_is_dir(w->dir))
+      st = sc_fail(err, SC_ERR_USAGE, "%s: exists and is not a directory", dir);
+    else if (cwd && sc_path_inside(cwd, w->dir))
+      st = sc_fail(err, SC_ERR_USAGE,
+                   "%s: holds the current directory; a dump needs a "
+                   "directory of its own",
+                   dir);
+    else if (!replaceable(w->dir))
+      st = sc_fail(err, SC_ERR_USAGE,
+                   "%s: not empty and not a dump of stagecheck run (--dump "
+                   "replaces only its own dumps, never other files)",
+                   dir);
+    else
+      st = SC_OK;
+    free(cwd);
+    if (st) {
+      sc_dump_writer_free(w);
+      return st;
+    }
+  }
+  parent = sc_path_dirname(w->dir);
+  st = parent ? sc_mkdir_p(parent, err) : sc_fail_nomem(err, dir);
+  free(parent);
+  if (!st && !(w->work = new_sibling(w->dir, "partial", err)))
+    st = err ? err->status : SC_ERR_IO;
   w->tensors = json_object_new_array();
   w->stems = json_object_new_object();
-  if (!w->dir || !w->tensors || !w->stems) {
+  if (!st && (!w->tensors || !w->stems))
+    st = sc_fail_nomem(err, dir);
+  if (st) {
     sc_dump_writer_free(w);
-    return sc_fail_nomem(err, dir);
+    return st;
   }
   *out = w;
   return SC_OK;
@@ -125,7 +315,7 @@ sc_status sc_dump_writer_add(struct sc_dump_writer *w, const char *name,
     return sc_fail_nomem(err, name);
   }
   sprintf(file, "%s.npy", stem);
-  path = sc_path_join(w->dir, file);
+  path = sc_path_join(w->work, file);
   if (!path) {
     st = sc_fail_nomem(err, name);
     goto done;
@@ -183,15 +373,16 @@ sc_status sc_dump_writer_finish(struct sc_dump_writer *w, struct sc_error *err)
 {
   json_object *root = json_object_new_object();
   const char *text;
-  char *path;
+  char *path, *old = NULL;
   sc_status st;
 
   if (!root)
     return sc_fail_nomem(err, "manifest");
+  json_object_object_add(root, "producer", json_object_new_string(PRODUCER));
   json_object_object_add(root, "tensors", json_object_get(w->tensors));
   text = json_object_to_json_string_ext(
       root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-  path = sc_path_join(w->dir, "manifest.json");
+  path = sc_path_join(w->work, "manifest.json");
   if (!path) {
     json_object_put(root);
     return sc_fail_nomem(err, "manifest");
@@ -199,14 +390,61 @@ sc_status sc_dump_writer_finish(struct sc_dump_writer *w, struct sc_error *err)
   st = sc_file_write_atomic(path, text, strlen(text), err);
   free(path);
   json_object_put(root);
-  return st;
+  if (st)
+    return st;
+  /* the old dump (or empty directory) steps aside into a new empty
+   * sibling, the new one takes its name, then the old one goes */
+  if (sc_path_is_dir(w->dir)) {
+    old = new_sibling(w->dir, "old", err);
+    if (!old)
+      return err ? err->status : SC_ERR_IO;
+    if (rename(w->dir, old) != 0) {
+      st = sc_fail(err, SC_ERR_IO, "%s: cannot replace: %s", w->dir,
+                   strerror(errno));
+      rmdir(old);
+      free(old);
+      return st;
+    }
+  }
+  if (rename(w->work, w->dir) != 0) {
+    st = sc_fail(err, SC_ERR_IO, "%s: cannot move the dump into place: %s",
+                 w->dir, strerror(errno));
+    if (old && rename(old, w->dir) != 0)
+      st = sc_fail(err, SC_ERR_IO,
+                   "%s: cannot move the dump into place; "
+                   "the previous dump is in %s",
+                   w->dir, old);
+    free(old);
+    return st;
+  }
+  w->placed = 1;
+  if (old)
+    remove_own_dump(old);
+  free(old);
+  return SC_OK;
 }
 
 void sc_dump_writer_free(struct sc_dump_writer *w)
 {
   if (!w)
     return;
+  if (w->work && !w->placed && w->stems) { /* unfinished: leaves nothing */
+    json_object_object_foreach(w->stems, stem, unused)
+    {
+      char file[MAX_STEM + 32], *path;
+      (void)unused;
+      snprintf(file, sizeof file, "%s.npy", stem);
+      path = sc_path_join(w->work, file);
+      if (path)
+        unlink(path);
+      free(path);
+    }
+    remove_own_dump(w->work);
+  } else if (w->work && !w->placed) {
+    rmdir(w->work);
+  }
   free(w->dir);
+  free(w->work);
   json_object_put(w->tensors);
   json_object_put(w->stems);
   free(w);

@@ -19,7 +19,13 @@ char *sc_dump_stem(const char *tensor_name);
 
 struct sc_dump_writer;
 
-/* Creates dir (and parents) if needed. Files are written atomically. */
+/* Starts a dump that will be `dir`. dir may be missing (it and its
+ * parents are created), an empty directory, or a dump an earlier writer
+ * made (its manifest says "producer": "stagecheck run" and it holds only
+ * the files that manifest lists); anything else is refused (SC_ERR_USAGE),
+ * as is a dir that holds the current directory. The files go into a new
+ * sibling directory; finish moves it into place, so a dump that fails
+ * half-way (or is freed unfinished) changes nothing and leaves nothing. */
 sc_status sc_dump_writer_create(const char *dir, struct sc_dump_writer **out,
                                 struct sc_error *err);
 /* Writes one tensor as <stem>.npy (a numbered stem if two names collide)
@@ -28,7 +34,8 @@ sc_status sc_dump_writer_add(struct sc_dump_writer *w, const char *name,
                              const struct sc_tensor *t, const char *node,
                              const char *op, const struct sc_quant *quant,
                              struct sc_error *err);
-/* Writes manifest.json. */
+/* Writes manifest.json and puts the dump in place of dir, removing the
+ * empty directory or earlier dump that was there. */
 sc_status sc_dump_writer_finish(struct sc_dump_writer *w, struct sc_error *err);
 void sc_dump_writer_free(struct sc_dump_writer *w);
 

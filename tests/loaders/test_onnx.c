@@ -798,6 +798,121 @@ static void test_dump_long_names_round_trip(void **state)
   free(dir);
 }
 
+/* The names in dir, sorted, one per line ("" when it is empty). */
+static char *names_in(const char *dir)
+{
+  char cmd[1024], *buf = calloc(1, 4096);
+  FILE *p;
+  size_t n;
+  snprintf(cmd, sizeof cmd, "ls -A '%s' | sort", dir);
+  p = popen(cmd, "r");
+  assert_non_null(p);
+  n = fread(buf, 1, 4095, p);
+  buf[n] = '\0';
+  pclose(p);
+  return buf;
+}
+
+static void assert_names(const char *dir, const char *expected)
+{
+  char *names = names_in(dir);
+  if (strcmp(names, expected) != 0)
+    fail_msg("%s holds \"%s\", expected \"%s\"", dir, names, expected);
+  free(names);
+}
+
+/* Writes a dump of the given tensor names (one value each) into dir. */
+static sc_status write_dump(const char *dir, const char *const *names, int n,
+                            int finish, struct sc_error *err)
+{
+  int64_t dims[1] = {1};
+  float v[1] = {5};
+  struct sc_tensor *t = sc_test_tensor_f32(1, dims, v);
+  struct sc_dump_writer *w = NULL;
+  sc_status st = sc_dump_writer_create(dir, &w, err);
+  int i;
+  for (i = 0; !st && i < n; i++)
+    st = sc_dump_writer_add(w, names[i], t, NULL, NULL, NULL, err);
+  if (!st && finish)
+    st = sc_dump_writer_finish(w, err);
+  sc_dump_writer_free(w);
+  sc_tensor_free(t);
+  return st;
+}
+
+/* A dump goes into a new or empty directory or replaces a dump the
+ * writer made; it never writes over other files, never into a directory
+ * holding the current one, and an unfinished dump leaves nothing. */
+static void test_dump_writer_replaces_only_its_own_dumps(void **state)
+{
+  static const char *const ab[] = {"a", "b"}, *const c[] = {"c"};
+  static const char notes[] = "a device dump's own notes\n";
+  static const char foreign[] =
+      "{\"tensors\": [{\"name\": \"c\", \"file\": \"c.npy\"}]}";
+  char *parent = sc_test_tmpdir(), *dir = sc_path_join(parent, "d");
+  char *file = sc_path_join(parent, "f"), *cwd = getcwd(NULL, 0);
+  char *notes_path = sc_path_join(dir, "notes.txt"), *manifest;
+  struct sc_dump *d = NULL;
+  struct sc_error err;
+  uint8_t *data;
+  size_t size;
+  (void)state;
+  /* freed unfinished: no directory, no leftovers beside it */
+  assert_int_equal(write_dump(dir, ab, 2, 0, &err), SC_OK);
+  assert_names(parent, "");
+  /* new; then replaced, the old files gone */
+  assert_int_equal(write_dump(dir, ab, 2, 1, &err), SC_OK);
+  assert_names(parent, "d\n");
+  assert_names(dir, "a.npy\nb.npy\nmanifest.json\n");
+  assert_int_equal(write_dump(dir, c, 1, 1, &err), SC_OK);
+  assert_names(parent, "d\n");
+  assert_names(dir, "c.npy\nmanifest.json\n");
+  assert_int_equal(sc_dump_open(dir, &d, &err), SC_OK);
+  assert_int_equal(d->n_entries, 1);
+  assert_string_equal(d->entries[0].name, "c");
+  sc_dump_free(d);
+  /* a file the manifest does not list: refused, nothing changed */
+  assert_int_equal(sc_file_write_atomic(notes_path, notes, strlen(notes), NULL),
+                   SC_OK);
+  assert_int_equal(write_dump(dir, ab, 2, 1, &err), SC_ERR_USAGE);
+  assert_non_null(strstr(err.message, "not empty"));
+  assert_non_null(strstr(err.message, dir));
+  assert_names(parent, "d\n");
+  assert_names(dir, "c.npy\nmanifest.json\nnotes.txt\n");
+  assert_int_equal(sc_file_read(notes_path, 1024, &data, &size, NULL), SC_OK);
+  assert_string_equal((char *)data, notes);
+  free(data);
+  /* a dump with another producer's manifest (here: none named) */
+  unlink(notes_path);
+  manifest = sc_path_join(dir, "manifest.json");
+  assert_int_equal(
+      sc_file_write_atomic(manifest, foreign, strlen(foreign), NULL), SC_OK);
+  assert_int_equal(write_dump(dir, ab, 2, 1, &err), SC_ERR_USAGE);
+  assert_names(dir, "c.npy\nmanifest.json\n");
+  /* a file, and a directory holding the current one */
+  assert_int_equal(sc_file_write_atomic(file, "x", 1, NULL), SC_OK);
+  assert_int_equal(write_dump(file, ab, 2, 1, &err), SC_ERR_USAGE);
+  assert_non_null(strstr(err.message, "not a directory"));
+  assert_int_equal(chdir(dir), 0);
+  unlink("c.npy");
+  unlink("manifest.json");
+  assert_int_equal(write_dump(".", ab, 2, 1, &err), SC_ERR_USAGE);
+  assert_non_null(strstr(err.message, "current directory"));
+  assert_int_equal(chdir(cwd), 0);
+  assert_names(parent, "d\nf\n");
+  /* an empty directory is taken */
+  assert_int_equal(write_dump(dir, c, 1, 1, &err), SC_OK);
+  assert_names(dir, "c.npy\nmanifest.json\n");
+  assert_names(parent, "d\nf\n");
+  sc_test_rmtree(parent);
+  free(parent);
+  free(dir);
+  free(file);
+  free(cwd);
+  free(notes_path);
+  free(manifest);
+}
+
 /* manifest.json is checked, not read leniently: a shape that contradicts
  * the .npy header, a name listed twice, an unknown layout, and text after
  * the JSON document are malformed dumps naming the manifest. */
@@ -882,6 +997,7 @@ int main(void)
       cmocka_unit_test(test_hostile_nesting_is_malformed),
       cmocka_unit_test(test_dump_long_names_round_trip),
       cmocka_unit_test(test_dump_manifest_checked),
+      cmocka_unit_test(test_dump_writer_replaces_only_its_own_dumps),
       cmocka_unit_test(test_dangling_input_names_node_and_tensor),
       cmocka_unit_test(test_cycle_names_a_node),
       cmocka_unit_test(test_negative_dim_names_tensor),

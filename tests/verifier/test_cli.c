@@ -888,6 +888,20 @@ static void test_exit_2_usage_and_configuration(void **state)
       free(model);
       free(config);
     }
+    { /* nor does run --dump write over a stage's dump */
+      char *model = sc_path_join(dir2, "float.onnx");
+      char *input = sc_path_join(dir2, "inputs_npy/float32.npy");
+      char *before = tree_listing(dir2), *after;
+      r = run_cli("run", model, "--input", input, "--dump", inside, NULL);
+      expect_failure(&r, 2, "not a dump of stagecheck run");
+      result_free(&r);
+      after = tree_listing(dir2);
+      assert_string_equal(before, after);
+      free(before);
+      free(after);
+      free(input);
+      free(model);
+    }
     free(written);
     free(inside);
     sc_test_rmtree(dir2);

@@ -1,5 +1,5 @@
-/* Operator family: convolution (Conv, ConvTranspose), float32, float16 and
- * bfloat16 through float.
+/* Operator family: convolution (Conv, ConvTranspose, and ONNX Runtime's
+ * com.microsoft.FusedConv), float32, float16 and bfloat16 through float.
  *
  * prepare parses the attributes into the node's state; reshape validates the
  * shapes against them and resolves the canonical 3-D geometry that run hands
@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/ops/activation.h"
 #include "runtime/ops/conv_kernels.h"
 #include "runtime/ops/conv_window.h"
 #include "runtime/ops/families.h"
@@ -35,27 +36,32 @@ struct conv_state {
   /* Conv: W packed for the packed path, made once when W is a constant
    * of the model; NULL until then or when W is not constant */
   struct sc_conv_weights *packed;
+  /* com.microsoft.FusedConv: the activation (NULL: none) */
+  struct sc_activation *activation;
 };
 
 static void conv_release(struct sc_node *node)
 {
   struct conv_state *state = node->state;
-  if (state)
+  if (state) {
     sc_conv_weights_free(state->packed);
+    sc_activation_free(state->activation);
+  }
   free(node->state);
   node->state = NULL;
 }
 
-/* Shared by Conv and ConvTranspose: X, W and the optional B are float (the
- * executor presents float16/bfloat16 as float) of one dtype. */
+/* Shared by Conv, FusedConv and ConvTranspose: X, W and the optional B
+ * (and FusedConv's Z) are float (the executor presents float16/bfloat16 as
+ * float) of one dtype. */
 static sc_status conv_prepare_common(struct sc_node *node, int transpose,
-                                     struct sc_error *err)
+                                     int max_inputs, struct sc_error *err)
 {
   static const enum sc_dtype types[] = {SC_DTYPE_FLOAT};
   struct conv_state *state;
   int64_t group;
   int i;
-  sc_status st = sc_check_arity(node, 2, 3, 1, 1, err);
+  sc_status st = sc_check_arity(node, 2, max_inputs, 1, 1, err);
   if (!st)
     st = sc_check_dtype(node, 0, types, 1, err);
   if (st)
@@ -97,13 +103,58 @@ static sc_status conv_prepare_common(struct sc_node *node, int transpose,
 
 static sc_status conv_prepare(struct sc_node *node, struct sc_error *err)
 {
-  return conv_prepare_common(node, 0, err);
+  return conv_prepare_common(node, 0, 3, err);
 }
 
 static sc_status conv_transpose_prepare(struct sc_node *node,
                                         struct sc_error *err)
 {
-  return conv_prepare_common(node, 1, err);
+  return conv_prepare_common(node, 1, 3, err);
+}
+
+/* com.microsoft.FusedConv (ONNX Runtime's Conv + Add + activation fusion):
+ * Conv's inputs and attributes, an optional fourth input Z of the output's
+ * shape added to the convolution, then the activation named by the
+ * `activation` attribute with `activation_params` (none: the identity):
+ * Y = activation(Conv(X, W, B) + Z), each step rounded as the operators it
+ * replaces round them. */
+static sc_status fused_conv_prepare(struct sc_node *node, struct sc_error *err)
+{
+  struct conv_state *state;
+  const char *name;
+  const float *params;
+  int64_t n_params;
+  sc_status st = conv_prepare_common(node, 0, 4, err);
+  if (!st)
+    st = sc_node_attr_string(node, "activation", NULL, &name, err);
+  if (!st)
+    st =
+        sc_node_attr_floats(node, "activation_params", &n_params, &params, err);
+  if (st || !name)
+    return st;
+  state = node->state;
+  return sc_activation_create(node, name, params, n_params < 0 ? 0 : n_params,
+                              &state->activation, err);
+}
+
+static sc_status conv_reshape(struct sc_node *node, struct sc_error *err);
+
+static sc_status fused_conv_reshape(struct sc_node *node, struct sc_error *err)
+{
+  const struct sc_tensor *z = node->n_inputs > 3 ? node->in[3] : NULL;
+  sc_status st = conv_reshape(node, err);
+  char shape[160], want[160];
+  if (st || !z)
+    return st;
+  if (z->rank != node->out[0]->rank ||
+      memcmp(z->dims, node->out[0]->dims, (size_t)z->rank * sizeof z->dims[0]))
+    return sc_node_fail(node, err, SC_ERR_FORMAT,
+                        "input Z ('%s') has shape %s, expected the output's %s",
+                        sc_node_input_name(node, 3),
+                        sc_shape_format(z->rank, z->dims, shape, sizeof shape),
+                        sc_shape_format(node->out[0]->rank, node->out[0]->dims,
+                                        want, sizeof want));
+  return SC_OK;
 }
 
 /* Checks the ranks of X and W and the bias length; *n_spatial on success. */
@@ -411,10 +462,24 @@ static sc_status conv_run(struct sc_node *node, struct sc_error *err)
   return st;
 }
 
+static sc_status fused_conv_run(struct sc_node *node, struct sc_error *err)
+{
+  const struct conv_state *state = node->state;
+  const struct sc_tensor *z = node->n_inputs > 3 ? node->in[3] : NULL;
+  sc_status st = conv_run(node, err);
+  if (!st && (z || state->activation))
+    sc_activation_apply(state->activation, z ? z->data : NULL,
+                        node->out[0]->data, node->out[0]->n_elements,
+                        sc_node_threads(node));
+  return st;
+}
+
 const struct sc_op sc_ops_conv[] = {
     {"", "Conv", 1, SC_OPSET_LATEST, conv_prepare, conv_reshape, conv_run,
      conv_release, SC_OP_F16_VIA_FLOAT},
     {"", "ConvTranspose", 1, SC_OPSET_LATEST, conv_transpose_prepare,
      conv_transpose_reshape, conv_run, conv_release, SC_OP_F16_VIA_FLOAT},
+    {"com.microsoft", "FusedConv", 1, SC_OPSET_LATEST, fused_conv_prepare,
+     fused_conv_reshape, fused_conv_run, conv_release, SC_OP_F16_VIA_FLOAT},
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
 };

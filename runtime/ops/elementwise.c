@@ -41,6 +41,7 @@
 #include <string.h>
 #include <tgmath.h>
 
+#include "runtime/ops/activation.h"
 #include "runtime/ops/broadcast.h"
 #include "runtime/ops/families.h"
 
@@ -1576,6 +1577,128 @@ static sc_status where_run(struct sc_node *node, struct sc_error *err)
     "", name, 8, LATEST, variadic_prepare, variadic_reshape, variadic_run,     \
         ew_release, flags                                                      \
   }
+
+/* --- activations of other operators (runtime/ops/activation.h) ---------- */
+
+struct sc_activation {
+  sc_broadcast_row_fn row; /* the operator's float32 row (Silu: Sigmoid's) */
+  int silu;                /* then y = x * row(x) */
+  int64_t grain;
+  struct ew_params params;
+};
+
+/* Elements per step of sc_activation_apply: the input is copied to the
+ * stack first, so that the row never reads what it writes. */
+#define ACTIVATION_BLOCK 1024
+
+sc_status sc_activation_create(const struct sc_node *node, const char *name,
+                               const float *params, int64_t n_params,
+                               struct sc_activation **out, struct sc_error *err)
+{
+  static const struct {
+    const char *name, *op_type;
+    int n_params;
+  } known[] = {{"Relu", "Relu", 0},
+               {"Tanh", "Tanh", 0},
+               {"Sigmoid", "Sigmoid", 0},
+               {"Silu", "Sigmoid", 0},
+               {"LeakyRelu", "LeakyRelu", 1},
+               {"Clip", "Clip", 2},
+               {"HardSigmoid", "HardSigmoid", 2}};
+  struct sc_activation *a;
+  size_t k;
+
+  *out = NULL;
+  for (k = 0; k < sizeof known / sizeof known[0]; k++)
+    if (strcmp(known[k].name, name) == 0)
+      break;
+  if (k == sizeof known / sizeof known[0])
+    return sc_node_fail(node, err, SC_ERR_UNSUPPORTED,
+                        "activation '%s' is not implemented (Relu, Tanh, "
+                        "Sigmoid, Silu, LeakyRelu, Clip, HardSigmoid are)",
+                        name);
+  if (n_params != known[k].n_params)
+    return sc_node_fail(node, err, SC_ERR_FORMAT,
+                        "activation %s takes %d parameter%s, "
+                        "activation_params has %lld",
+                        name, known[k].n_params,
+                        known[k].n_params == 1 ? "" : "s", (long long)n_params);
+  a = calloc(1, sizeof *a);
+  if (!a)
+    return sc_fail_nomem(err, "activation");
+  a->silu = strcmp(name, "Silu") == 0;
+  if (strcmp(name, "Clip") == 0) {
+    a->row = find_unary(clip_impls, SC_DTYPE_FLOAT)->row;
+    a->grain = GRAIN_CHEAP;
+    a->params.lo.f32 = params[0];
+    a->params.hi.f32 = params[1];
+  } else {
+    const struct unary_spec *spec = find_unary_spec(known[k].op_type);
+    int i;
+    a->row = find_unary(spec->impls, SC_DTYPE_FLOAT)->row;
+    a->grain = spec->grain;
+    for (i = 0; i < known[k].n_params; i++)
+      *(float *)((char *)&a->params + spec->attrs[i].offset) = params[i];
+  }
+  if (strcmp(name, "LeakyRelu") == 0 && !isfinite(a->params.alpha)) {
+    free(a);
+    return sc_node_fail(node, err, SC_ERR_FORMAT,
+                        "activation LeakyRelu: alpha must be finite");
+  }
+  *out = a;
+  return SC_OK;
+}
+
+struct activation_job {
+  const struct sc_activation *a;
+  const float *z;
+  float *y;
+};
+
+static void activation_range(void *ctx, int64_t begin, int64_t end)
+{
+  const struct activation_job *job = ctx;
+  const struct sc_activation *a = job->a;
+  float x[ACTIVATION_BLOCK], r[ACTIVATION_BLOCK];
+  int64_t i, j;
+
+  for (i = begin; i < end; i += ACTIVATION_BLOCK) {
+    int64_t n = end - i < ACTIVATION_BLOCK ? end - i : ACTIVATION_BLOCK;
+    float *y = job->y + i;
+    const void *in[1];
+    in[0] = x;
+    if (job->z) /* Add */
+      for (j = 0; j < n; j++)
+        x[j] = y[j] + job->z[i + j];
+    else
+      memcpy(x, y, (size_t)n * sizeof *x);
+    if (!a)
+      memcpy(y, x, (size_t)n * sizeof *x);
+    else if (!a->silu)
+      a->row(&a->params, in, NULL, y, n);
+    else { /* Sigmoid, then Mul */
+      a->row(&a->params, in, NULL, r, n);
+      for (j = 0; j < n; j++)
+        y[j] = x[j] * r[j];
+    }
+  }
+}
+
+void sc_activation_apply(const struct sc_activation *a, const float *z,
+                         float *y, int64_t n, struct sc_threadpool *threads)
+{
+  struct activation_job job;
+  job.a = a;
+  job.z = z;
+  job.y = y;
+  sc_parallel_for(threads, n, a ? a->grain : GRAIN_CHEAP, activation_range,
+                  &job);
+}
+
+void sc_activation_free(struct sc_activation *a)
+{
+  free(a);
+}
 
 const struct sc_op sc_ops_elementwise[] = {
     UNARY("Abs", 1, F16),

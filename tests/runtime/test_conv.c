@@ -1097,6 +1097,273 @@ static void test_conv_errors_name_the_node(void **state)
                  SC_ERR_FORMAT, "input channels, expected C = 3");
 }
 
+/* --- com.microsoft.FusedConv -------------------------------------------- */
+
+struct fused_case {
+  const char *activation; /* NULL: no attribute */
+  int n_params;
+  float params[2];
+};
+
+static const struct fused_case fused_cases[] = {
+    {NULL, 0, {0}},          {"Relu", 0, {0}},
+    {"Tanh", 0, {0}},        {"Sigmoid", 0, {0}},
+    {"Silu", 0, {0}},        {"LeakyRelu", 1, {0.5f}},
+    {"Clip", 2, {-1.5f, 2}}, {"HardSigmoid", 2, {0.25f, 0.5f}},
+};
+
+/* Adds node `op` (default domain) reading `in` and writing `out`. */
+static struct sc_node *add_node(struct sc_graph *g, const char *op,
+                                const char *a, const char *b, const char *out)
+{
+  const char *ins[2] = {a, b};
+  struct sc_node *n = NULL;
+  assert_int_equal(
+      sc_graph_add_node(g, out, op, "", b ? 2 : 1, ins, 1, &out, &n, NULL),
+      SC_OK);
+  return n;
+}
+
+/* Y from X and Z (fed) with W [m, c, k, k], B [m] and pads (k - 1) / 2:
+ * one FusedConv node, or the operators it replaces (Conv, Add, the
+ * activation's own nodes). */
+static struct sc_graph *fused_graph(const struct fused_case *fc, int with_z,
+                                    int fused, struct sc_tensor *w,
+                                    struct sc_tensor *b, const int64_t *x_dims,
+                                    const int64_t *y_dims)
+{
+  const int64_t p = (w->dims[2] - 1) / 2, pads[4] = {p, p, p, p};
+  const char *ins[4] = {"X", "W", "B", "Z"}, *y = "Y";
+  struct sc_graph *g = NULL;
+  struct sc_node *n = NULL;
+  const char *act = fc->activation;
+  const char *v;
+  assert_int_equal(sc_graph_create(&g, NULL), SC_OK);
+  sc_graph_set_opset(g, "", 13, NULL);
+  sc_graph_set_opset(g, "com.microsoft", 1, NULL);
+  sc_graph_add_input(g, "X", SC_DTYPE_FLOAT, 4, x_dims, NULL);
+  if (with_z)
+    sc_graph_add_input(g, "Z", SC_DTYPE_FLOAT, 4, y_dims, NULL);
+  sc_graph_add_initializer(g, "W", w, NULL);
+  sc_graph_add_initializer(g, "B", b, NULL);
+  if (fused) {
+    assert_int_equal(sc_graph_add_node(g, "fused", "FusedConv", "com.microsoft",
+                                       with_z ? 4 : 3, ins, 1, &y, &n, NULL),
+                     SC_OK);
+    sc_node_set_attr_ints(n, "pads", 4, pads, NULL);
+    if (act)
+      sc_node_set_attr_string(n, "activation", act, strlen(act), NULL);
+    if (fc->n_params)
+      sc_node_set_attr_floats(n, "activation_params", fc->n_params, fc->params,
+                              NULL);
+  } else {
+    assert_int_equal(sc_graph_add_node(g, "conv", "Conv", "", 3, ins, 1,
+                                       (const char *const[]){"c"}, &n, NULL),
+                     SC_OK);
+    sc_node_set_attr_ints(n, "pads", 4, pads, NULL);
+    v = "c";
+    if (with_z) {
+      add_node(g, "Add", "c", "Z", "s");
+      v = "s";
+    }
+    if (!act) {
+      add_node(g, "Identity", v, NULL, y);
+    } else if (strcmp(act, "Silu") == 0) {
+      add_node(g, "Sigmoid", v, NULL, "sig");
+      add_node(g, "Mul", v, "sig", y);
+    } else if (strcmp(act, "Clip") == 0) {
+      int64_t none[1] = {0};
+      sc_graph_add_initializer(g, "lo", sc_test_tensor_f32(0, none, fc->params),
+                               NULL);
+      sc_graph_add_initializer(
+          g, "hi", sc_test_tensor_f32(0, none, fc->params + 1), NULL);
+      assert_int_equal(sc_graph_add_node(g, "clip", "Clip", "", 3,
+                                         (const char *const[]){v, "lo", "hi"},
+                                         1, &y, &n, NULL),
+                       SC_OK);
+    } else {
+      n = add_node(g, act, v, NULL, y);
+      if (fc->n_params > 0)
+        sc_node_set_attr_float(n, "alpha", fc->params[0], NULL);
+      if (fc->n_params > 1)
+        sc_node_set_attr_float(n, "beta", fc->params[1], NULL);
+    }
+  }
+  sc_graph_add_output(g, "Y", NULL);
+  assert_int_equal(sc_graph_prepare(g, NULL), SC_OK);
+  return g;
+}
+
+/* FusedConv is Conv, then Add of Z, then the activation, each rounded as
+ * that operator rounds: bit for bit the output of the unfused graph, for
+ * every activation, with and without Z, on two threads. */
+static void test_fused_conv_matches_conv_add_activation(void **state)
+{
+  int64_t x_dims[4] = {1, 4, 9, 7}, y_dims[4] = {1, 5, 9, 7};
+  int64_t w_dims[4] = {5, 4, 3, 3}, b_dims[1] = {5};
+  float *xv = random_array(4 * 9 * 7), *zv = random_array(5 * 9 * 7);
+  float *wv = random_array(5 * 4 * 3 * 3), *bv = random_array(5);
+  struct sc_tensor *x = sc_test_tensor_f32(4, x_dims, xv);
+  struct sc_tensor *z = sc_test_tensor_f32(4, y_dims, zv);
+  struct sc_threadpool *threads = NULL;
+  size_t k;
+  int with_z, i;
+  (void)state;
+  for (i = 0; i < 4 * 9 * 7; i++) /* a range that reaches every bound */
+    ((float *)x->data)[i] *= 4.0f;
+  assert_int_equal(sc_threadpool_create(2, &threads, NULL), SC_OK);
+  for (k = 0; k < sizeof fused_cases / sizeof fused_cases[0]; k++)
+    for (with_z = 0; with_z < 2; with_z++) {
+      struct sc_tensor *ys[2];
+      struct sc_feed feeds[2] = {{"X", x}, {"Z", z}};
+      struct sc_run_options opt;
+      int fused;
+      memset(&opt, 0, sizeof opt);
+      opt.threads = threads;
+      for (fused = 0; fused < 2; fused++) {
+        struct sc_graph *g = fused_graph(
+            &fused_cases[k], with_z, fused, sc_test_tensor_f32(4, w_dims, wv),
+            sc_test_tensor_f32(1, b_dims, bv), x_dims, y_dims);
+        struct sc_error err;
+        struct sc_tensor *out[1] = {NULL};
+        if (sc_graph_run(g, with_z ? 2 : 1, feeds, out, &opt, &err) != SC_OK)
+          fail_msg("%s", err.message);
+        ys[fused] = out[0];
+        sc_graph_free(g);
+      }
+      assert_int_equal(ys[0]->n_elements, ys[1]->n_elements);
+      if (memcmp(ys[0]->data, ys[1]->data, sc_tensor_size(ys[0])) != 0)
+        fail_msg("activation %s, Z %d: FusedConv differs from the operators",
+                 fused_cases[k].activation ? fused_cases[k].activation
+                                           : "(none)",
+                 with_z);
+      sc_tensor_free(ys[0]);
+      sc_tensor_free(ys[1]);
+    }
+  sc_threadpool_free(threads);
+  sc_tensor_free(x);
+  sc_tensor_free(z);
+  free(xv);
+  free(zv);
+  free(wv);
+  free(bv);
+}
+
+/* Worked out by hand: a 1x1 convolution 2x + 1 of X = [-2, -0.5, 0.5, 3]
+ * gives [-3, 0, 2, 7]; + Z = [1, -1, 0.5, -10] gives s = [-2, -1, 2.5,
+ * -3]; then each activation of s. Sigmoid, Tanh and Silu from their
+ * definitions in double, rounded once to float (the operators compute in
+ * float or double and round once; 2 ulp allowed). */
+static void test_fused_conv_hand_computed(void **state)
+{
+  static const float xs[4] = {-2, -0.5f, 0.5f, 3}, zs[4] = {1, -1, 0.5f, -10};
+  static const float w1[1] = {2}, b1[1] = {1};
+  static const double s[4] = {-2, -1, 2.5, -3};
+  static const struct {
+    struct fused_case fc;
+    double y[4];
+  } cases[] = {
+      {{NULL, 0, {0}}, {-2, -1, 2.5, -3}},
+      {{"Relu", 0, {0}}, {0, 0, 2.5, 0}},
+      {{"LeakyRelu", 1, {0.5f}}, {-1, -0.5, 2.5, -1.5}},
+      {{"Clip", 2, {-1.5f, 2}}, {-1.5, -1, 2, -1.5}},
+      /* 0.25 s + 0.5 = [0, 0.25, 1.125, -0.25], clamped to [0, 1] */
+      {{"HardSigmoid", 2, {0.25f, 0.5f}}, {0, 0.25, 1, 0}},
+      {{"Sigmoid", 0, {0}}, {0}},
+      {{"Tanh", 0, {0}}, {0}},
+      {{"Silu", 0, {0}}, {0}},
+  };
+  int64_t x_dims[4] = {1, 1, 2, 2}, w_dims[4] = {1, 1, 1, 1}, b_dims[1] = {1};
+  size_t k;
+  int i;
+  (void)state;
+  for (k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    const struct fused_case *fc = &cases[k].fc;
+    struct sc_tensor *x = sc_test_tensor_f32(4, x_dims, xs);
+    struct sc_tensor *z = sc_test_tensor_f32(4, x_dims, zs);
+    struct sc_feed feeds[2] = {{"X", x}, {"Z", z}};
+    struct sc_graph *g =
+        fused_graph(fc, 1, 1, sc_test_tensor_f32(4, w_dims, w1),
+                    sc_test_tensor_f32(1, b_dims, b1), x_dims, x_dims);
+    struct sc_tensor *out[1] = {NULL};
+    struct sc_error err;
+    if (sc_graph_run(g, 2, feeds, out, NULL, &err) != SC_OK)
+      fail_msg("%s", err.message);
+    for (i = 0; i < 4; i++) {
+      double want = cases[k].y[i], got = ((float *)out[0]->data)[i];
+      const char *a = fc->activation ? fc->activation : "";
+      if (strcmp(a, "Sigmoid") == 0)
+        want = 1 / (1 + exp(-s[i]));
+      else if (strcmp(a, "Tanh") == 0)
+        want = tanh(s[i]);
+      else if (strcmp(a, "Silu") == 0)
+        want = s[i] / (1 + exp(-s[i]));
+      want = (float)want;
+      if (fabs(got - want) >
+          2 * (nextafterf((float)fabs(want), INFINITY) - (float)fabs(want)))
+        fail_msg("%s element %d: %.9g, expected %.9g", a, i, got, want);
+    }
+    sc_tensor_free(out[0]);
+    sc_graph_free(g);
+    sc_tensor_free(x);
+    sc_tensor_free(z);
+  }
+}
+
+/* An activation ONNX Runtime does not fuse is unsupported (exit 4), a
+ * wrong parameter count or a Z of another shape malformed, each naming
+ * the node. */
+static void test_fused_conv_errors_name_the_node(void **state)
+{
+  static const struct {
+    struct fused_case fc;
+    int z_channels;
+    sc_status status;
+    const char *needle;
+  } cases[] = {
+      {{"Gelu", 0, {0}}, 2, SC_ERR_UNSUPPORTED, "activation 'Gelu'"},
+      {{"LeakyRelu", 0, {0}}, 2, SC_ERR_FORMAT, "takes 1 parameter"},
+      {{"Clip", 1, {0}}, 2, SC_ERR_FORMAT, "takes 2 parameters"},
+      {{"LeakyRelu", 1, {INFINITY}}, 2, SC_ERR_FORMAT, "finite"},
+      {{"Relu", 0, {0}}, 3, SC_ERR_FORMAT, "input Z"},
+  };
+  int64_t x_dims[4] = {1, 2, 3, 3}, w_dims[4] = {2, 2, 3, 3}, b_dims[1] = {2};
+  float wv[36] = {0}, bv[2] = {0};
+  size_t k;
+  (void)state;
+  for (k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    int64_t z_dims[4] = {1, cases[k].z_channels, 3, 3};
+    struct sc_graph *g = NULL;
+    struct sc_node *n = NULL;
+    const char *ins[4] = {"X", "W", "B", "Z"}, *y = "Y";
+    struct sc_error err;
+    sc_status st;
+    assert_int_equal(sc_graph_create(&g, NULL), SC_OK);
+    sc_graph_set_opset(g, "", 13, NULL);
+    sc_graph_set_opset(g, "com.microsoft", 1, NULL);
+    sc_graph_add_input(g, "X", SC_DTYPE_FLOAT, 4, x_dims, NULL);
+    sc_graph_add_input(g, "Z", SC_DTYPE_FLOAT, 4, z_dims, NULL);
+    sc_graph_add_initializer(g, "W", sc_test_tensor_f32(4, w_dims, wv), NULL);
+    sc_graph_add_initializer(g, "B", sc_test_tensor_f32(1, b_dims, bv), NULL);
+    assert_int_equal(sc_graph_add_node(g, "fused_node", "FusedConv",
+                                       "com.microsoft", 4, ins, 1, &y, &n,
+                                       NULL),
+                     SC_OK);
+    sc_node_set_attr_ints(n, "pads", 4, (const int64_t[]){1, 1, 1, 1}, NULL);
+    sc_node_set_attr_string(n, "activation", cases[k].fc.activation,
+                            strlen(cases[k].fc.activation), NULL);
+    if (cases[k].fc.n_params)
+      sc_node_set_attr_floats(n, "activation_params", cases[k].fc.n_params,
+                              cases[k].fc.params, NULL);
+    sc_graph_add_output(g, "Y", NULL);
+    st = sc_graph_prepare(g, &err);
+    if (st != cases[k].status || !strstr(err.message, "fused_node") ||
+        !strstr(err.message, cases[k].needle))
+      fail_msg("case %zu: status %d, \"%s\"", k, (int)st, err.message);
+    sc_graph_free(g);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -1119,6 +1386,9 @@ int main(void)
       cmocka_unit_test(test_conv_node_constant_and_fed_weights),
       cmocka_unit_test(test_conv_transpose_output_size_rules),
       cmocka_unit_test(test_conv_errors_name_the_node),
+      cmocka_unit_test(test_fused_conv_matches_conv_add_activation),
+      cmocka_unit_test(test_fused_conv_hand_computed),
+      cmocka_unit_test(test_fused_conv_errors_name_the_node),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

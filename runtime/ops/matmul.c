@@ -1,4 +1,5 @@
-/* Operator family: matrix products (MatMul, Gemm, Einsum) and Det.
+/* Operator family: matrix products (MatMul, Gemm, Einsum, ONNX Runtime's
+ * com.microsoft.FusedMatMul) and Det.
  *
  * Float products go through sc_sgemm (runtime/gemm.h), called from the
  * kernel's thread with the node's thread pool; with BLAS disabled
@@ -103,13 +104,25 @@ struct matmul_geometry {
   int64_t out_dims[SC_MAX_RANK];
 };
 
-/* Fills g from the input shapes; fails on a scalar input, inner dimensions
- * that differ or batch dims that do not broadcast. */
+/* com.microsoft.FusedMatMul's attributes (node->state; MatMul has none):
+ * A and B with their last two dims swapped when trans_a / trans_b (inputs
+ * of rank 2 or more), the product times alpha. It is computed as the
+ * Transpose, MatMul and Mul it replaces, each rounded as they round. */
+struct fused_matmul_state {
+  int trans_a, trans_b;
+  float alpha;
+};
+
+/* Fills g from the input shapes (as FusedMatMul transposes them); fails on
+ * a scalar input, inner dimensions that differ or batch dims that do not
+ * broadcast. */
 static sc_status matmul_geometry(const struct sc_node *node,
                                  struct matmul_geometry *g,
                                  struct sc_error *err)
 {
   const struct sc_tensor *a = node->in[0], *b = node->in[1];
+  const struct fused_matmul_state *f = node->state;
+  int ta = f && f->trans_a && a->rank > 1, tb = f && f->trans_b && b->rank > 1;
   int64_t k_b;
   sc_status st;
   int r;
@@ -119,10 +132,10 @@ static sc_status matmul_geometry(const struct sc_node *node,
                         a->rank == 0 ? 0 : 1,
                         sc_node_input_name(node, a->rank == 0 ? 0 : 1));
   memset(g, 0, sizeof *g);
-  g->m = a->rank == 1 ? 1 : a->dims[a->rank - 2];
-  g->k = a->dims[a->rank - 1];
-  k_b = b->rank == 1 ? b->dims[0] : b->dims[b->rank - 2];
-  g->n = b->rank == 1 ? 1 : b->dims[b->rank - 1];
+  g->m = a->rank == 1 ? 1 : a->dims[a->rank - 2 + ta];
+  g->k = a->dims[a->rank - 1 - ta];
+  k_b = b->rank == 1 ? b->dims[0] : b->dims[b->rank - 2 + tb];
+  g->n = b->rank == 1 ? 1 : b->dims[b->rank - 1 - tb];
   if (g->k != k_b) {
     char sa[160], sb[160];
     return sc_node_fail(node, err, SC_ERR_FORMAT,
@@ -217,10 +230,35 @@ static void matmul_plain_range(void *ctx, int64_t begin, int64_t end)
   }
 }
 
+/* t's values with its last two dims swapped (malloc'ed; NULL on OOM): the
+ * Transpose FusedMatMul stands for, made explicitly so that the product
+ * is the one MatMul computes on the transposed tensor. */
+static float *swap_last_two(const struct sc_tensor *t)
+{
+  int64_t rows = t->dims[t->rank - 2], cols = t->dims[t->rank - 1];
+  int64_t size = rows * cols, n = size > 0 ? t->n_elements / size : 0;
+  const float *x = t->data;
+  float *y =
+      malloc((size_t)(t->n_elements > 0 ? t->n_elements : 1) * sizeof(float));
+  int64_t m, i, j;
+  if (!y)
+    return NULL;
+  for (m = 0; m < n; m++)
+    for (i = 0; i < rows; i++)
+      for (j = 0; j < cols; j++)
+        y[m * size + j * rows + i] = x[m * size + i * cols + j];
+  return y;
+}
+
 static sc_status matmul_run(struct sc_node *node, struct sc_error *err)
 {
+  const struct fused_matmul_state *f = node->state;
+  int ta = f && f->trans_a && node->in[0]->rank > 1;
+  int tb = f && f->trans_b && node->in[1]->rank > 1;
   struct matmul_geometry g;
   int64_t sa[SC_MAX_RANK], sb[SC_MAX_RANK], batch, a_batches = 1, r;
+  const float *ad, *bd;
+  float *a_owned = NULL, *b_owned = NULL;
   sc_status st = matmul_geometry(node, &g, err);
   if (st)
     return st;
@@ -235,23 +273,78 @@ static sc_status matmul_run(struct sc_node *node, struct sc_error *err)
                     &job);
     return SC_OK;
   }
+  ad = ta ? a_owned = swap_last_two(node->in[0]) : node->in[0]->data;
+  bd = tb ? b_owned = swap_last_two(node->in[1]) : node->in[1]->data;
+  if (!ad || !bd) {
+    free(a_owned);
+    free(b_owned);
+    return sc_fail_nomem(err, "FusedMatMul transposition");
+  }
   for (r = 0; r < g.a_batch_rank; r++)
     a_batches *= node->in[0]->dims[r];
   if (a_batches == g.n_batch && g.b_batch_rank == 0) {
     /* one shared B: the batches of A stack into one tall matrix */
-    sc_sgemm(0, 0, g.n_batch * g.m, g.n, g.k, 1.0f, node->in[0]->data, g.k,
-             node->in[1]->data, g.n, 0.0f, node->out[0]->data, g.n,
-             sc_node_threads(node));
-    return SC_OK;
+    sc_sgemm(0, 0, g.n_batch * g.m, g.n, g.k, 1.0f, ad, g.k, bd, g.n, 0.0f,
+             node->out[0]->data, g.n, sc_node_threads(node));
+  } else {
+    for (batch = 0; batch < g.n_batch; batch++) {
+      int64_t a_at, b_at;
+      matmul_batch_offsets(&g, sa, sb, batch, &a_at, &b_at);
+      sc_sgemm(0, 0, g.m, g.n, g.k, 1.0f, ad + a_at, g.k, bd + b_at, g.n, 0.0f,
+               (float *)node->out[0]->data + batch * g.m * g.n, g.n,
+               sc_node_threads(node));
+    }
   }
-  for (batch = 0; batch < g.n_batch; batch++) {
-    int64_t a_at, b_at;
-    matmul_batch_offsets(&g, sa, sb, batch, &a_at, &b_at);
-    sc_sgemm(0, 0, g.m, g.n, g.k, 1.0f, (const float *)node->in[0]->data + a_at,
-             g.k, (const float *)node->in[1]->data + b_at, g.n, 0.0f,
-             (float *)node->out[0]->data + batch * g.m * g.n, g.n,
-             sc_node_threads(node));
+  free(a_owned);
+  free(b_owned);
+  if (f && f->alpha != 1.0f) { /* as a Mul after the product rounds it */
+    float *y = node->out[0]->data;
+    int64_t i;
+    for (i = 0; i < node->out[0]->n_elements; i++)
+      y[i] = y[i] * f->alpha;
   }
+  return SC_OK;
+}
+
+/* com.microsoft.FusedMatMul (ONNX Runtime's fusion of MatMul with the
+ * Transpose of an input and a scalar Mul or Div): float only; the batch
+ * transpositions (transBatchA/B) are not implemented. */
+static sc_status fused_matmul_prepare(struct sc_node *node,
+                                      struct sc_error *err)
+{
+  static const enum sc_dtype float_only[] = {SC_DTYPE_FLOAT};
+  struct fused_matmul_state *f;
+  int64_t ta, tb, tba, tbb;
+  float alpha;
+  sc_status st = sc_check_arity(node, 2, 2, 1, 1, err);
+  sc_blas_load();
+  if (!st)
+    st = sc_check_dtype(node, 0, float_only, 1, err);
+  if (!st)
+    st = check_same_dtype(node, 0, 1, err);
+  if (!st)
+    st = sc_node_attr_int(node, "transA", 0, &ta, err);
+  if (!st)
+    st = sc_node_attr_int(node, "transB", 0, &tb, err);
+  if (!st)
+    st = sc_node_attr_int(node, "transBatchA", 0, &tba, err);
+  if (!st)
+    st = sc_node_attr_int(node, "transBatchB", 0, &tbb, err);
+  if (!st)
+    st = sc_node_attr_float(node, "alpha", 1.0f, &alpha, err);
+  if (st)
+    return st;
+  if (tba || tbb)
+    return sc_node_fail(node, err, SC_ERR_UNSUPPORTED,
+                        "transBatch%s is not implemented", tba ? "A" : "B");
+  f = calloc(1, sizeof *f);
+  if (!f)
+    return sc_fail_nomem(err, "FusedMatMul state");
+  f->trans_a = ta != 0;
+  f->trans_b = tb != 0;
+  f->alpha = alpha;
+  node->state = f;
+  node->out[0]->dtype = node->in[0]->dtype;
   return SC_OK;
 }
 
@@ -1082,5 +1175,7 @@ const struct sc_op sc_ops_matmul[] = {
      einsum_run, state_release, SC_OP_F16_VIA_FLOAT},
     {"", "Det", 11, SC_OPSET_LATEST, det_prepare, det_reshape, det_run, NULL,
      SC_OP_F16_VIA_FLOAT},
+    {"com.microsoft", "FusedMatMul", 1, SC_OPSET_LATEST, fused_matmul_prepare,
+     matmul_reshape, matmul_run, state_release, SC_OP_F16_VIA_FLOAT},
     {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL, 0},
 };

@@ -1,6 +1,7 @@
 /* Operator family: normalization. BatchNormalization (inference, and the
  * training mode of opset 14+), InstanceNormalization, LayerNormalization,
- * GroupNormalization, LRN and MeanVarianceNormalization.
+ * GroupNormalization, LRN and MeanVarianceNormalization, and ONNX Runtime's
+ * com.microsoft.SkipLayerNormalization.
  *
  * Float kernels; float16/bfloat16 run through float (SC_OP_F16_VIA_FLOAT).
  * Statistics (means, variances, squared sums) accumulate in double, the
@@ -620,6 +621,129 @@ static sc_status layernorm_run(struct sc_node *node, struct sc_error *err)
   return st;
 }
 
+/* --- com.microsoft.SkipLayerNormalization --------------------------------
+ * ONNX Runtime's fusion of an Add and a LayerNormalization over the last
+ * axis: inputs input, skip (input's shape, or its trailing dims broadcast
+ * over the leading ones), gamma, optional beta and bias (all [H]);
+ * outputs the normalised sum, optional mean and inverse standard deviation
+ * (as LayerNormalization's) and optional input + skip + bias. The sum is
+ * (input + skip) + bias rounded to float as two Adds round it, then
+ * normalised exactly as LayerNormalization (axis -1, the node's epsilon,
+ * default 1e-12 as in ONNX Runtime). */
+
+static sc_status skip_layernorm_prepare(struct sc_node *node,
+                                        struct sc_error *err)
+{
+  struct norm_state *state;
+  sc_status st = norm_prepare_common(node, 3, 5, 1, 4, &state, err);
+  if (!st)
+    st = sc_node_attr_float(node, "epsilon", 1e-12f, &state->epsilon, err);
+  if (!st && (!(state->epsilon >= 0.0f) || !isfinite(state->epsilon)))
+    st = sc_node_fail(node, err, SC_ERR_FORMAT,
+                      "attribute 'epsilon' is %g, expected a finite value "
+                      ">= 0",
+                      state->epsilon);
+  if (!st)
+    state->axis = -1;
+  return st;
+}
+
+static sc_status skip_layernorm_reshape(struct sc_node *node,
+                                        struct sc_error *err)
+{
+  struct norm_state *state = node->state;
+  const struct sc_tensor *x = node->in[0], *skip = node->in[1];
+  int64_t h, dims[SC_MAX_RANK];
+  int i, lead;
+  sc_status st;
+  if (x->rank < 1 || x->dims[x->rank - 1] < 1)
+    return sc_node_fail(node, err, SC_ERR_FORMAT,
+                        "input has no hidden dimension to normalise");
+  h = x->dims[x->rank - 1];
+  /* skip's leading 1s, then x's trailing dims: one block x repeats */
+  lead = x->rank - skip->rank;
+  for (i = 0; i < skip->rank && skip->dims[i] == 1 && i < skip->rank - 1; i++)
+    ;
+  for (; lead >= 0 && i < skip->rank; i++)
+    if (skip->dims[i] != x->dims[i + lead])
+      break;
+  if (lead < 0 || i < skip->rank) {
+    char sx[160], ss[160];
+    return sc_node_fail(node, err, SC_ERR_FORMAT,
+                        "skip %s does not match input %s",
+                        sc_shape_format(skip->rank, skip->dims, ss, sizeof ss),
+                        sc_shape_format(x->rank, x->dims, sx, sizeof sx));
+  }
+  for (i = 2; i < node->n_inputs; i++)
+    if (node->in[i] && (node->in[i]->rank != 1 || node->in[i]->dims[0] != h))
+      return sc_node_fail(node, err, SC_ERR_FORMAT,
+                          "input %d ('%s') must be 1-D with the %lld values "
+                          "of the hidden dimension",
+                          i, sc_node_input_name(node, i), (long long)h);
+  state->cols = h;
+  state->rows = x->n_elements / h;
+  for (i = 0; i < x->rank; i++)
+    dims[i] = i < x->rank - 1 ? x->dims[i] : 1;
+  for (i = 1; i < node->n_outputs; i++)
+    if (node->out[i]) {
+      st = sc_tensor_set_shape(node->out[i], x->rank, i == 3 ? x->dims : dims,
+                               err);
+      if (st)
+        return st;
+    }
+  return sc_tensor_set_shape(node->out[0], x->rank, x->dims, err);
+}
+
+struct skip_sum_job {
+  const float *x, *skip, *bias;
+  float *sum;
+  int64_t skip_n, h;
+};
+
+static void skip_sum_range(void *ctx, int64_t begin, int64_t end)
+{
+  const struct skip_sum_job *job = ctx;
+  int64_t i;
+  for (i = begin; i < end; i++) {
+    float v = job->x[i] + job->skip[i % job->skip_n];
+    job->sum[i] = job->bias ? v + job->bias[i % job->h] : v;
+  }
+}
+
+static sc_status skip_layernorm_run(struct sc_node *node, struct sc_error *err)
+{
+  const struct norm_state *state = node->state;
+  struct skip_sum_job sum;
+  struct layernorm_job job;
+  float *owned = NULL;
+  int64_t n = node->in[0]->n_elements;
+  sum.x = node->in[0]->data;
+  sum.skip = node->in[1]->data;
+  sum.skip_n = node->in[1]->n_elements;
+  sum.bias = node->n_inputs > 4 && node->in[4] ? node->in[4]->data : NULL;
+  sum.h = state->cols;
+  if (node->n_outputs > 3 && node->out[3]) {
+    sum.sum = node->out[3]->data;
+  } else {
+    sum.sum = owned = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    if (!owned)
+      return sc_fail_nomem(err, "SkipLayerNormalization sum");
+  }
+  sc_parallel_for(sc_node_threads(node), n, NORM_GRAIN_ELEMENTS, skip_sum_range,
+                  &sum);
+  job.node = node;
+  job.x = sum.sum;
+  job.y = node->out[0]->data;
+  job.mean = node->n_outputs > 1 && node->out[1] ? node->out[1]->data : NULL;
+  job.inv_std = node->n_outputs > 2 && node->out[2] ? node->out[2]->data : NULL;
+  job.scale = node->in[2]->data;
+  job.bias = node->n_inputs > 3 && node->in[3] ? node->in[3]->data : NULL;
+  sc_parallel_for(sc_node_threads(node), state->rows, grain_rows(state->cols),
+                  layernorm_rows, &job);
+  free(owned);
+  return SC_OK;
+}
+
 /* --- LRN -------------------------------------------------------------- */
 
 #define LRN_CHUNK 512
@@ -868,9 +992,18 @@ const struct sc_op sc_ops_normalization[] = {
      instancenorm_reshape, instancenorm_run, norm_release, SC_OP_F16_VIA_FLOAT},
     {"", "InstanceNormalization", 6, SC_OPSET_LATEST, instancenorm_prepare,
      instancenorm_reshape, instancenorm_run, norm_release, SC_OP_F16_VIA_FLOAT},
+    /* before 17: ONNX Runtime's own LayerNormalization (the same inputs,
+     * attributes and outputs), which its graph optimizer writes into models
+     * of any opset */
+    {"", "LayerNormalization", 1, 16, layernorm_prepare, layernorm_reshape,
+     layernorm_run, norm_release,
+     SC_OP_F16_VIA_FLOAT | SC_OP_F16_FIRST_OUTPUT_ONLY},
     {"", "LayerNormalization", 17, SC_OPSET_LATEST, layernorm_prepare,
      layernorm_reshape, layernorm_run, norm_release,
      SC_OP_F16_VIA_FLOAT | SC_OP_F16_FIRST_OUTPUT_ONLY},
+    {"com.microsoft", "SkipLayerNormalization", 1, SC_OPSET_LATEST,
+     skip_layernorm_prepare, skip_layernorm_reshape, skip_layernorm_run,
+     norm_release, SC_OP_F16_VIA_FLOAT},
     {"", "GroupNormalization", 18, 20, groupnorm_prepare, groupnorm_reshape,
      groupnorm_run, norm_release, SC_OP_F16_VIA_FLOAT},
     {"", "GroupNormalization", 21, SC_OPSET_LATEST, groupnorm_prepare,

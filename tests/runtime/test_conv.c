@@ -1190,7 +1190,6 @@ static struct sc_graph *fused_graph(const struct fused_case *fc, int with_z,
     }
   }
   sc_graph_add_output(g, "Y", NULL);
-  assert_int_equal(sc_graph_prepare(g, NULL), SC_OK);
   return g;
 }
 
@@ -1216,27 +1215,19 @@ static void test_fused_conv_matches_conv_add_activation(void **state)
     for (with_z = 0; with_z < 2; with_z++) {
       struct sc_tensor *ys[2];
       struct sc_feed feeds[2] = {{"X", x}, {"Z", z}};
-      struct sc_run_options opt;
+      char what[64];
       int fused;
-      memset(&opt, 0, sizeof opt);
-      opt.threads = threads;
       for (fused = 0; fused < 2; fused++) {
         struct sc_graph *g = fused_graph(
             &fused_cases[k], with_z, fused, sc_test_tensor_f32(4, w_dims, wv),
             sc_test_tensor_f32(1, b_dims, bv), x_dims, y_dims);
-        struct sc_error err;
-        struct sc_tensor *out[1] = {NULL};
-        if (sc_graph_run(g, with_z ? 2 : 1, feeds, out, &opt, &err) != SC_OK)
-          fail_msg("%s", err.message);
-        ys[fused] = out[0];
+        ys[fused] = sc_test_graph_output(g, with_z ? 2 : 1, feeds, threads);
         sc_graph_free(g);
       }
-      assert_int_equal(ys[0]->n_elements, ys[1]->n_elements);
-      if (memcmp(ys[0]->data, ys[1]->data, sc_tensor_size(ys[0])) != 0)
-        fail_msg("activation %s, Z %d: FusedConv differs from the operators",
-                 fused_cases[k].activation ? fused_cases[k].activation
-                                           : "(none)",
-                 with_z);
+      snprintf(what, sizeof what, "FusedConv, activation %s, Z %d",
+               fused_cases[k].activation ? fused_cases[k].activation : "none",
+               with_z);
+      sc_test_assert_same_bits(ys[1], ys[0], what);
       sc_tensor_free(ys[0]);
       sc_tensor_free(ys[1]);
     }
@@ -1285,10 +1276,8 @@ static void test_fused_conv_hand_computed(void **state)
     struct sc_graph *g =
         fused_graph(fc, 1, 1, sc_test_tensor_f32(4, w_dims, w1),
                     sc_test_tensor_f32(1, b_dims, b1), x_dims, x_dims);
-    struct sc_tensor *out[1] = {NULL};
-    struct sc_error err;
-    if (sc_graph_run(g, 2, feeds, out, NULL, &err) != SC_OK)
-      fail_msg("%s", err.message);
+    struct sc_tensor *out[1];
+    out[0] = sc_test_graph_output(g, 2, feeds, NULL);
     for (i = 0; i < 4; i++) {
       double want = cases[k].y[i], got = ((float *)out[0]->data)[i];
       const char *a = fc->activation ? fc->activation : "";

@@ -1,4 +1,6 @@
-/* The matmul family (runtime/ops/matmul.c): MatMul, Gemm, Einsum and Det.
+/* The matmul family (runtime/ops/matmul.c): MatMul, Gemm, Einsum, Det and
+ * com.microsoft.FusedMatMul (against the Transpose, MatMul and Mul it
+ * replaces, bit for bit, and by hand).
  *
  * The float fast paths (OpenBLAS through sc_sgemm, Einsum's batched matrix
  * product) run against the plain reference paths on the same inputs:
@@ -530,6 +532,155 @@ static void test_det_rejects_non_square_input(void **state)
   sc_test_node_free_graph(&t);
 }
 
+/* --- com.microsoft.FusedMatMul ----------------------------------------- */
+
+/* A [.., M, K] (or its transpose when ta) times B [.., K, N] (or its
+ * transpose), times alpha: one FusedMatMul node, or the operators ONNX
+ * Runtime fuses into it (Transpose of the last two dims, MatMul, Mul by a
+ * scalar). */
+static struct sc_graph *fused_matmul_graph(int fused, int ta, int tb,
+                                           float alpha, int rank_a,
+                                           const int64_t *da, int rank_b,
+                                           const int64_t *db)
+{
+  struct sc_graph *g = NULL;
+  struct sc_node *n = NULL;
+  const char *a = "A", *b = "B", *ins[2], *y = "Y";
+  int64_t perm[SC_MAX_RANK], none[1] = {0};
+  int i;
+  assert_int_equal(sc_graph_create(&g, NULL), SC_OK);
+  sc_graph_set_opset(g, "", 13, NULL);
+  sc_graph_set_opset(g, "com.microsoft", 1, NULL);
+  sc_graph_add_input(g, "A", SC_DTYPE_FLOAT, rank_a, da, NULL);
+  sc_graph_add_input(g, "B", SC_DTYPE_FLOAT, rank_b, db, NULL);
+  if (fused) {
+    ins[0] = a;
+    ins[1] = b;
+    assert_int_equal(sc_graph_add_node(g, "fmm", "FusedMatMul", "com.microsoft",
+                                       2, ins, 1, &y, &n, NULL),
+                     SC_OK);
+    sc_node_set_attr_int(n, "transA", ta, NULL);
+    sc_node_set_attr_int(n, "transB", tb, NULL);
+    sc_node_set_attr_float(n, "alpha", alpha, NULL);
+  } else {
+    const char *t_out[2] = {"At", "Bt"};
+    for (i = 0; i < 2; i++) {
+      int r = i ? rank_b : rank_a, k;
+      if (!(i ? tb : ta))
+        continue;
+      for (k = 0; k < r; k++)
+        perm[k] = k;
+      perm[r - 2] = r - 1;
+      perm[r - 1] = r - 2;
+      ins[0] = i ? b : a;
+      assert_int_equal(sc_graph_add_node(g, t_out[i], "Transpose", "", 1, ins,
+                                         1, &t_out[i], &n, NULL),
+                       SC_OK);
+      sc_node_set_attr_ints(n, "perm", r, perm, NULL);
+    }
+    ins[0] = ta ? "At" : a;
+    ins[1] = tb ? "Bt" : b;
+    assert_int_equal(sc_graph_add_node(g, "mm", "MatMul", "", 2, ins, 1,
+                                       (const char *const[]){"P"}, &n, NULL),
+                     SC_OK);
+    sc_graph_add_initializer(g, "alpha", sc_test_tensor_f32(0, none, &alpha),
+                             NULL);
+    ins[0] = "P";
+    ins[1] = "alpha";
+    assert_int_equal(
+        sc_graph_add_node(g, "scale", "Mul", "", 2, ins, 1, &y, &n, NULL),
+        SC_OK);
+  }
+  sc_graph_add_output(g, "Y", NULL);
+  return g;
+}
+
+/* FusedMatMul equals Transpose + MatMul + Mul bit for bit, for every
+ * transposition, alpha 1 and 0.125, batched A with a shared B (the
+ * stacked path) and broadcast batches, on two threads. (OpenBLAS's
+ * transposed-operand paths round differently from a transposed copy, so
+ * this fails when the transposition is handed to sgemm.) */
+static void test_fused_matmul_matches_transpose_matmul_mul(void **state)
+{
+  static const float alphas[2] = {1.0f, 0.125f};
+  struct sc_threadpool *threads = NULL;
+  int ta, tb, ai, shape;
+  (void)state;
+  assert_int_equal(sc_threadpool_create(2, &threads, NULL), SC_OK);
+  for (shape = 0; shape < 2; shape++)
+    for (ta = 0; ta < 2; ta++)
+      for (tb = 0; tb < 2; tb++)
+        for (ai = 0; ai < 2; ai++) {
+          /* M 9, K 70, N 11; A [2, 3, M, K], B [K, N] or [3, K, N] */
+          int64_t da[4] = {2, 3, ta ? 70 : 9, ta ? 9 : 70};
+          int64_t db[3] = {3, tb ? 11 : 70, tb ? 70 : 11};
+          int rank_b = shape ? 3 : 2;
+          const int64_t *dbp = shape ? db : db + 1;
+          struct sc_tensor *a = pattern(4, da, 0.3),
+                           *b = pattern(rank_b, dbp, 1.7);
+          struct sc_feed feeds[2] = {{"A", a}, {"B", b}};
+          struct sc_tensor *ys[2];
+          char what[80];
+          int fused;
+          for (fused = 0; fused < 2; fused++) {
+            struct sc_graph *g = fused_matmul_graph(fused, ta, tb, alphas[ai],
+                                                    4, da, rank_b, dbp);
+            ys[fused] = sc_test_graph_output(g, 2, feeds, threads);
+            sc_graph_free(g);
+          }
+          snprintf(what, sizeof what,
+                   "FusedMatMul transA %d transB %d alpha %g, B rank %d", ta,
+                   tb, alphas[ai], rank_b);
+          sc_test_assert_same_bits(ys[1], ys[0], what);
+          sc_tensor_free(ys[0]);
+          sc_tensor_free(ys[1]);
+          sc_tensor_free(a);
+          sc_tensor_free(b);
+        }
+  sc_threadpool_free(threads);
+}
+
+/* A = [[1, 2], [3, 4]] transposed is [[1, 3], [2, 4]]; times B = [[1, 0],
+ * [1, 1]] gives [[4, 3], [6, 4]]; alpha 0.5: [[2, 1.5], [3, 2]]. */
+static void test_fused_matmul_hand_computed(void **state)
+{
+  static const float av[4] = {1, 2, 3, 4}, bv[4] = {1, 0, 1, 1};
+  static const float want[4] = {2, 1.5f, 3, 2};
+  int64_t d[2] = {2, 2};
+  struct sc_tensor *a = sc_test_tensor_f32(2, d, av);
+  struct sc_tensor *b = sc_test_tensor_f32(2, d, bv);
+  struct sc_feed feeds[2] = {{"A", a}, {"B", b}};
+  struct sc_graph *g = fused_matmul_graph(1, 1, 0, 0.5f, 2, d, 2, d);
+  struct sc_tensor *y = sc_test_graph_output(g, 2, feeds, NULL);
+  (void)state;
+  assert_result_f32(y, 2, d, want, 0.0);
+  sc_graph_free(g);
+  sc_tensor_free(a);
+  sc_tensor_free(b);
+}
+
+/* The batch transpositions are unsupported; a K that differs once B is
+ * transposed is malformed; both name the node. */
+static void test_fused_matmul_errors_name_the_node(void **state)
+{
+  int64_t d23[2] = {2, 3}, d34[2] = {3, 4};
+  struct sc_graph *g;
+  struct sc_error err;
+  int k;
+  (void)state;
+  for (k = 0; k < 2; k++) {
+    g = fused_matmul_graph(1, 0, k, 1.0f, 2, d23, 2, d34);
+    if (k == 0)
+      sc_node_set_attr_int(&g->nodes[0], "transBatchA", 1, NULL);
+    assert_int_equal(sc_graph_prepare(g, &err),
+                     k == 0 ? SC_ERR_UNSUPPORTED : SC_ERR_FORMAT);
+    if (!strstr(err.message, "fmm") ||
+        !strstr(err.message, k == 0 ? "transBatchA" : "inner dimensions"))
+      fail_msg("case %d: \"%s\"", k, err.message);
+    sc_graph_free(g);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -548,6 +699,9 @@ int main(void)
       cmocka_unit_test(test_einsum_rejects_malformed_equations),
       cmocka_unit_test(test_det_of_batch_of_matrices),
       cmocka_unit_test(test_det_rejects_non_square_input),
+      cmocka_unit_test(test_fused_matmul_matches_transpose_matmul_mul),
+      cmocka_unit_test(test_fused_matmul_hand_computed),
+      cmocka_unit_test(test_fused_matmul_errors_name_the_node),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

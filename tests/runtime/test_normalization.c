@@ -4,7 +4,9 @@
  * LayerNormalization (axes, broadcast scale, Mean/InvStdDev outputs),
  * GroupNormalization (per-group and per-channel parameters), LRN,
  * MeanVarianceNormalization, thread-count independence and the error
- * paths. Expected values are hand calculations written out beside each. */
+ * paths; com.microsoft.SkipLayerNormalization against the Add and
+ * LayerNormalization it replaces, bit for bit. Expected values are hand
+ * calculations written out beside each. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,7 +190,7 @@ static void test_groupnorm_per_group_and_per_channel(void **state)
  * 1/std = sqrt(3/8) = 0.612372436. Both normalise to [-1.22474487, 0,
  * 1.22474487]; scale [1, 2, 3] and B [0, 0, 1] give
  * [-1.22474487, 0, 4.67423461]. */
-static void test_layernorm_last_axis(void **state)
+static void check_layernorm_last_axis(int64_t opset)
 {
   static const float xv[6] = {1, 2, 3, 2, 4, 6};
   static const float scale[3] = {1, 2, 3}, bias[3] = {0, 0, 1};
@@ -199,11 +201,10 @@ static void test_layernorm_last_axis(void **state)
   struct sc_tensor *inputs[3], *out[3] = {NULL, NULL, NULL};
   struct sc_test_node t;
   struct sc_error err;
-  (void)state;
   inputs[0] = sc_test_tensor_f32(2, xd, xv);
   inputs[1] = vec(3, scale);
   inputs[2] = vec(3, bias);
-  sc_test_node_init(&t, "LayerNormalization", 17, 3, inputs,
+  sc_test_node_init(&t, "LayerNormalization", opset, 3, inputs,
                     SC_TEST_NODE_PARAMS_CONSTANT, 3);
   sc_test_node_set_float(&t, "epsilon", 0.0f);
   assert_int_equal(sc_test_node_run(&t, NULL, out, &err), SC_OK);
@@ -211,6 +212,16 @@ static void test_layernorm_last_axis(void **state)
   assert_result_f32(out[1], 2, sd, mean, 1e-6);
   assert_result_f32(out[2], 2, sd, inv, 1e-6);
   sc_test_node_free(&t);
+}
+
+/* Opset 17, and opset 13: ONNX Runtime's graph optimizer writes
+ * LayerNormalization (its own definition, the same as 17's) into models
+ * of any opset. */
+static void test_layernorm_last_axis(void **state)
+{
+  (void)state;
+  check_layernorm_last_axis(17);
+  check_layernorm_last_axis(13);
 }
 
 /* axis 0 over all of x = [[1, 2, 3], [2, 4, 6]]: mean 3, variance
@@ -460,6 +471,178 @@ static void test_normalization_errors_name_the_node(void **state)
                  set_axes_out_of_range, SC_ERR_FORMAT, "axis 4");
 }
 
+/* --- com.microsoft.SkipLayerNormalization -------------------------------- */
+
+/* input [2, 3, 8] + skip (of shape ds) + bias, normalised over the last
+ * axis with gamma and beta, epsilon 1e-5: one SkipLayerNormalization node
+ * (also writing the sum, output 3), or Add, Add and LayerNormalization;
+ * outputs Y and S (the sum). */
+static struct sc_graph *skip_ln_graph(int fused, int rank_s, const int64_t *ds,
+                                      int with_bias)
+{
+  static const int64_t dx[3] = {2, 3, 8}, dh[1] = {8};
+  struct sc_graph *g = NULL;
+  struct sc_node *n = NULL;
+  const char *outs[4] = {"Y", "", "", "S"};
+  const char *ins[5] = {"X", "K", "gamma", "beta", "bias"};
+  assert_int_equal(sc_graph_create(&g, NULL), SC_OK);
+  sc_graph_set_opset(g, "", 17, NULL);
+  sc_graph_set_opset(g, "com.microsoft", 1, NULL);
+  sc_graph_add_input(g, "X", SC_DTYPE_FLOAT, 3, dx, NULL);
+  sc_graph_add_input(g, "K", SC_DTYPE_FLOAT, rank_s, ds, NULL);
+  sc_graph_add_initializer(g, "gamma", random_tensor(1, dh, 11), NULL);
+  sc_graph_add_initializer(g, "beta", random_tensor(1, dh, 12), NULL);
+  sc_graph_add_initializer(g, "bias", random_tensor(1, dh, 13), NULL);
+  if (fused) {
+    assert_int_equal(sc_graph_add_node(g, "skip_ln", "SkipLayerNormalization",
+                                       "com.microsoft", with_bias ? 5 : 4, ins,
+                                       4, outs, &n, NULL),
+                     SC_OK);
+  } else {
+    const char *sum_in[2] = {"X", "K"}, *bias_in[2] = {"S0", "bias"};
+    const char *ln_in[3] = {"S", "gamma", "beta"}, *s0 = "S0", *s = "S";
+    assert_int_equal(sc_graph_add_node(g, "add", "Add", "", 2, sum_in, 1,
+                                       with_bias ? &s0 : &s, &n, NULL),
+                     SC_OK);
+    if (with_bias)
+      assert_int_equal(sc_graph_add_node(g, "add_bias", "Add", "", 2, bias_in,
+                                         1, &s, &n, NULL),
+                       SC_OK);
+    assert_int_equal(sc_graph_add_node(g, "ln", "LayerNormalization", "", 3,
+                                       ln_in, 1, outs, &n, NULL),
+                     SC_OK);
+  }
+  sc_node_set_attr_float(n, "epsilon", 1e-5f, NULL);
+  sc_graph_add_output(g, "Y", NULL);
+  sc_graph_add_output(g, "S", NULL);
+  return g;
+}
+
+/* SkipLayerNormalization equals Add (+ Add of the bias) and
+ * LayerNormalization bit for bit, both outputs, for a skip of the input's
+ * shape and skips broadcast over the batch ([3, 8], [1, 3, 8]), with and
+ * without bias, on two threads. */
+static void test_skip_layernorm_matches_add_and_layernorm(void **state)
+{
+  static const int64_t dx[3] = {2, 3, 8}, dk1[3] = {1, 3, 8};
+  static const struct {
+    int rank;
+    const int64_t *dims;
+  } skips[3] = {{3, dx}, {2, dx + 1}, {3, dk1}};
+  struct sc_threadpool *threads = NULL;
+  struct sc_tensor *x = random_tensor(3, dx, 21);
+  int64_t i;
+  int k, with_bias;
+  (void)state;
+  /* full mantissas: sums of the raw values (multiples of 2^-22 below 4)
+   * would be exact in any order */
+  for (i = 0; i < x->n_elements; i++)
+    ((float *)x->data)[i] = ((float *)x->data)[i] * 1.37f + 0.01f;
+  assert_int_equal(sc_threadpool_create(2, &threads, NULL), SC_OK);
+  for (k = 0; k < 3; k++)
+    for (with_bias = 0; with_bias < 2; with_bias++) {
+      struct sc_tensor *skip = random_tensor(skips[k].rank, skips[k].dims, 22);
+      struct sc_feed feeds[2] = {{"X", x}, {"K", skip}};
+      struct sc_tensor *ys[2][2];
+      struct sc_run_options opt;
+      struct sc_error err;
+      char what[80];
+      int fused, o;
+      memset(&opt, 0, sizeof opt);
+      opt.threads = threads;
+      for (fused = 0; fused < 2; fused++) {
+        struct sc_graph *g =
+            skip_ln_graph(fused, skips[k].rank, skips[k].dims, with_bias);
+        if (sc_graph_prepare(g, &err) != SC_OK ||
+            sc_graph_run(g, 2, feeds, ys[fused], &opt, &err) != SC_OK)
+          fail_msg("%s", err.message);
+        sc_graph_free(g);
+      }
+      for (o = 0; o < 2; o++) {
+        snprintf(what, sizeof what,
+                 "SkipLayerNormalization %s, skip %d, "
+                 "bias %d",
+                 o ? "sum" : "output", k, with_bias);
+        sc_test_assert_same_bits(ys[1][o], ys[0][o], what);
+        sc_tensor_free(ys[0][o]);
+        sc_tensor_free(ys[1][o]);
+      }
+      sc_tensor_free(skip);
+    }
+  sc_tensor_free(x);
+  sc_threadpool_free(threads);
+}
+
+/* input [1, 4] = [0, 1, 2, 5], skip [1, 1, 0, -1]: sum s = [1, 2, 2, 4],
+ * mean 2.25, variance (1.25^2 + 0.25^2 + 0.25^2 + 1.75^2) / 4 = 1.1875;
+ * gamma [1, 1, 2, 2], beta [0, 0, 0, 1], epsilon 1e-12 (the default):
+ * y = (s - 2.25) / sqrt(1.1875) * gamma + beta. */
+/* A SkipLayerNormalization node "skip_ln" on X and K (fed), gamma and beta
+ * initializers (h values each), default epsilon. */
+static struct sc_graph *skip_ln_node(int rank_x, const int64_t *dx, int rank_k,
+                                     const int64_t *dk, const float *gamma,
+                                     const float *beta, int64_t h)
+{
+  const char *ins[4] = {"X", "K", "gamma", "beta"}, *y = "Y";
+  struct sc_graph *g = NULL;
+  struct sc_node *n = NULL;
+  assert_int_equal(sc_graph_create(&g, NULL), SC_OK);
+  sc_graph_set_opset(g, "", 17, NULL);
+  sc_graph_set_opset(g, "com.microsoft", 1, NULL);
+  sc_graph_add_input(g, "X", SC_DTYPE_FLOAT, rank_x, dx, NULL);
+  sc_graph_add_input(g, "K", SC_DTYPE_FLOAT, rank_k, dk, NULL);
+  sc_graph_add_initializer(g, "gamma", vec(h, gamma), NULL);
+  sc_graph_add_initializer(g, "beta", vec(h, beta), NULL);
+  assert_int_equal(sc_graph_add_node(g, "skip_ln", "SkipLayerNormalization",
+                                     "com.microsoft", 4, ins, 1, &y, &n, NULL),
+                   SC_OK);
+  sc_graph_add_output(g, "Y", NULL);
+  return g;
+}
+
+static void test_skip_layernorm_hand_computed(void **state)
+{
+  static const float xv[4] = {0, 1, 2, 5}, kv[4] = {1, 1, 0, -1};
+  static const float gv[4] = {1, 1, 2, 2}, bv[4] = {0, 0, 0, 1};
+  int64_t d[2] = {1, 4};
+  struct sc_tensor *x = sc_test_tensor_f32(2, d, xv);
+  struct sc_tensor *k = sc_test_tensor_f32(2, d, kv);
+  struct sc_feed feeds[2] = {{"X", x}, {"K", k}};
+  struct sc_graph *g = skip_ln_node(2, d, 2, d, gv, bv, 4);
+  double sd = sqrt(1.1875);
+  float want[4];
+  (void)state;
+  want[0] = (float)(-1.25 / sd);
+  want[1] = (float)(-0.25 / sd);
+  want[2] = (float)(-0.25 / sd * 2);
+  want[3] = (float)(1.75 / sd * 2 + 1);
+  assert_result_f32(sc_test_graph_output(g, 2, feeds, NULL), 2, d, want, 1e-6);
+  sc_graph_free(g);
+  sc_tensor_free(x);
+  sc_tensor_free(k);
+}
+
+/* A skip that is not the input's trailing block and a gamma of the wrong
+ * length are malformed, naming the node. */
+static void test_skip_layernorm_errors_name_the_node(void **state)
+{
+  static const float ones[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+  int64_t dx[3] = {2, 3, 8}, dk_bad[2] = {2, 8};
+  struct sc_graph *g;
+  struct sc_error err;
+  (void)state;
+  g = skip_ln_node(3, dx, 2, dk_bad, ones, ones, 8);
+  assert_int_equal(sc_graph_prepare(g, &err), SC_ERR_FORMAT);
+  if (!strstr(err.message, "skip_ln") || !strstr(err.message, "skip [2,8]"))
+    fail_msg("\"%s\"", err.message);
+  sc_graph_free(g);
+  g = skip_ln_node(3, dx, 3, dx, ones, ones, 4);
+  assert_int_equal(sc_graph_prepare(g, &err), SC_ERR_FORMAT);
+  if (!strstr(err.message, "skip_ln") || !strstr(err.message, "hidden"))
+    fail_msg("\"%s\"", err.message);
+  sc_graph_free(g);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -474,6 +657,9 @@ int main(void)
       cmocka_unit_test(test_mvn_axes),
       cmocka_unit_test(test_results_identical_across_thread_counts),
       cmocka_unit_test(test_normalization_errors_name_the_node),
+      cmocka_unit_test(test_skip_layernorm_matches_add_and_layernorm),
+      cmocka_unit_test(test_skip_layernorm_hand_computed),
+      cmocka_unit_test(test_skip_layernorm_errors_name_the_node),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

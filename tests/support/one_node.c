@@ -124,3 +124,28 @@ void sc_test_node_set_string(struct sc_test_node *t, const char *name,
       sc_node_set_attr_string(t->node, name, value, strlen(value), NULL),
       SC_OK);
 }
+
+struct sc_tensor *sc_test_graph_output(struct sc_graph *g, int n_feeds,
+                                       const struct sc_feed *feeds,
+                                       struct sc_threadpool *threads)
+{
+  struct sc_run_options opt;
+  struct sc_tensor *out[1] = {NULL};
+  struct sc_error err;
+  memset(&opt, 0, sizeof opt);
+  opt.threads = threads;
+  if (sc_graph_prepare(g, &err) != SC_OK ||
+      sc_graph_run(g, n_feeds, feeds, out, &opt, &err) != SC_OK)
+    fail_msg("%s", err.message);
+  return out[0];
+}
+
+void sc_test_assert_same_bits(const struct sc_tensor *a,
+                              const struct sc_tensor *b, const char *what)
+{
+  if (a->dtype != b->dtype || a->rank != b->rank ||
+      memcmp(a->dims, b->dims, (size_t)a->rank * sizeof a->dims[0]) != 0)
+    fail_msg("%s: dtypes or shapes differ", what);
+  if (memcmp(a->data, b->data, sc_tensor_size(a)) != 0)
+    fail_msg("%s: values differ", what);
+}

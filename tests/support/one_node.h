@@ -66,4 +66,17 @@ void sc_test_node_set_float(struct sc_test_node *t, const char *name,
 void sc_test_node_set_string(struct sc_test_node *t, const char *name,
                              const char *value);
 
+/* --- whole graphs (an operator against the operators it fuses) -------- */
+
+/* Prepares g, runs it on the feeds (threads may be NULL) and returns its
+ * first output (the caller's); any failure fails the test. */
+struct sc_tensor *sc_test_graph_output(struct sc_graph *g, int n_feeds,
+                                       const struct sc_feed *feeds,
+                                       struct sc_threadpool *threads);
+
+/* Fails the test (naming `what`) unless a and b have one dtype, one shape
+ * and the same bytes. */
+void sc_test_assert_same_bits(const struct sc_tensor *a,
+                              const struct sc_tensor *b, const char *what);
+
 #endif

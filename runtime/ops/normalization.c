@@ -667,7 +667,7 @@ static sc_status skip_layernorm_reshape(struct sc_node *node,
   for (; lead >= 0 && i < skip->rank; i++)
     if (skip->dims[i] != x->dims[i + lead])
       break;
-  if (lead < 0 || i < skip->rank) {
+  if (lead < 0 || i < skip->rank || skip->rank == 0) {
     char sx[160], ss[160];
     return sc_node_fail(node, err, SC_ERR_FORMAT,
                         "skip %s does not match input %s",

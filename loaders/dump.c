@@ -69,22 +69,20 @@ static char *trimmed(const char *dir)
   return s;
 }
 
-/* The "file" of entry i of a manifest (NULL when it has none);
- * n_entries: how many entries it has. */
-static size_t n_entries(json_object *root)
+/* The "tensors" array of a manifest, else NULL. */
+static json_object *manifest_tensors(json_object *root)
 {
   json_object *tensors;
-  return json_object_object_get_ex(root, "tensors", &tensors) &&
+  return root && json_object_object_get_ex(root, "tensors", &tensors) &&
                  json_object_is_type(tensors, json_type_array)
-             ? json_object_array_length(tensors)
-             : 0;
+             ? tensors
+             : NULL;
 }
 
-static const char *entry_file(json_object *root, size_t i)
+/* The "file" of entry i of a "tensors" array, else NULL. */
+static const char *entry_file(json_object *tensors, size_t i)
 {
-  json_object *tensors, *t, *file;
-  json_object_object_get_ex(root, "tensors", &tensors);
-  t = json_object_array_get_idx(tensors, i);
+  json_object *t = json_object_array_get_idx(tensors, i), *file;
   return json_object_is_type(t, json_type_object) &&
                  json_object_object_get_ex(t, "file", &file) &&
                  json_object_is_type(file, json_type_string)
@@ -92,14 +90,14 @@ static const char *entry_file(json_object *root, size_t i)
              : NULL;
 }
 
-/* Is `name` the manifest or a file the manifest `root` lists? */
-static int listed(json_object *root, const char *name)
+/* Is `name` the manifest or a file the "tensors" array lists? */
+static int listed(json_object *tensors, const char *name)
 {
-  size_t i, n = n_entries(root);
+  size_t i, n = tensors ? json_object_array_length(tensors) : 0;
   if (strcmp(name, "manifest.json") == 0)
     return 1;
   for (i = 0; i < n; i++) {
-    const char *file = entry_file(root, i);
+    const char *file = entry_file(tensors, i);
     if (file && strcmp(file, name) == 0)
       return 1;
   }
@@ -137,7 +135,8 @@ static int replaceable(const char *dir)
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
       continue;
     path = sc_path_join(dir, e->d_name);
-    ok = root && path && listed(root, e->d_name) && sc_path_is_file(path);
+    ok = root && path && listed(manifest_tensors(root), e->d_name) &&
+         sc_path_is_file(path);
     free(path);
   }
   if (d)
@@ -146,21 +145,20 @@ static int replaceable(const char *dir)
   return ok;
 }
 
-/* Removes what a dump this writer made holds (the files its manifest
- * lists, then the manifest), then the directory if that left it empty. */
-static void remove_own_dump(const char *dir)
+/* Removes a dump this writer made (or was making) in dir: the files the
+ * "tensors" array lists (may be NULL), the manifest, then the directory
+ * if that left it empty. */
+static void remove_dump(const char *dir, json_object *tensors)
 {
-  json_object *root = own_manifest(dir);
-  size_t i, n = root ? n_entries(root) : 0;
+  size_t i, n = tensors ? json_object_array_length(tensors) : 0;
   char *path;
   for (i = 0; i < n; i++) {
-    const char *file = entry_file(root, i);
+    const char *file = entry_file(tensors, i);
     if (file && !strchr(file, '/') && (path = sc_path_join(dir, file))) {
       unlink(path);
       free(path);
     }
   }
-  json_object_put(root);
   if ((path = sc_path_join(dir, "manifest.json"))) {
     unlink(path);
     free(path);
@@ -418,8 +416,11 @@ sc_status sc_dump_writer_finish(struct sc_dump_writer *w, struct sc_error *err)
     return st;
   }
   w->placed = 1;
-  if (old)
-    remove_own_dump(old);
+  if (old) {
+    json_object *previous = own_manifest(old);
+    remove_dump(old, manifest_tensors(previous));
+    json_object_put(previous);
+  }
   free(old);
   return SC_OK;
 }
@@ -428,21 +429,8 @@ void sc_dump_writer_free(struct sc_dump_writer *w)
 {
   if (!w)
     return;
-  if (w->work && !w->placed && w->stems) { /* unfinished: leaves nothing */
-    json_object_object_foreach(w->stems, stem, unused)
-    {
-      char file[MAX_STEM + 32], *path;
-      (void)unused;
-      snprintf(file, sizeof file, "%s.npy", stem);
-      path = sc_path_join(w->work, file);
-      if (path)
-        unlink(path);
-      free(path);
-    }
-    remove_own_dump(w->work);
-  } else if (w->work && !w->placed) {
-    rmdir(w->work);
-  }
+  if (w->work && !w->placed) /* unfinished: leaves nothing */
+    remove_dump(w->work, w->tensors);
   free(w->dir);
   free(w->work);
   json_object_put(w->tensors);

@@ -97,6 +97,7 @@ static int64_t dot_int(enum sc_dtype dtype, const void *a, int64_t a_at,
  * broadcast. */
 struct matmul_geometry {
   int64_t m, n, k;
+  int trans_a, trans_b; /* FusedMatMul swaps the last two dims of A / B */
   int a_batch_rank, b_batch_rank, batch_rank;
   int64_t batch_dims[SC_MAX_RANK];
   int64_t n_batch; /* product of batch_dims */
@@ -132,6 +133,8 @@ static sc_status matmul_geometry(const struct sc_node *node,
                         a->rank == 0 ? 0 : 1,
                         sc_node_input_name(node, a->rank == 0 ? 0 : 1));
   memset(g, 0, sizeof *g);
+  g->trans_a = ta;
+  g->trans_b = tb;
   g->m = a->rank == 1 ? 1 : a->dims[a->rank - 2 + ta];
   g->k = a->dims[a->rank - 1 - ta];
   k_b = b->rank == 1 ? b->dims[0] : b->dims[b->rank - 2 + tb];
@@ -253,8 +256,6 @@ static float *swap_last_two(const struct sc_tensor *t)
 static sc_status matmul_run(struct sc_node *node, struct sc_error *err)
 {
   const struct fused_matmul_state *f = node->state;
-  int ta = f && f->trans_a && node->in[0]->rank > 1;
-  int tb = f && f->trans_b && node->in[1]->rank > 1;
   struct matmul_geometry g;
   int64_t sa[SC_MAX_RANK], sb[SC_MAX_RANK], batch, a_batches = 1, r;
   const float *ad, *bd;
@@ -273,8 +274,8 @@ static sc_status matmul_run(struct sc_node *node, struct sc_error *err)
                     &job);
     return SC_OK;
   }
-  ad = ta ? a_owned = swap_last_two(node->in[0]) : node->in[0]->data;
-  bd = tb ? b_owned = swap_last_two(node->in[1]) : node->in[1]->data;
+  ad = g.trans_a ? a_owned = swap_last_two(node->in[0]) : node->in[0]->data;
+  bd = g.trans_b ? b_owned = swap_last_two(node->in[1]) : node->in[1]->data;
   if (!ad || !bd) {
     free(a_owned);
     free(b_owned);

@@ -125,27 +125,52 @@ void sc_test_node_set_string(struct sc_test_node *t, const char *name,
       SC_OK);
 }
 
-struct sc_tensor *sc_test_graph_output(struct sc_graph *g, int n_feeds,
-                                       const struct sc_feed *feeds,
-                                       struct sc_threadpool *threads)
+/* Prepares and runs g; fails the test on an error. */
+static void run_graph(struct sc_graph *g, int n_feeds,
+                      const struct sc_feed *feeds,
+                      struct sc_threadpool *threads, struct sc_tensor **out,
+                      const char *what)
 {
   struct sc_run_options opt;
-  struct sc_tensor *out[1] = {NULL};
   struct sc_error err;
   memset(&opt, 0, sizeof opt);
   opt.threads = threads;
   if (sc_graph_prepare(g, &err) != SC_OK ||
       sc_graph_run(g, n_feeds, feeds, out, &opt, &err) != SC_OK)
-    fail_msg("%s", err.message);
-  return out[0];
+    fail_msg("%s: %s", what, err.message);
 }
 
-void sc_test_assert_same_bits(const struct sc_tensor *a,
-                              const struct sc_tensor *b, const char *what)
+void sc_test_assert_graphs_agree(struct sc_graph *a, struct sc_graph *b,
+                                 int n_feeds, const struct sc_feed *feeds,
+                                 struct sc_threadpool *threads,
+                                 const char *what)
 {
-  if (a->dtype != b->dtype || a->rank != b->rank ||
-      memcmp(a->dims, b->dims, (size_t)a->rank * sizeof a->dims[0]) != 0)
-    fail_msg("%s: dtypes or shapes differ", what);
-  if (memcmp(a->data, b->data, sc_tensor_size(a)) != 0)
-    fail_msg("%s: values differ", what);
+  struct sc_tensor *ya[SC_TEST_NODE_MAX_OUTPUTS] = {NULL};
+  struct sc_tensor *yb[SC_TEST_NODE_MAX_OUTPUTS] = {NULL};
+  int i;
+  assert_int_equal(a->n_outputs, b->n_outputs);
+  assert_true(a->n_outputs <= SC_TEST_NODE_MAX_OUTPUTS);
+  run_graph(a, n_feeds, feeds, threads, ya, what);
+  run_graph(b, n_feeds, feeds, threads, yb, what);
+  for (i = 0; i < a->n_outputs; i++) {
+    if (ya[i]->dtype != yb[i]->dtype || ya[i]->rank != yb[i]->rank ||
+        memcmp(ya[i]->dims, yb[i]->dims,
+               (size_t)ya[i]->rank * sizeof ya[i]->dims[0]) != 0)
+      fail_msg("%s: output %d: dtypes or shapes differ", what, i);
+    if (memcmp(ya[i]->data, yb[i]->data, sc_tensor_size(ya[i])) != 0)
+      fail_msg("%s: output %d: values differ", what, i);
+    sc_tensor_free(ya[i]);
+    sc_tensor_free(yb[i]);
+  }
+  sc_graph_free(a);
+  sc_graph_free(b);
+}
+
+struct sc_tensor *sc_test_graph_output(struct sc_graph *g, int n_feeds,
+                                       const struct sc_feed *feeds,
+                                       struct sc_threadpool *threads)
+{
+  struct sc_tensor *out[1] = {NULL};
+  run_graph(g, n_feeds, feeds, threads, out, "graph");
+  return out[0];
 }

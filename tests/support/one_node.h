@@ -74,9 +74,13 @@ struct sc_tensor *sc_test_graph_output(struct sc_graph *g, int n_feeds,
                                        const struct sc_feed *feeds,
                                        struct sc_threadpool *threads);
 
-/* Fails the test (naming `what`) unless a and b have one dtype, one shape
- * and the same bytes. */
-void sc_test_assert_same_bits(const struct sc_tensor *a,
-                              const struct sc_tensor *b, const char *what);
+/* Prepares and runs both graphs on the same feeds (threads may be NULL)
+ * and fails the test (naming `what`) unless every output of `a` has the
+ * dtype, shape and bytes of the same output of `b`; frees the outputs and
+ * both graphs. For an operator against the operators it fuses. */
+void sc_test_assert_graphs_agree(struct sc_graph *a, struct sc_graph *b,
+                                 int n_feeds, const struct sc_feed *feeds,
+                                 struct sc_threadpool *threads,
+                                 const char *what);
 
 #endif

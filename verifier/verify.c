@@ -359,8 +359,8 @@ static sc_status count_uses(struct run *r, struct sc_error *err)
     int base = r->s->stages[p->ref].key_base;
     for (k = 0; k < p->n_rows; k++) {
       struct row_state *row = &p->rows[k];
-      if (row->reference >= 0 && p->accumulated)
-        r->uses[base + row->reference]++;
+      if (row->reference >= 0 && (p->accumulated || row->segment))
+        r->uses[base + row->reference]++; /* compare_row's */
       if (row->segment)
         for (f = 0; f < row->segment->n_feeds; f++)
           if (!feeds_model_input(r, p, &row->segment->feeds[f]))
@@ -622,7 +622,9 @@ release:
   return st;
 }
 
-/* A target tensor of a matched row arrived: accumulated, then isolated. */
+/* A target tensor of a matched row arrived: accumulated, then isolated.
+ * `tgt` is NULL when the target is walked (plain_run_needed), which
+ * happens only without accumulated metrics. */
 static sc_status compare_row(struct run *r, struct pair_state *p, int ri,
                              const struct sc_tensor *tgt, struct sc_error *err)
 {
@@ -646,10 +648,10 @@ static sc_status compare_row(struct run *r, struct pair_state *p, int ri,
   st = sc_store_get(r->store, key, &ref, err);
   if (st)
     return st;
-  if (p->accumulated) {
-    st = measure(r, p, row, ref, tgt, NULL, 0, err);
+  if (p->accumulated || row->segment) /* the use count_uses gave this row */
     sc_store_release(r->store, key);
-  }
+  if (p->accumulated)
+    st = measure(r, p, row, ref, tgt, NULL, 0, err);
   if (!st && row->segment)
     st = isolated_row(r, p, row, ref, err);
   sc_tensor_free(ref);
@@ -859,6 +861,9 @@ struct stage_run {
   struct sc_feed *feeds; /* ONNX stages: the graph inputs */
   struct stage_observer so;
   int next_entry; /* dump stages: the next dump entry */
+  /* ONNX stages whose own values nobody compares (plain_run_needed): the
+   * next node whose rows are re-run in isolation, nothing else runs */
+  int walk, next_node;
   int finished;
 };
 
@@ -917,6 +922,9 @@ static sc_status pull(struct lockstep *ls, int s, int t, struct sc_error *err)
   const struct stage *stg = &ls->r->s->stages[s];
   int key = stg->key_base + t;
   sc_status st = SC_OK;
+  if (ls->stages[s].walk) /* not a reference (plain_run_needed) */
+    return sc_fail(err, SC_ERR_INTERNAL, "pulling from walked stage '%s'",
+                   stg->name);
   if (stg->kind == STAGE_ONNX && !ls->r->produced[key] &&
       !ls->stages[s].finished)
     st = run_ancestors(ls, s, stg->view->tensors[t].value, err);
@@ -992,6 +1000,49 @@ static sc_status run_stage_node(struct lockstep *ls, int s, int node,
   return st;
 }
 
+/* Does any comparison read the values of ONNX stage s's own run? Those of
+ * a reference stage, and those of a target in accumulated mode. A target
+ * measured only in isolation (--mode isolated, the last stage of a chain)
+ * is not run end to end: each row's segment runs on the reference's values
+ * and the plain run's tensors would go unread. */
+static int plain_run_needed(const struct run *r, int s)
+{
+  int i;
+  for (i = 0; i < r->n_pairs; i++)
+    if (r->pairs[i].ref == s ||
+        (r->pairs[i].tgt == s && r->pairs[i].accumulated))
+      return 1;
+  return 0;
+}
+
+/* A walked stage's next node: the isolated re-runs of the rows its outputs
+ * are, after pulling what they need from the reference stages. */
+static sc_status walk_node(struct lockstep *ls, int s, struct sc_error *err)
+{
+  struct run *r = ls->r;
+  struct stage *stg = &r->s->stages[s];
+  struct stage_run *sr = &ls->stages[s];
+  const struct sc_node *node = &stg->graph->nodes[sr->next_node++];
+  int j, i;
+  sc_status st = SC_OK;
+
+  sr->finished = sr->next_node >= stg->graph->n_nodes;
+  for (j = 0; j < node->n_outputs && !st; j++) {
+    int t = node->outputs[j] >= 0
+                ? sc_view_find_value(stg->view, node->outputs[j])
+                : -1;
+    if (t < 0)
+      continue;
+    st = pull_needs(ls, s, t, err);
+    for (i = 0; i < r->n_pairs && !st; i++) {
+      struct pair_state *p = &r->pairs[i];
+      if (p->tgt == s && p->row_of_target[t] >= 0)
+        st = compare_row(r, p, p->row_of_target[t], NULL, err);
+    }
+  }
+  return st;
+}
+
 /* One node of an ONNX stage (the next in order), or one entry of a dump
  * stage. */
 static sc_status step_stage(struct lockstep *ls, int s, struct sc_error *err)
@@ -1001,6 +1052,13 @@ static sc_status step_stage(struct lockstep *ls, int s, struct sc_error *err)
   struct stage_run *sr = &ls->stages[s];
   sc_status st = SC_OK;
 
+  if (stg->kind == STAGE_ONNX && sr->walk) {
+    if (stg->graph->n_nodes == 0) {
+      sr->finished = 1;
+      return SC_OK;
+    }
+    return walk_node(ls, s, err);
+  }
   if (stg->kind == STAGE_ONNX) {
     int node = sc_run_next_node(sr->run);
     if (node < 0) {
@@ -1048,6 +1106,10 @@ static sc_status start_stage(struct lockstep *ls, int s, struct sc_error *err)
     return open_dump(r->s, stg, r->set, err);
   if (stg->kind != STAGE_ONNX) {
     sr->finished = 1;
+    return SC_OK;
+  }
+  if (!plain_run_needed(r, s)) {
+    sr->walk = 1;
     return SC_OK;
   }
   sr->feeds = calloc((size_t)r->n_feeds[s] + 1, sizeof *sr->feeds);

@@ -397,6 +397,99 @@ static void test_verify_small_budget_spills_same_report(void **state)
   free(dir);
 }
 
+/* Each row's isolated metrics are the same whether or not the run also
+ * measures accumulated ones: --mode isolated re-runs the same segments on
+ * the same reference values as --mode both (it once lost the rows whose
+ * reference tensor fed no other segment: the graph outputs). */
+static void isolated_rows_agree(const char *name)
+{
+  char *dir = fixture(name), *a = sc_test_tmpdir(), *b = sc_test_tmpdir();
+  char *pa = sc_path_join(a, "report.json"),
+       *pb = sc_path_join(b, "report.json");
+  json_object *ja, *jb, *pairs_a, *pairs_b;
+  struct result r1, r2;
+  size_t i, k;
+  int compared = 0, outputs = 0;
+
+  r1 = run_cli("verify", dir, "--report-dir", a, "--format", "json", "--quiet",
+               "--mode", "both", "--fail-on", "never", NULL);
+  r2 = run_cli("verify", dir, "--report-dir", b, "--format", "json", "--quiet",
+               "--mode", "isolated", "--fail-on", "never", NULL);
+  if (r1.code != 0 || r2.code != 0)
+    fail_msg("%s: exit %d and %d: %s%s", name, r1.code, r2.code, r1.err,
+             r2.err);
+  ja = json_object_from_file(pa);
+  jb = json_object_from_file(pb);
+  assert_non_null(ja);
+  assert_non_null(jb);
+  json_object_object_get_ex(ja, "pairs", &pairs_a);
+  json_object_object_get_ex(jb, "pairs", &pairs_b);
+  assert_int_equal(json_object_array_length(pairs_a),
+                   json_object_array_length(pairs_b));
+  for (i = 0; i < json_object_array_length(pairs_a); i++) {
+    json_object *rows_a, *rows_b;
+    json_object_object_get_ex(json_object_array_get_idx(pairs_a, i), "rows",
+                              &rows_a);
+    json_object_object_get_ex(json_object_array_get_idx(pairs_b, i), "rows",
+                              &rows_b);
+    assert_int_equal(json_object_array_length(rows_a),
+                     json_object_array_length(rows_b));
+    for (k = 0; k < json_object_array_length(rows_a); k++) {
+      json_object *ra = json_object_array_get_idx(rows_a, k);
+      json_object *rb = json_object_array_get_idx(rows_b, k), *ia, *ib, *v;
+      const char *sa, *sb;
+      int has_a = json_object_object_get_ex(ra, "isolated", &ia) &&
+                  !json_object_is_type(ia, json_type_null);
+      int has_b = json_object_object_get_ex(rb, "isolated", &ib) &&
+                  !json_object_is_type(ib, json_type_null);
+      if (has_a != has_b)
+        fail_msg("%s: pair %zu row %zu: isolated metrics %s in mode both, "
+                 "%s in mode isolated",
+                 name, i, k, has_a ? "present" : "absent",
+                 has_b ? "present" : "absent");
+      if (!has_a)
+        continue; /* input rows, dump targets */
+      if (json_object_object_get_ex(rb, "accumulated", &v) &&
+          !json_object_is_type(v, json_type_null))
+        fail_msg("%s: pair %zu row %zu has accumulated metrics in isolated "
+                 "mode",
+                 name, i, k);
+      sa = json_object_to_json_string_ext(ia, JSON_C_TO_STRING_PLAIN);
+      sb = json_object_to_json_string_ext(ib, JSON_C_TO_STRING_PLAIN);
+      if (strcmp(sa, sb) != 0)
+        fail_msg("%s: pair %zu row %zu: isolated %s in mode both, %s in "
+                 "mode isolated",
+                 name, i, k, sa, sb);
+      compared++;
+      if (json_object_object_get_ex(ra, "is_output", &v) &&
+          json_object_get_boolean(v))
+        outputs++;
+    }
+  }
+  print_message("  %s: %d isolated rows agree, %d of them graph outputs\n",
+                name, compared, outputs);
+  assert_true(compared > 0);
+  json_object_put(ja);
+  json_object_put(jb);
+  free(pa);
+  free(pb);
+  result_free(&r1);
+  result_free(&r2);
+  sc_test_rmtree(a);
+  sc_test_rmtree(b);
+  free(a);
+  free(b);
+  free(dir);
+}
+
+static void test_verify_isolated_mode_same_isolated_rows(void **state)
+{
+  (void)state;
+  isolated_rows_agree("tiny_det");
+  isolated_rows_agree("tiny_attn");
+  isolated_rows_agree("tiny_cls_dynamic");
+}
+
 /* Shards merged give the full run's verdict, localisation and worst rows. */
 static void test_merge_of_shards_matches_full_run(void **state)
 {
@@ -1134,6 +1227,7 @@ int main(void)
       cmocka_unit_test(test_verify_every_fixture_matches_expected),
       cmocka_unit_test(test_verify_json_identical_across_thread_counts),
       cmocka_unit_test(test_verify_small_budget_spills_same_report),
+      cmocka_unit_test(test_verify_isolated_mode_same_isolated_rows),
       cmocka_unit_test(test_merge_of_shards_matches_full_run),
       cmocka_unit_test(test_transform_matches_generator_preprocessing),
       cmocka_unit_test(test_run_prints_output_summary),

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <glob.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@
 #include "loaders/onnx.h"
 #include "runtime/emulate.h"
 #include "runtime/executor.h"
+#include "runtime/op.h"
+#include "runtime/threadpool.h"
 #include "verifier/verify_internal.h"
 
 /* Discovery patterns, first match wins (spec/cli.md). */
@@ -642,13 +645,87 @@ static sc_status load_onnx(struct stage *st, struct sc_error *err)
   return status;
 }
 
+/* The ONNX stages load side by side, on up to `threads` threads (a stage's
+ * graph is its own, and the runtime's shared tables are set up once in a
+ * thread-safe way): on the ISNet chain the three loads took 0.42, 0.14 and
+ * 0.16 s one after the other. A failure is reported as a load in stage
+ * order would report it: the first failing stage's error. */
+struct load_job {
+  struct stages *s;
+  pthread_mutex_t lock;
+  int next; /* the next stage to take */
+  sc_status *status;
+  struct sc_error *errs;
+};
+
+static void *load_worker(void *arg)
+{
+  struct load_job *job = arg;
+  for (;;) {
+    int i;
+    pthread_mutex_lock(&job->lock);
+    while (job->next < job->s->n_stages &&
+           job->s->stages[job->next].kind != STAGE_ONNX)
+      job->next++;
+    i = job->next < job->s->n_stages ? job->next++ : -1;
+    pthread_mutex_unlock(&job->lock);
+    if (i < 0)
+      return NULL;
+    job->status[i] = load_onnx(&job->s->stages[i], &job->errs[i]);
+  }
+}
+
+static sc_status load_stages(struct stages *s, int threads,
+                             struct sc_error *err)
+{
+  struct load_job job;
+  pthread_t workers[8];
+  size_t n_families;
+  int n_workers = 0, n_onnx = 0, i;
+  sc_status st = SC_OK;
+
+  for (i = 0; i < s->n_stages; i++)
+    n_onnx += s->stages[i].kind == STAGE_ONNX;
+  if (threads > n_onnx)
+    threads = n_onnx;
+  if (threads > (int)(sizeof workers / sizeof workers[0]) + 1)
+    threads = (int)(sizeof workers / sizeof workers[0]) + 1;
+  memset(&job, 0, sizeof job);
+  job.s = s;
+  job.status = calloc((size_t)s->n_stages + 1, sizeof *job.status);
+  job.errs = calloc((size_t)s->n_stages + 1, sizeof *job.errs);
+  if (!job.status || !job.errs) {
+    free(job.status);
+    free(job.errs);
+    return sc_fail_nomem(err, "stages");
+  }
+  (void)sc_op_families(&n_families); /* its one-time set-up, before sharing */
+  pthread_mutex_init(&job.lock, NULL);
+  /* the caller works too; a worker that cannot start leaves its share to
+   * the others */
+  while (n_workers + 1 < threads &&
+         pthread_create(&workers[n_workers], NULL, load_worker, &job) == 0)
+    n_workers++;
+  load_worker(&job);
+  for (i = 0; i < n_workers; i++)
+    pthread_join(workers[i], NULL);
+  pthread_mutex_destroy(&job.lock);
+  for (i = 0; i < s->n_stages && !st; i++)
+    if (job.status[i]) {
+      st = job.status[i];
+      *err = job.errs[i];
+    }
+  free(job.status);
+  free(job.errs);
+  return st;
+}
+
 sc_status sc_stages_load(const struct sc_verify_options *o, struct stages **out,
                          struct sc_error *err)
 {
   struct stages *s;
   char *config_path = NULL;
   sc_status st;
-  int i;
 
   *out = NULL;
   if (!sc_path_is_dir(o->model_dir))
@@ -702,9 +779,8 @@ sc_status sc_stages_load(const struct sc_verify_options *o, struct stages **out,
   }
   if (!st)
     st = make_sources(s, o, err);
-  for (i = 0; !st && i < s->n_stages; i++)
-    if (s->stages[i].kind == STAGE_ONNX)
-      st = load_onnx(&s->stages[i], err);
+  if (!st)
+    st = load_stages(s, o->threads > 0 ? o->threads : sc_cpu_count(), err);
   if (st) {
     sc_stages_free(s);
     return st;

@@ -1100,6 +1100,23 @@ static void test_exit_3_malformed_inputs(void **state)
   r = run_cli("verify", dir, "--quiet", NULL);
   expect_failure(&r, 3, "float.onnx");
   result_free(&r);
+  /* both stages broken: the stages load side by side, and the error is
+   * still the first stage's, every time */
+  snprintf(cmd, sizeof cmd,
+           "head -c 200 '%s/optimized.onnx' > '%s/o2.onnx' "
+           "&& mv '%s/o2.onnx' '%s/optimized.onnx'",
+           dir, dir, dir, dir);
+  assert_int_equal(system(cmd), 0);
+  {
+    int k;
+    for (k = 0; k < 8; k++) {
+      r = run_cli("verify", dir, "--quiet", "--threads", "2", NULL);
+      expect_failure(&r, 3, "float.onnx");
+      if (strstr(r.err, "optimized"))
+        fail_msg("the second stage's error was reported: %s", r.err);
+      result_free(&r);
+    }
+  }
   sc_test_rmtree(dir);
   free(dir);
 

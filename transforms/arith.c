@@ -6,6 +6,7 @@
  * float first; a scalar applied to an integer array, and any list (a
  * float64 ndarray), is computed in double and then rounded to float32. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "transforms/internal.h"
@@ -228,6 +229,57 @@ sc_status apply_mean(const struct sc_transform *t, const struct sc_tensor *in,
   return SC_OK;
 }
 
+/* Channels the tables of mean_std_channels cover; more take the plain
+ * loop. */
+#define MEAN_STD_CHANNELS 16
+
+/* `normalize` walking the channels instead of dividing each element's
+ * index, the same expression as the plain loop. An 8-bit image takes
+ * each result from a per-channel table of the 256 possible ones, computed
+ * with that expression: the same bits at a fraction of the cost (through
+ * load() and list_at(), a 1024x1024 image took 27 ns per element). */
+static void mean_std_channels(const struct sc_tensor *in,
+                              const struct param_value *mean,
+                              const struct param_value *std, int64_t inner,
+                              int64_t count, float *y)
+{
+  float(*table)[256] = NULL;
+  double m[MEAN_STD_CHANNELS], sd[MEAN_STD_CHANNELS];
+  int64_t n = in->n_elements, i, c = 0, left = inner;
+
+  for (i = 0; i < count; i++) {
+    m[i] = mean->list[mean->n > 1 ? i : 0];
+    sd[i] = std->list[std->n > 1 ? i : 0];
+  }
+  if (in->dtype == SC_DTYPE_UINT8)
+    table = malloc((size_t)count * sizeof *table);
+  if (table) {
+    const uint8_t *x = in->data;
+    int v;
+    for (i = 0; i < count; i++)
+      for (v = 0; v < 256; v++)
+        table[i][v] = (float)(((double)v - m[i]) / sd[i]);
+    for (i = 0; i < n; i++) {
+      y[i] = table[c][x[i]];
+      if (--left == 0) {
+        left = inner;
+        c = c + 1 == count ? 0 : c + 1;
+      }
+    }
+    free(table);
+    return;
+  }
+  for (i = 0; i < n; i++) {
+    double x = in->dtype == SC_DTYPE_FLOAT ? ((const float *)in->data)[i]
+                                           : load(in, i);
+    y[i] = (float)((x - m[c]) / sd[c]);
+    if (--left == 0) {
+      left = inner;
+      c = c + 1 == count ? 0 : c + 1;
+    }
+  }
+}
+
 /* `normalize`: float32((x - mean) / std) per channel of the tracked
  * layout, in double (numpy with float64 mean/std arrays). */
 sc_status apply_mean_std(const struct sc_transform *t,
@@ -255,6 +307,14 @@ sc_status apply_mean_std(const struct sc_transform *t,
   if (st)
     return st;
   y = (*out)->data;
+  {
+    const struct channel_map *by = mmap.count > 1 ? &mmap : &smap;
+    if (by->count <= MEAN_STD_CHANNELS &&
+        (mmap.count == 1 || smap.count == 1 || mmap.inner == smap.inner)) {
+      mean_std_channels(in, mean, std, by->inner, by->count, y);
+      return SC_OK;
+    }
+  }
   for (i = 0; i < in->n_elements; i++)
     y[i] = (float)((load(in, i) - list_at(mean, &mmap, i)) /
                    list_at(std, &smap, i));

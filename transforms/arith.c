@@ -308,9 +308,9 @@ sc_status apply_mean_std(const struct sc_transform *t,
     return st;
   y = (*out)->data;
   {
+    /* two lists map the same layout: the same channels */
     const struct channel_map *by = mmap.count > 1 ? &mmap : &smap;
-    if (by->count <= MEAN_STD_CHANNELS &&
-        (mmap.count == 1 || smap.count == 1 || mmap.inner == smap.inner)) {
+    if (by->count <= MEAN_STD_CHANNELS) {
       mean_std_channels(in, mean, std, by->inner, by->count, y);
       return SC_OK;
     }

@@ -340,6 +340,15 @@ static int feeds_model_input(const struct run *r, const struct pair_state *p,
          !ts->graph->values[sf->value].initializer;
 }
 
+/* Does compare_row read the row's reference tensor (one store use)? For
+ * accumulated metrics, and for the isolated ones that it is measured
+ * against. */
+static int row_reads_reference(const struct pair_state *p,
+                               const struct row_state *row)
+{
+  return p->accumulated || row->segment;
+}
+
 /* Store uses per key for one input: every row's reference tensor, and every
  * isolated segment's fed reference tensors. */
 static sc_status count_uses(struct run *r, struct sc_error *err)
@@ -359,8 +368,8 @@ static sc_status count_uses(struct run *r, struct sc_error *err)
     int base = r->s->stages[p->ref].key_base;
     for (k = 0; k < p->n_rows; k++) {
       struct row_state *row = &p->rows[k];
-      if (row->reference >= 0 && (p->accumulated || row->segment))
-        r->uses[base + row->reference]++; /* compare_row's */
+      if (row->reference >= 0 && row_reads_reference(p, row))
+        r->uses[base + row->reference]++;
       if (row->segment)
         for (f = 0; f < row->segment->n_feeds; f++)
           if (!feeds_model_input(r, p, &row->segment->feeds[f]))
@@ -648,7 +657,7 @@ static sc_status compare_row(struct run *r, struct pair_state *p, int ri,
   st = sc_store_get(r->store, key, &ref, err);
   if (st)
     return st;
-  if (p->accumulated || row->segment) /* the use count_uses gave this row */
+  if (row_reads_reference(p, row))
     sc_store_release(r->store, key);
   if (p->accumulated)
     st = measure(r, p, row, ref, tgt, NULL, 0, err);
@@ -658,7 +667,9 @@ static sc_status compare_row(struct run *r, struct pair_state *p, int ri,
   return st;
 }
 
-/* The stage produced (or a dump holds) view tensor `t` of stage `s`. */
+/* The stage produced (or a dump holds) view tensor `t` of stage `s`.
+ * `value` is NULL when the stage is walked (plain_run_needed): no pair
+ * stores its tensors or measures them, only their rows' re-runs run. */
 static sc_status on_tensor(struct run *r, int s, int t,
                            const struct sc_tensor *value, struct sc_error *err)
 {
@@ -1023,7 +1034,7 @@ static sc_status walk_node(struct lockstep *ls, int s, struct sc_error *err)
   struct stage *stg = &r->s->stages[s];
   struct stage_run *sr = &ls->stages[s];
   const struct sc_node *node = &stg->graph->nodes[sr->next_node++];
-  int j, i;
+  int j;
   sc_status st = SC_OK;
 
   sr->finished = sr->next_node >= stg->graph->n_nodes;
@@ -1034,11 +1045,8 @@ static sc_status walk_node(struct lockstep *ls, int s, struct sc_error *err)
     if (t < 0)
       continue;
     st = pull_needs(ls, s, t, err);
-    for (i = 0; i < r->n_pairs && !st; i++) {
-      struct pair_state *p = &r->pairs[i];
-      if (p->tgt == s && p->row_of_target[t] >= 0)
-        st = compare_row(r, p, p->row_of_target[t], NULL, err);
-    }
+    if (!st) /* no value: nothing stores it, compare_row re-runs the row */
+      st = on_tensor(r, s, t, NULL, err);
   }
   return st;
 }
@@ -1052,13 +1060,8 @@ static sc_status step_stage(struct lockstep *ls, int s, struct sc_error *err)
   struct stage_run *sr = &ls->stages[s];
   sc_status st = SC_OK;
 
-  if (stg->kind == STAGE_ONNX && sr->walk) {
-    if (stg->graph->n_nodes == 0) {
-      sr->finished = 1;
-      return SC_OK;
-    }
+  if (stg->kind == STAGE_ONNX && sr->walk)
     return walk_node(ls, s, err);
-  }
   if (stg->kind == STAGE_ONNX) {
     int node = sc_run_next_node(sr->run);
     if (node < 0) {
@@ -1110,6 +1113,7 @@ static sc_status start_stage(struct lockstep *ls, int s, struct sc_error *err)
   }
   if (!plain_run_needed(r, s)) {
     sr->walk = 1;
+    sr->finished = stg->graph->n_nodes == 0;
     return SC_OK;
   }
   sr->feeds = calloc((size_t)r->n_feeds[s] + 1, sizeof *sr->feeds);

@@ -9,6 +9,7 @@
 struct sc_buffer {
   int refs; /* guarded by atomics */
   size_t capacity;
+  size_t touched; /* the most bytes a tensor has used of it (recycled ones) */
   void *data;
   struct sc_pool *pool; /* holds a pool reference while set */
 };
@@ -88,6 +89,165 @@ sc_status sc_shape_count(int rank, const int64_t *dims, size_t element_size,
   return SC_OK;
 }
 
+/* Large storage is recycled. A freed buffer of RECYCLE_MIN bytes and more
+ * is kept for a later allocation instead of going back to the system,
+ * which would hand that allocation fresh pages for the kernel to clear:
+ * in an isolated verification of the ISNet chain, 13 GB of them (an
+ * observer keeps a slot's tensor, the slot takes a new buffer, the kept
+ * one is freed after its comparison).
+ *
+ * Keeping must not raise the peak memory. A buffer's resident part is
+ * taken to be the most bytes a tensor has used of it (`touched`: the pages
+ * a tensor wrote). The recycler counts the touched bytes of the buffers in
+ * use and of those kept, and keeps their sum at or under the most the
+ * buffers in use have ever touched at once: when a tensor touches more
+ * than before, the oldest kept buffers are freed until the sum fits. A
+ * kept buffer serves a request that needs no more than a quarter less than
+ * its capacity and has touched no more than an eighth beyond the request's
+ * tensor (else reusing it would make the tensor's share of memory larger
+ * than a fresh buffer's). Process-wide, thread-safe; sc_storage_trim()
+ * frees what is kept. */
+#define RECYCLE_MIN HUGE_BUFFER
+#define RECYCLE_ENTRIES 256
+
+struct recycled {
+  void *data;
+  size_t capacity, touched;
+};
+
+static struct {
+  pthread_mutex_t lock;
+  struct recycled kept[RECYCLE_ENTRIES]; /* oldest first */
+  int n_kept;
+  size_t kept_bytes; /* touched bytes of the kept buffers */
+  size_t in_use;     /* touched bytes of the buffers in use */
+  size_t peak;       /* the most in_use has been */
+} recycler = {PTHREAD_MUTEX_INITIALIZER, {{NULL, 0, 0}}, 0, 0, 0, 0};
+
+/* Removes kept[i] (lock held). */
+static struct recycled recycler_remove(int i)
+{
+  struct recycled r = recycler.kept[i];
+  memmove(&recycler.kept[i], &recycler.kept[i + 1],
+          (size_t)(recycler.n_kept - i - 1) * sizeof r);
+  recycler.n_kept--;
+  recycler.kept_bytes -= r.touched;
+  return r;
+}
+
+/* Storage for a buffer of b->capacity bytes that a tensor of `size` bytes
+ * will use first: a kept buffer that fits (b->capacity and b->touched
+ * become its own), else a new one. NULL when out of memory. */
+static void *storage_take(struct sc_buffer *b, size_t size)
+{
+  void *p;
+  int i, best = -1;
+
+  b->touched = 0;
+  if (b->capacity < RECYCLE_MIN)
+    return sc_storage_alloc(b->capacity);
+  pthread_mutex_lock(&recycler.lock);
+  for (i = 0; i < recycler.n_kept; i++) {
+    const struct recycled *r = &recycler.kept[i];
+    if (r->capacity >= b->capacity &&
+        r->capacity - b->capacity <= b->capacity / 4 &&
+        r->touched <= size + size / 8 &&
+        (best < 0 || r->capacity < recycler.kept[best].capacity))
+      best = i;
+  }
+  if (best >= 0) {
+    struct recycled r = recycler_remove(best);
+    recycler.in_use += r.touched;
+    pthread_mutex_unlock(&recycler.lock);
+    b->capacity = r.capacity;
+    b->touched = r.touched;
+    return r.data;
+  }
+  pthread_mutex_unlock(&recycler.lock);
+  p = sc_storage_alloc(b->capacity);
+  if (!p) {
+    sc_storage_trim(); /* what is kept may be what the system lacks */
+    p = sc_storage_alloc(b->capacity);
+  }
+  return p;
+}
+
+/* A tensor of `size` bytes is placed in b: counts what it touches beyond
+ * what b's earlier tensors did, and frees the oldest kept buffers while
+ * the bound does not hold. */
+static void storage_touch(struct sc_buffer *b, size_t size)
+{
+  void *evicted[RECYCLE_ENTRIES];
+  int n_evicted = 0, i;
+
+  if (b->capacity < RECYCLE_MIN)
+    return;
+  if (size > b->capacity)
+    size = b->capacity;
+  pthread_mutex_lock(&recycler.lock);
+  if (size <= b->touched) {
+    pthread_mutex_unlock(&recycler.lock);
+    return;
+  }
+  recycler.in_use += size - b->touched;
+  b->touched = size;
+  if (recycler.in_use > recycler.peak)
+    recycler.peak = recycler.in_use;
+  while (recycler.n_kept > 0 &&
+         recycler.in_use + recycler.kept_bytes > recycler.peak)
+    evicted[n_evicted++] = recycler_remove(0).data;
+  pthread_mutex_unlock(&recycler.lock);
+  for (i = 0; i < n_evicted; i++)
+    free(evicted[i]);
+}
+
+/* Gives back b's storage (storage_take's). */
+static void storage_give(struct sc_buffer *b)
+{
+  int kept = 0;
+
+  if (b->capacity >= RECYCLE_MIN) {
+    pthread_mutex_lock(&recycler.lock);
+    recycler.in_use -= b->touched;
+    if (recycler.n_kept < RECYCLE_ENTRIES) { /* the sum is unchanged */
+      struct recycled *r = &recycler.kept[recycler.n_kept++];
+      r->data = b->data;
+      r->capacity = b->capacity;
+      r->touched = b->touched;
+      recycler.kept_bytes += b->touched;
+      kept = 1;
+    }
+    pthread_mutex_unlock(&recycler.lock);
+  }
+  if (!kept)
+    free(b->data);
+}
+
+void sc_storage_trim(void)
+{
+  void *evicted[RECYCLE_ENTRIES];
+  int n, i;
+
+  pthread_mutex_lock(&recycler.lock);
+  n = recycler.n_kept;
+  for (i = 0; i < n; i++)
+    evicted[i] = recycler.kept[i].data;
+  recycler.n_kept = 0;
+  recycler.kept_bytes = 0;
+  pthread_mutex_unlock(&recycler.lock);
+  for (i = 0; i < n; i++)
+    free(evicted[i]);
+}
+
+size_t sc_storage_kept_bytes(void)
+{
+  size_t n;
+  pthread_mutex_lock(&recycler.lock);
+  n = recycler.kept_bytes;
+  pthread_mutex_unlock(&recycler.lock);
+  return n;
+}
+
 static size_t round_capacity(size_t size)
 {
   /* at least one alignment unit, so that data is never NULL */
@@ -98,8 +258,10 @@ static size_t round_capacity(size_t size)
 }
 
 /* Takes a cached buffer of capacity in [size, 2*size] (smallest first), or
- * allocates a new one. Returns NULL when out of memory. */
-static struct sc_buffer *buffer_acquire(struct sc_pool *pool, size_t size)
+ * allocates a new one, for a first tensor of `first` bytes. Returns NULL
+ * when out of memory. */
+static struct sc_buffer *buffer_acquire(struct sc_pool *pool, size_t size,
+                                        size_t first)
 {
   size_t capacity = round_capacity(size);
   struct sc_buffer *b = NULL;
@@ -132,6 +294,7 @@ static struct sc_buffer *buffer_acquire(struct sc_pool *pool, size_t size)
     if (b) {
       b->refs = 1;
       b->pool = pool;
+      storage_touch(b, first);
       return b;
     }
   }
@@ -139,17 +302,18 @@ static struct sc_buffer *buffer_acquire(struct sc_pool *pool, size_t size)
   b = malloc(sizeof *b);
   if (!b)
     return NULL;
-  b->data = sc_storage_alloc(capacity);
+  b->capacity = capacity;
+  b->data = storage_take(b, first);
   if (!b->data) {
     free(b);
     return NULL;
   }
-  b->capacity = capacity;
+  storage_touch(b, first);
   b->refs = 1;
   b->pool = pool;
   if (pool) {
     pthread_mutex_lock(&pool->lock);
-    pool->bytes_in_use += capacity;
+    pool->bytes_in_use += b->capacity;
     if (pool->bytes_in_use > pool->peak_bytes)
       pool->peak_bytes = pool->bytes_in_use;
     pool->refs++;
@@ -193,7 +357,7 @@ static void buffer_unref(struct sc_buffer *b)
     if (cached)
       return;
   }
-  free(b->data);
+  storage_give(b);
   free(b);
 }
 
@@ -218,7 +382,7 @@ void sc_pool_trim(struct sc_pool *pool)
     return;
   pthread_mutex_lock(&pool->lock);
   for (i = 0; i < pool->n_free; i++) {
-    free(pool->free_list[i]->data);
+    storage_give(pool->free_list[i]);
     free(pool->free_list[i]);
   }
   pool->n_free = 0;
@@ -294,7 +458,7 @@ sc_status sc_tensor_alloc(struct sc_tensor *t, struct sc_pool *pool,
     return sc_fail(err, SC_ERR_UNSUPPORTED, "dtype %s cannot be stored",
                    sc_dtype_name(t->dtype));
   sc_tensor_release_data(t);
-  b = buffer_acquire(pool, sc_tensor_size(t));
+  b = buffer_acquire(pool, sc_tensor_size(t), sc_tensor_size(t));
   if (!b)
     return sc_fail(err, SC_ERR_NOMEM, "out of memory allocating %zu bytes",
                    sc_tensor_size(t));
@@ -302,6 +466,9 @@ sc_status sc_tensor_alloc(struct sc_tensor *t, struct sc_pool *pool,
   t->data = b->data;
   return SC_OK;
 }
+
+static sc_status slot_reserve(struct sc_slot *slot, size_t first,
+                              struct sc_error *err);
 
 sc_status sc_tensor_alloc_in_slot(struct sc_tensor *t, struct sc_slot *slot,
                                   struct sc_error *err)
@@ -319,10 +486,11 @@ sc_status sc_tensor_alloc_in_slot(struct sc_tensor *t, struct sc_slot *slot,
                    sc_tensor_size(t), slot->capacity);
   if (b && __atomic_load_n(&b->refs, __ATOMIC_ACQUIRE) != 1)
     sc_slot_release(slot); /* still held: it lives on with its holders */
-  st = sc_slot_reserve(slot, err);
+  st = slot_reserve(slot, sc_tensor_size(t), err);
   if (st)
     return st;
   b = slot->buffer;
+  storage_touch(b, sc_tensor_size(t));
   __atomic_add_fetch(&b->refs, 1, __ATOMIC_ACQ_REL);
   t->buffer = b;
   t->data = b->data;
@@ -335,15 +503,25 @@ void sc_slot_release(struct sc_slot *slot)
   slot->buffer = NULL;
 }
 
-sc_status sc_slot_reserve(struct sc_slot *slot, struct sc_error *err)
+/* The slot's buffer, a new one when it has none, for a first tensor of
+ * `first` bytes. */
+static sc_status slot_reserve(struct sc_slot *slot, size_t first,
+                              struct sc_error *err)
 {
   if (slot->buffer)
     return SC_OK;
-  slot->buffer = buffer_acquire(NULL, slot->capacity);
+  slot->buffer = buffer_acquire(NULL, slot->capacity, first);
   if (!slot->buffer)
     return sc_fail(err, SC_ERR_NOMEM, "out of memory allocating %zu bytes",
                    slot->capacity);
   return SC_OK;
+}
+
+/* Reserved ahead of a run, a slot's buffer will hold the slot's largest
+ * tensor. */
+sc_status sc_slot_reserve(struct sc_slot *slot, struct sc_error *err)
+{
+  return slot_reserve(slot, slot->capacity, err);
 }
 
 int sc_slot_idle(const struct sc_slot *slot)

@@ -1518,7 +1518,9 @@ sc_status sc_verify_run(const struct sc_verify_options *o,
   *out = NULL;
   if (st)
     return st;
-  return verify_stages(o, s, out, err);
+  st = verify_stages(o, s, out, err);
+  sc_storage_trim(); /* the run is over: no more reuse to wait for */
+  return st;
 }
 
 sc_status sc_compare_dumps(const struct sc_compare_options *co,

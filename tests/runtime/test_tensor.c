@@ -1,4 +1,5 @@
 /* Tensors: checked shapes, ownership through references, and the pool. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "runtime/tensor.h"
@@ -95,6 +96,82 @@ static void test_pool_reuses_released_storage(void **state)
   sc_tensor_free(b);
 }
 
+/* MiB-sized float tensors for the recycler cases */
+static struct sc_tensor *mib_tensor(int64_t mib)
+{
+  int64_t dims[1] = {mib << 18};
+  struct sc_tensor *t = NULL;
+  assert_int_equal(
+      sc_tensor_create_pooled(NULL, SC_DTYPE_FLOAT, 1, dims, &t, NULL), SC_OK);
+  memset(t->data, 1, sc_tensor_size(t)); /* touch every page */
+  return t;
+}
+
+#define MIB ((size_t)1 << 20)
+
+/* The only case of this program that allocates 4 MiB or more: the
+ * recycler's peak (process-wide) starts from nothing here. */
+static void test_large_storage_is_recycled_within_the_peak(void **state)
+{
+  struct sc_tensor *a, *b, *c, *d, *e, *t;
+  struct sc_slot slot = {NULL, 16 * MIB};
+  int64_t dims[1] = {2 << 20}; /* 8 MiB of floats */
+  void *p, *q[3];
+  (void)state;
+  sc_storage_trim();
+  assert_int_equal(sc_storage_kept_bytes(), 0);
+
+  /* a freed buffer is kept, and serves the next tensor of its size */
+  a = mib_tensor(8);
+  p = a->data;
+  sc_tensor_free(a);
+  assert_int_equal(sc_storage_kept_bytes(), 8 * MIB);
+  b = mib_tensor(8);
+  assert_ptr_equal(b->data, p);
+  assert_int_equal(sc_storage_kept_bytes(), 0);
+
+  /* peak 8 MiB: a 16 MiB tensor, which no kept buffer fits, makes the
+   * kept 8 MiB go, or in use + kept (24) would pass the new peak (16) */
+  sc_tensor_free(b);
+  assert_int_equal(sc_storage_kept_bytes(), 8 * MIB);
+  c = mib_tensor(16);
+  assert_int_equal(sc_storage_kept_bytes(), 0);
+  sc_tensor_free(c);
+
+  /* peak 48 MiB, three 16 MiB buffers kept */
+  c = mib_tensor(16);
+  d = mib_tensor(16);
+  e = mib_tensor(16);
+  q[0] = c->data;
+  q[1] = d->data;
+  q[2] = e->data;
+  sc_tensor_free(c);
+  sc_tensor_free(d);
+  sc_tensor_free(e);
+  assert_int_equal(sc_storage_kept_bytes(), 48 * MIB);
+
+  /* a 16 MiB slot whose first tensor is 8 MiB does not take a kept buffer
+   * with 16 MiB written (its memory would count twice the tensor's): a new
+   * one, and the oldest kept goes to stay within the peak */
+  t = calloc(1, sizeof *t);
+  assert_non_null(t);
+  t->dtype = SC_DTYPE_FLOAT;
+  assert_int_equal(sc_tensor_set_shape(t, 1, dims, NULL), SC_OK);
+  assert_int_equal(sc_tensor_alloc_in_slot(t, &slot, NULL), SC_OK);
+  assert_true(t->data != q[0] && t->data != q[1] && t->data != q[2]);
+  assert_int_equal(sc_storage_kept_bytes(), 32 * MIB);
+  sc_tensor_release_data(t);
+  sc_slot_release(&slot);
+  free(t);
+
+  /* a 16 MiB tensor takes one of the two left */
+  c = mib_tensor(16);
+  assert_true(c->data == q[1] || c->data == q[2]);
+  sc_tensor_free(c);
+  sc_storage_trim();
+  assert_int_equal(sc_storage_kept_bytes(), 0);
+}
+
 static void test_shape_format(void **state)
 {
   int64_t dims[3] = {1, 3, 224};
@@ -112,6 +189,7 @@ int main(void)
       cmocka_unit_test(test_ref_shares_storage_and_outlives_original),
       cmocka_unit_test(test_ref_of_borrowed_tensor_copies),
       cmocka_unit_test(test_pool_reuses_released_storage),
+      cmocka_unit_test(test_large_storage_is_recycled_within_the_peak),
       cmocka_unit_test(test_shape_format),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -247,6 +247,34 @@ if (runs.chain) {
                n ? verdict(w / base <= 1.2 && m <= 2048) : '**not met** (failed)']);
   }
   out.push(table(['run', 'wall s', 'peak MB', '× ORT plain', 'target ≤ 1.2×, ≤ 2.0 GB'], rows));
+  // What the stage executions a mode needs cost by themselves in stagecheck:
+  // each stage loaded and prepared once, plus its inference-only time once
+  // per execution (the plain cases above). Isolated re-runs the target on
+  // each reference (fp16 on float; quint8 on fp16 and on float) and does not
+  // run the last stage end to end; both adds that run.
+  const stages = [['isnet', 'float'], ['isnet_fp16', 'fp16'], ['isnet_quint8', 'quint8']];
+  const executions = {accumulated: [1, 1, 1], isolated: [1, 2, 2], both: [1, 2, 3]};
+  const verifyModes = Object.keys(runs.chain).filter((t) => t.startsWith('sc_verify_'))
+      .map((t) => t.slice('sc_verify_'.length)).filter((m) => executions[m]).sort();
+  const floor = (mode) => stages.reduce(
+      (sum, [k], i) => sum + scLoad(k) + executions[mode][i] * scRun(k), 0);
+  if (verifyModes.length && verifyModes.every((m) => Number.isFinite(floor(m)))) {
+    out.push('');
+    out.push('The same runs against stagecheck\'s own stage executions: each stage ' +
+             'loaded and prepared once, plus its inference-only time (the plain cases ' +
+             'above) once per execution the mode needs. Isolated re-runs the target on ' +
+             'each reference (fp16 on float; quint8 on fp16 and on float) and does not ' +
+             'run the last stage end to end; both also runs it. verify / executions is ' +
+             'what matching, feeding, comparing and reporting add.');
+    out.push('');
+    out.push(table(
+        ['mode', 'executions (float, fp16, quint8)', 'executions s', 'executions × ORT plain',
+         'verify s', 'verify / executions'],
+        verifyModes.map((m) => {
+          const f = floor(m), w = wall('chain', `sc_verify_${m}`);
+          return [m, executions[m].join(', '), fmt(f), ratio(f, base), fmt(w), ratio(w, f)];
+        })));
+  }
   const stageRuns = ok('chain', 'ort_chain').filter((r) => r.json);
   if (stageRuns.length) {
     const names = stageRuns[0].json.models.map((m) => path.basename(m.model));

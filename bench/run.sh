@@ -15,11 +15,14 @@
 # measurement, and a table of medians and ratios printed and written to
 # bench/results/latest.md.
 #
-# Cases (--only, comma-separated; default small,det,isnet,chain):
+# Cases (--only, comma-separated; default
+# small,det,isnet,isnet_fp16,isnet_quint8,chain):
 #   small        the project's generated fixtures (fixtures/models/*/float.onnx)
 #   det          PP-OCRv4 det at 640x640
 #   isnet        ISNet float32 at 1024x1024
-#   isnet_fp16, isnet_quint8   the other two ISNet stages, plain only
+#   isnet_fp16, isnet_quint8   the other two ISNet stages, plain only (with
+#                isnet, they give the stage executions the chain is set
+#                against)
 #   chain        stagecheck verify of float -> fp16 -> quint8 ISNet (one image)
 #                against ONNX Runtime running the three stages
 # --verify-modes: stagecheck verify --mode values to measure (default both).
@@ -39,7 +42,7 @@ stagecheck=$build/stagecheck
 reps=5
 chain_reps=
 threads=2
-only=small,det,isnet,chain
+only=small,det,isnet,isnet_fp16,isnet_quint8,chain
 verify_modes=both
 image=
 profile=1

@@ -321,80 +321,88 @@ static char *tree_listing(const char *dir)
   return buf;
 }
 
+/* Two verify runs of one fixture, each with its own report directory
+ * (a, b) and report.json path (pa, pb), for the tests that compare them. */
+struct two_runs {
+  char *dir, *a, *b, *pa, *pb;
+  struct result r1, r2;
+};
+
+static void two_runs_init(struct two_runs *t, const char *name)
+{
+  memset(t, 0, sizeof *t);
+  t->dir = fixture(name);
+  t->a = sc_test_tmpdir();
+  t->b = sc_test_tmpdir();
+  t->pa = sc_path_join(t->a, "report.json");
+  t->pb = sc_path_join(t->b, "report.json");
+}
+
+static void two_runs_free(struct two_runs *t)
+{
+  free(t->pa);
+  free(t->pb);
+  result_free(&t->r1);
+  result_free(&t->r2);
+  sc_test_rmtree(t->a);
+  sc_test_rmtree(t->b);
+  free(t->a);
+  free(t->b);
+  free(t->dir);
+}
+
 static void test_verify_json_identical_across_thread_counts(void **state)
 {
-  char *dir = fixture("tiny_cls_weight_per_tensor");
-  char *a = sc_test_tmpdir(), *b = sc_test_tmpdir();
-  char *ja, *jb, *pa, *pb, *before, *after;
-  struct result r1, r2;
+  struct two_runs t;
+  char *ja, *jb, *before, *after;
   (void)state;
-  before = tree_listing(dir);
-  r1 = run_cli("verify", dir, "--threads", "1", "--report-dir", a, "--format",
-               "json", "--quiet", NULL);
-  r2 = run_cli("verify", dir, "--threads", "2", "--report-dir", b, "--format",
-               "json", "--quiet", NULL);
-  assert_true(r1.code == 0 || r1.code == 1);
-  assert_int_equal(r1.code, r2.code);
-  pa = sc_path_join(a, "report.json");
-  pb = sc_path_join(b, "report.json");
-  ja = slurp(pa);
-  jb = slurp(pb);
+  two_runs_init(&t, "tiny_cls_weight_per_tensor");
+  before = tree_listing(t.dir);
+  t.r1 = run_cli("verify", t.dir, "--threads", "1", "--report-dir", t.a,
+                 "--format", "json", "--quiet", NULL);
+  t.r2 = run_cli("verify", t.dir, "--threads", "2", "--report-dir", t.b,
+                 "--format", "json", "--quiet", NULL);
+  assert_true(t.r1.code == 0 || t.r1.code == 1);
+  assert_int_equal(t.r1.code, t.r2.code);
+  ja = slurp(t.pa);
+  jb = slurp(t.pb);
   assert_true(strlen(ja) > 100);
   assert_string_equal(ja, jb);
-  after = tree_listing(dir);
+  after = tree_listing(t.dir);
   assert_string_equal(before, after); /* the model directory is untouched */
   free(before);
   free(after);
   free(ja);
   free(jb);
-  free(pa);
-  free(pb);
-  result_free(&r1);
-  result_free(&r2);
-  sc_test_rmtree(a);
-  sc_test_rmtree(b);
-  free(a);
-  free(b);
-  free(dir);
+  two_runs_free(&t);
 }
 
 static void test_verify_small_budget_spills_same_report(void **state)
 {
-  char *dir = fixture("tiny_cls"), *a = sc_test_tmpdir(), *b = sc_test_tmpdir();
-  char *pa = sc_path_join(a, "report.json"),
-       *pb = sc_path_join(b, "report.json");
+  struct two_runs t;
   char *ja, *jb, *spilled;
-  struct result r1, r2;
+  const char *peak;
   (void)state;
-  r1 = run_cli("verify", dir, "--report-dir", a, "--format", "json", "--quiet",
-               "--verbose", "--memory-budget", "4K", NULL);
-  r2 = run_cli("verify", dir, "--report-dir", b, "--format", "json", "--quiet",
-               NULL);
-  assert_int_equal(r1.code, r2.code);
+  two_runs_init(&t, "tiny_cls");
+  t.r1 = run_cli("verify", t.dir, "--report-dir", t.a, "--format", "json",
+                 "--quiet", "--verbose", "--memory-budget", "4K", NULL);
+  t.r2 = run_cli("verify", t.dir, "--report-dir", t.b, "--format", "json",
+                 "--quiet", NULL);
+  assert_int_equal(t.r1.code, t.r2.code);
   /* the spill file was used, and the peak stayed within the budget */
-  spilled = strstr(r1.err, "bytes in memory, ");
+  spilled = strstr(t.r1.err, "bytes in memory, ");
   if (!spilled || atol(spilled + strlen("bytes in memory, ")) <= 0)
-    fail_msg("no spill reported: %s", r1.err);
-  {
-    const char *peak = strstr(r1.err, "peak ");
-    assert_non_null(peak);
-    assert_true(atol(peak + 5) <= 4096);
-  }
-  ja = slurp(pa);
-  jb = slurp(pb);
+    fail_msg("no spill reported: %s", t.r1.err);
+  peak = strstr(t.r1.err, "peak ");
+  assert_non_null(peak);
+  assert_true(atol(peak + 5) <= 4096);
+  ja = slurp(t.pa);
+  jb = slurp(t.pb);
   assert_true(strlen(ja) > 100);
   assert_string_equal(ja, jb);
   free(ja);
   free(jb);
-  free(pa);
-  free(pb);
-  result_free(&r1);
-  result_free(&r2);
-  sc_test_rmtree(a);
-  sc_test_rmtree(b);
-  free(a);
-  free(b);
-  free(dir);
+  two_runs_free(&t);
 }
 
 /* Each row's isolated metrics are the same whether or not the run also
@@ -403,23 +411,21 @@ static void test_verify_small_budget_spills_same_report(void **state)
  * reference tensor fed no other segment: the graph outputs). */
 static void isolated_rows_agree(const char *name)
 {
-  char *dir = fixture(name), *a = sc_test_tmpdir(), *b = sc_test_tmpdir();
-  char *pa = sc_path_join(a, "report.json"),
-       *pb = sc_path_join(b, "report.json");
+  struct two_runs t;
   json_object *ja, *jb, *pairs_a, *pairs_b;
-  struct result r1, r2;
   size_t i, k;
   int compared = 0, outputs = 0;
 
-  r1 = run_cli("verify", dir, "--report-dir", a, "--format", "json", "--quiet",
-               "--mode", "both", "--fail-on", "never", NULL);
-  r2 = run_cli("verify", dir, "--report-dir", b, "--format", "json", "--quiet",
-               "--mode", "isolated", "--fail-on", "never", NULL);
-  if (r1.code != 0 || r2.code != 0)
-    fail_msg("%s: exit %d and %d: %s%s", name, r1.code, r2.code, r1.err,
-             r2.err);
-  ja = json_object_from_file(pa);
-  jb = json_object_from_file(pb);
+  two_runs_init(&t, name);
+  t.r1 = run_cli("verify", t.dir, "--report-dir", t.a, "--format", "json",
+                 "--quiet", "--mode", "both", "--fail-on", "never", NULL);
+  t.r2 = run_cli("verify", t.dir, "--report-dir", t.b, "--format", "json",
+                 "--quiet", "--mode", "isolated", "--fail-on", "never", NULL);
+  if (t.r1.code != 0 || t.r2.code != 0)
+    fail_msg("%s: exit %d and %d: %s%s", name, t.r1.code, t.r2.code, t.r1.err,
+             t.r2.err);
+  ja = json_object_from_file(t.pa);
+  jb = json_object_from_file(t.pb);
   assert_non_null(ja);
   assert_non_null(jb);
   json_object_object_get_ex(ja, "pairs", &pairs_a);
@@ -471,15 +477,7 @@ static void isolated_rows_agree(const char *name)
   assert_true(compared > 0);
   json_object_put(ja);
   json_object_put(jb);
-  free(pa);
-  free(pb);
-  result_free(&r1);
-  result_free(&r2);
-  sc_test_rmtree(a);
-  sc_test_rmtree(b);
-  free(a);
-  free(b);
-  free(dir);
+  two_runs_free(&t);
 }
 
 static void test_verify_isolated_mode_same_isolated_rows(void **state)

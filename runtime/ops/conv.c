@@ -230,21 +230,29 @@ static sc_status set_output_shape(struct sc_node *node, int n_spatial,
   return sc_tensor_set_shape(node->out[0], n_spatial + 2, dims, err);
 }
 
-/* Packs W once for the packed path when it is a constant of the model:
- * at prepare time when reshape sees the initializer, else at the first
- * run. Other weights are packed by every run (sc_conv_forward). Once
- * packed, the node needs no more of W than its shape (holds_input), and
- * runs through the packed path whatever the geometry (conv_run). */
+/* Packs W once for the packed or the Winograd path (whichever AUTO
+ * chooses) when it is a constant of the model (for Winograd also a
+ * float16 one: the executor's float copy): at prepare time when reshape
+ * sees the initializer, else at the first run. Other weights are
+ * packed by every run (sc_conv_forward). Once packed, the node needs no
+ * more of W than its shape (holds_input), and runs through the path it
+ * was packed for whatever the geometry (conv_run; both paths' conditions
+ * hold for every input size once they hold for one). */
 static sc_status pack_constant_weights(struct sc_node *node,
                                        struct sc_error *err)
 {
   struct conv_state *state = node->state;
+  enum sc_conv_path path = sc_conv_path_choose(&state->geometry);
   sc_status st;
   if (state->packed || !sc_node_input_is_constant(node, 1) ||
-      sc_conv_path_choose(&state->geometry) != SC_CONV_PATH_PACKED)
+      (path != SC_CONV_PATH_PACKED && path != SC_CONV_PATH_WINOGRAD))
     return SC_OK;
-  st = sc_conv_weights_pack(&state->geometry, node->in[1]->data, &state->packed,
-                            err);
+  /* a float16 W (its float copy): packed float weights would take twice
+   * its memory to save little; the Winograd transform is worth keeping */
+  if (path == SC_CONV_PATH_PACKED && (node->constant_copies >> 1 & 1u))
+    return SC_OK;
+  st = sc_conv_weights_pack_for(&state->geometry, path, node->in[1]->data,
+                                &state->packed, err);
   if (!st)
     node->holds_input |= 1u << 1;
   return st;
@@ -450,8 +458,9 @@ static sc_status conv_run(struct sc_node *node, struct sc_error *err)
                                    b ? b->data : NULL, node->out[0]->data,
                                    sc_node_threads(node), err);
   else if (state->packed) /* W's data may have been freed since */
-    st = sc_conv_forward(&g, SC_CONV_PATH_PACKED, node->in[0]->data, NULL,
-                         state->packed, b ? b->data : NULL, node->out[0]->data,
+    st = sc_conv_forward(&g, sc_conv_weights_path(state->packed),
+                         node->in[0]->data, NULL, state->packed,
+                         b ? b->data : NULL, node->out[0]->data,
                          sc_node_threads(node), err);
   else
     st = sc_conv_forward(&g, SC_CONV_PATH_AUTO, node->in[0]->data,

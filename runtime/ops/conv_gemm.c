@@ -525,6 +525,8 @@ int64_t sc_conv_scratch_floats(const struct sc_conv_geometry *g,
   }
   if (path == SC_CONV_PATH_PACKED)
     return sc_conv_packed_scratch_floats(g);
+  if (path == SC_CONV_PATH_WINOGRAD)
+    return sc_conv_winograd_scratch_floats(g);
   return 0;
 }
 

@@ -8,6 +8,16 @@
 
 #include "runtime/threadpool.h"
 
+/* Winograd is chosen from this many output positions and input and output
+ * channels on (docs/internals/KERNELS.md has the measurements). Its
+ * transformed weights are four times the packed ones (36 values per 3x3
+ * kernel): at 64 x 64 they came to 140 MB on ISNet against 36 MB from
+ * 128 x 128 on, for a tenth less of the products, and the verification of
+ * the ISNet chain peaked at 2.11 GB against 1.95 GB. Below 16 channels the
+ * products are too thin to gain. */
+#define WINOGRAD_MIN_POSITIONS (128 * 128)
+#define WINOGRAD_MIN_CHANNELS 16
+
 static int64_t volume3(const int64_t *v)
 {
   return v[0] * v[1] * v[2];
@@ -29,6 +39,14 @@ int sc_conv_path_applies(const struct sc_conv_geometry *g,
           g->out[i] != g->in[i])
         return 0;
     return 1;
+  case SC_CONV_PATH_WINOGRAD:
+    return sc_conv_winograd_available() && g->group == 1 &&
+           g->in_channels > 0 && g->in[0] == 1 && g->out[0] == 1 &&
+           g->kernel[0] == 1 && g->pad[0] == 0 && g->kernel[1] == 3 &&
+           g->kernel[2] == 3 && g->stride[1] == 1 && g->stride[2] == 1 &&
+           g->dilation[1] == 1 && g->dilation[2] == 1 &&
+           /* the rows and columns a tile reads stay sane */
+           g->pad[1] <= 2 && g->pad[2] <= 2;
   case SC_CONV_PATH_DEPTHWISE:
     return g->group > 0 && g->in_channels == g->group && g->in[0] == 1 &&
            g->out[0] == 1 && g->kernel[0] == 1 && g->pad[0] == 0 &&
@@ -47,6 +65,11 @@ enum sc_conv_path sc_conv_path_choose(const struct sc_conv_geometry *g)
    * channel (a 1x1 one is a product by a scalar either way) */
   if (!pointwise && sc_conv_path_applies(g, SC_CONV_PATH_DEPTHWISE))
     return SC_CONV_PATH_DEPTHWISE;
+  if (g->out[1] * g->out[2] >= WINOGRAD_MIN_POSITIONS &&
+      g->in_channels >= WINOGRAD_MIN_CHANNELS &&
+      g->out_channels >= WINOGRAD_MIN_CHANNELS &&
+      sc_conv_path_applies(g, SC_CONV_PATH_WINOGRAD))
+    return SC_CONV_PATH_WINOGRAD;
   if (sc_conv_packed_fast())
     return SC_CONV_PATH_PACKED;
   return pointwise ? SC_CONV_PATH_POINTWISE : SC_CONV_PATH_IM2COL;
@@ -64,6 +87,31 @@ static void relu_range(void *ctx, int64_t begin, int64_t end)
 static void relu_pass(float *y, int64_t n, struct sc_threadpool *threads)
 {
   sc_parallel_for(threads, n, 65536, relu_range, y);
+}
+
+/* The Winograd path on weights transformed beforehand or for this call. */
+static sc_status
+conv_winograd(const struct sc_conv_geometry *g, const float *x, const float *w,
+              const struct sc_conv_weights *packed, const float *bias, float *y,
+              struct sc_threadpool *threads, struct sc_error *err)
+{
+  struct sc_conv_weights *own = NULL;
+  sc_status st;
+  if (packed && (!sc_conv_weights_match(packed, g) ||
+                 sc_conv_weights_path(packed) != SC_CONV_PATH_WINOGRAD))
+    return sc_fail(err, SC_ERR_INTERNAL,
+                   "convolution weights were transformed for another shape "
+                   "or path");
+  if (!packed) {
+    st = sc_conv_weights_pack_for(g, SC_CONV_PATH_WINOGRAD, w, &own, err);
+    if (st)
+      return st;
+    packed = own;
+  }
+  st = sc_conv_winograd(g, x, sc_conv_weights_data(packed), bias, y, threads,
+                        err);
+  sc_conv_weights_free(own);
+  return st;
 }
 
 sc_status sc_conv_forward(const struct sc_conv_geometry *g,
@@ -94,6 +142,8 @@ sc_status sc_conv_forward(const struct sc_conv_geometry *g,
     break;
   case SC_CONV_PATH_PACKED: /* applies g->relu as it stores */
     return sc_conv_packed(g, x, w, packed, bias, y, threads, err);
+  case SC_CONV_PATH_WINOGRAD: /* so does this one */
+    return conv_winograd(g, x, w, packed, bias, y, threads, err);
   default:
     st = sc_conv_gemm(g, 0, x, w, bias, y, threads, err);
     break;

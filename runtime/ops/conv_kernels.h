@@ -49,10 +49,16 @@ enum sc_conv_path {
                              OpenBLAS sgemm straight on x and y */
   SC_CONV_PATH_DEPTHWISE, /* one input channel per group, 1-D or 2-D,
                              up to SC_CONV_DEPTHWISE_MAX_TAPS taps */
-  SC_CONV_PATH_PACKED     /* Conv, any geometry: weights packed once,
+  SC_CONV_PATH_PACKED,    /* Conv, any geometry: weights packed once,
                              im2col written straight into the panels our
                              own micro-kernel reads (AVX-512F, or a
                              portable one on other CPUs) */
+  SC_CONV_PATH_WINOGRAD   /* 2-D 3x3 kernel, stride 1, dilation 1, one
+                             group, AVX-512F CPUs: Winograd F(4x4, 3x3),
+                             weights transformed once, products on the
+                             packed path's micro-kernel; rounds
+                             differently from the direct sum (see
+                             conv_winograd.c) */
 };
 
 /* 1 if `path` can compute Conv with this geometry. */
@@ -60,21 +66,33 @@ int sc_conv_path_applies(const struct sc_conv_geometry *g,
                          enum sc_conv_path path);
 
 /* The path SC_CONV_PATH_AUTO resolves to: depthwise where it applies,
- * else packed on CPUs with AVX-512F (sc_conv_packed_fast), else pointwise
- * or im2col through OpenBLAS. */
+ * else Winograd where it applies and the layer is large enough to gain
+ * (conv_kernels.c says which), else packed on CPUs with AVX-512F
+ * (sc_conv_packed_fast), else pointwise or im2col through OpenBLAS. */
 enum sc_conv_path sc_conv_path_choose(const struct sc_conv_geometry *g);
 
-/* Conv weights packed for SC_CONV_PATH_PACKED: a copy of W rearranged,
- * made once per node (runtime/ops/conv.c keeps it in the node's state). */
+/* Conv weights packed for SC_CONV_PATH_PACKED or transformed for
+ * SC_CONV_PATH_WINOGRAD: a copy of W rearranged, made once per node
+ * (runtime/ops/conv.c keeps it in the node's state). */
 struct sc_conv_weights;
 
-/* Packs w ([M, C/group, kernel...], see above) for geometries with g's
- * output channels, group and K = C/group * kernel volume. On success the
- * caller owns *out (sc_conv_weights_free); fails only with SC_ERR_NOMEM. */
+/* Packs w ([M, C/group, kernel...], see above) for `path` (PACKED or
+ * WINOGRAD, which must apply to g) and geometries with g's output
+ * channels, group and K = C/group * kernel volume. On success the caller
+ * owns *out (sc_conv_weights_free); fails only with SC_ERR_NOMEM (and
+ * SC_ERR_INTERNAL for another path). sc_conv_weights_pack packs for
+ * SC_CONV_PATH_PACKED. */
+sc_status sc_conv_weights_pack_for(const struct sc_conv_geometry *g,
+                                   enum sc_conv_path path, const float *w,
+                                   struct sc_conv_weights **out,
+                                   struct sc_error *err);
 sc_status sc_conv_weights_pack(const struct sc_conv_geometry *g, const float *w,
                                struct sc_conv_weights **out,
                                struct sc_error *err);
 void sc_conv_weights_free(struct sc_conv_weights *packed); /* NULL: no-op */
+
+/* The path `packed` was packed for. */
+enum sc_conv_path sc_conv_weights_path(const struct sc_conv_weights *packed);
 
 /* 1 if `packed` was packed for weights of g's shape. */
 int sc_conv_weights_match(const struct sc_conv_weights *packed,
@@ -93,10 +111,11 @@ void sc_conv_packed_force_portable(int force);
 void sc_conv_packed_disable_direct(int disable);
 
 /* y = conv(x, w) + bias through `path`. `packed` (may be NULL) holds w
- * packed by sc_conv_weights_pack; without it the packed path packs w for
- * this call, the others ignore it. Fails with SC_ERR_NOMEM when a scratch
- * buffer (bounded, a few MB per thread) cannot be allocated and with
- * SC_ERR_INTERNAL when `path` does not apply or `packed` does not match. */
+ * packed by sc_conv_weights_pack_for for `path`; without it the packed and
+ * Winograd paths pack w for this call, the others ignore it. Fails with
+ * SC_ERR_NOMEM when a scratch buffer (bounded, a few MB per thread) cannot be
+ * allocated and with SC_ERR_INTERNAL when `path` does not apply or `packed`
+ * does not match. */
 sc_status sc_conv_forward(const struct sc_conv_geometry *g,
                           enum sc_conv_path path, const float *x,
                           const float *w, const struct sc_conv_weights *packed,
@@ -140,6 +159,19 @@ sc_status sc_conv_packed(const struct sc_conv_geometry *g, const float *x,
                          const float *bias, float *y,
                          struct sc_threadpool *threads, struct sc_error *err);
 int64_t sc_conv_packed_scratch_floats(const struct sc_conv_geometry *g);
+/* Winograd: 1 if this CPU runs it (AVX-512F, not forced portable); the
+ * floats of transformed weights (sc_conv_winograd_pack writes them to u);
+ * the path itself, on weights so transformed; its scratch floats per
+ * thread. */
+int sc_conv_winograd_available(void);
+const float *sc_conv_weights_data(const struct sc_conv_weights *packed);
+int64_t sc_conv_winograd_weights_floats(const struct sc_conv_geometry *g);
+void sc_conv_winograd_pack(const struct sc_conv_geometry *g, const float *w,
+                           float *u);
+sc_status sc_conv_winograd(const struct sc_conv_geometry *g, const float *x,
+                           const float *u, const float *bias, float *y,
+                           struct sc_threadpool *threads, struct sc_error *err);
+int64_t sc_conv_winograd_scratch_floats(const struct sc_conv_geometry *g);
 /* The range [lo, hi) of j in [0, run) with 0 <= first + j * step < size
  * (step > 0): the positions of an output row whose tap falls inside an
  * input row of `size`, for the im2col copies. */

@@ -70,9 +70,12 @@
 #define MIN_ITEMS 8
 
 struct sc_conv_weights {
+  enum sc_conv_path path;         /* PACKED or WINOGRAD */
   int64_t out_channels, group, k; /* M, group, K = C/group * kvol */
   int64_t n_panels;               /* weights panels per group */
-  float *panels; /* [group][n_panels][K][MR], rows past Mg zero */
+  /* PACKED: [group][n_panels][K][MR], rows past Mg zero; WINOGRAD: the
+   * transformed weights, sc_conv_winograd_pack's layout */
+  float *panels;
 };
 
 static int force_portable;
@@ -111,9 +114,10 @@ static int64_t reduction_size(const struct sc_conv_geometry *g)
   return g->in_channels / g->group * volume3(g->kernel);
 }
 
-sc_status sc_conv_weights_pack(const struct sc_conv_geometry *g, const float *w,
-                               struct sc_conv_weights **out,
-                               struct sc_error *err)
+sc_status sc_conv_weights_pack_for(const struct sc_conv_geometry *g,
+                                   enum sc_conv_path path, const float *w,
+                                   struct sc_conv_weights **out,
+                                   struct sc_error *err)
 {
   struct sc_conv_weights *p;
   int64_t mg = g->out_channels / g->group, k = reduction_size(g);
@@ -121,19 +125,33 @@ sc_status sc_conv_weights_pack(const struct sc_conv_geometry *g, const float *w,
   size_t size;
 
   *out = NULL;
+  if ((path != SC_CONV_PATH_PACKED && path != SC_CONV_PATH_WINOGRAD) ||
+      !sc_conv_path_applies(g, path))
+    return sc_fail(err, SC_ERR_INTERNAL,
+                   "convolution weights cannot be packed for path %d",
+                   (int)path);
   p = calloc(1, sizeof *p);
   if (!p)
     return sc_fail_nomem(err, "packed convolution weights");
+  p->path = path;
   p->out_channels = g->out_channels;
   p->group = g->group;
   p->k = k;
   p->n_panels = ceil_div(mg, MR);
-  size =
-      (size_t)(g->group * p->n_panels * MR * (k > 0 ? k : 1)) * sizeof(float);
-  p->panels = sc_storage_alloc(size);
+  if (path == SC_CONV_PATH_WINOGRAD)
+    size = (size_t)sc_conv_winograd_weights_floats(g) * sizeof(float);
+  else
+    size =
+        (size_t)(g->group * p->n_panels * MR * (k > 0 ? k : 1)) * sizeof(float);
+  p->panels = sc_storage_alloc(size > 0 ? size : sizeof(float));
   if (!p->panels) {
     free(p);
     return sc_fail_nomem(err, "packed convolution weights");
+  }
+  *out = p;
+  if (path == SC_CONV_PATH_WINOGRAD) {
+    sc_conv_winograd_pack(g, w, p->panels);
+    return SC_OK;
   }
   for (gi = 0; gi < g->group; gi++)
     for (panel = 0; panel < p->n_panels; panel++) {
@@ -145,8 +163,24 @@ sc_status sc_conv_weights_pack(const struct sc_conv_geometry *g, const float *w,
           dst[j * MR + r] = row ? row[j] : 0.0f;
       }
     }
-  *out = p;
   return SC_OK;
+}
+
+sc_status sc_conv_weights_pack(const struct sc_conv_geometry *g, const float *w,
+                               struct sc_conv_weights **out,
+                               struct sc_error *err)
+{
+  return sc_conv_weights_pack_for(g, SC_CONV_PATH_PACKED, w, out, err);
+}
+
+enum sc_conv_path sc_conv_weights_path(const struct sc_conv_weights *p)
+{
+  return p->path;
+}
+
+const float *sc_conv_weights_data(const struct sc_conv_weights *p)
+{
+  return p->panels;
 }
 
 void sc_conv_weights_free(struct sc_conv_weights *p)
@@ -161,7 +195,9 @@ int sc_conv_weights_match(const struct sc_conv_weights *p,
                           const struct sc_conv_geometry *g)
 {
   return p && p->out_channels == g->out_channels && p->group == g->group &&
-         p->k == reduction_size(g);
+         p->k == reduction_size(g) &&
+         (p->path != SC_CONV_PATH_WINOGRAD ||
+          sc_conv_path_applies(g, SC_CONV_PATH_WINOGRAD));
 }
 
 /* --- portable inner loops (see conv_packed.h) ------------------------- */
@@ -572,10 +608,11 @@ sc_status sc_conv_packed(const struct sc_conv_geometry *g, const float *x,
   struct packed_job job;
   sc_status st;
 
-  if (packed && !sc_conv_weights_match(packed, g))
+  if (packed && (!sc_conv_weights_match(packed, g) ||
+                 packed->path != SC_CONV_PATH_PACKED))
     return sc_fail(err, SC_ERR_INTERNAL,
                    "packed convolution weights were packed for another "
-                   "shape");
+                   "shape or path");
   packed_plan(g, &job);
   if (job.k == 0) {
     fill_bias(g, bias, y);

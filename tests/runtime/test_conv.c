@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/dtype.h"
 #include "runtime/executor.h"
 #include "runtime/graph.h"
 #include "runtime/ops/conv_kernels.h"
@@ -115,6 +116,57 @@ static void operands_free(struct operands *o)
   free(o->b);
 }
 
+/* The Winograd path's error bound, a fraction of the sum of the
+ * magnitudes of an output's products (and bias). The transforms of
+ * F(4x4, 3x3) scale values by up to 5 (B^T) and 8 (A^T) along each axis
+ * before the products and the sum over channels are rounded, so the
+ * error of an output grows to some tens of float roundings (2^-24 each)
+ * of that magnitude where the direct sum stays within a few: measured at
+ * most 3.0e-6 over the cases below (up to 300 channels), bounded here
+ * with some room. */
+#define WINOGRAD_TOLERANCE 1e-5
+
+/* |got - want| <= WINOGRAD_TOLERANCE * (|b| + sum |x| |w|) for every
+ * output, the magnitudes from the reference on |x|, |w| and |b|; also
+ * reports the largest ratio seen (the figure above). */
+static void assert_within_winograd_bound(const struct sc_conv_geometry *g,
+                                         const struct operands *o,
+                                         const float *got, const float *want)
+{
+  int64_t nx = g->batch * g->in_channels * volume(g->in);
+  int64_t nw =
+      g->out_channels * (g->in_channels / g->group) * volume(g->kernel);
+  float *ax = malloc((size_t)nx * sizeof(float));
+  float *aw = malloc((size_t)nw * sizeof(float));
+  float *ab = o->b ? malloc((size_t)g->out_channels * sizeof(float)) : NULL;
+  float *magnitude = malloc((size_t)o->y_size * sizeof(float));
+  double worst = 0;
+  int64_t i;
+  assert_true(ax && aw && magnitude && (ab || !o->b));
+  for (i = 0; i < nx; i++)
+    ax[i] = fabsf(o->x[i]);
+  for (i = 0; i < nw; i++)
+    aw[i] = fabsf(o->w[i]);
+  for (i = 0; ab && i < g->out_channels; i++)
+    ab[i] = fabsf(o->b[i]);
+  sc_conv_reference(g, ax, aw, ab, magnitude);
+  for (i = 0; i < o->y_size; i++) {
+    double diff = fabs((double)got[i] - want[i]);
+    if (magnitude[i] > 0 && diff / magnitude[i] > worst)
+      worst = diff / magnitude[i];
+    if (!(diff <= WINOGRAD_TOLERANCE * magnitude[i]))
+      fail_msg("output %lld: Winograd %.9g, reference %.9g, bound %.3g",
+               (long long)i, got[i], want[i],
+               WINOGRAD_TOLERANCE * magnitude[i]);
+  }
+  if (getenv("SC_TEST_VERBOSE"))
+    printf("winograd: largest error %.3g of the magnitude\n", worst);
+  free(ax);
+  free(aw);
+  free(ab);
+  free(magnitude);
+}
+
 /* Runs `path` and the reference on the same random inputs and compares
  * them; with `threads`, also checks the result is bit-identical to the
  * single-threaded one on that pool. */
@@ -153,8 +205,10 @@ static void check_against_reference(const struct conv_case *cc, int transpose,
         sc_conv_forward(&g, path, o.x, o.w, NULL, o.b, fast->data, NULL, &err),
         SC_OK);
   }
-  /* float sums of up to a few hundred products of values in [-1, 1) */
-  assert_tensor_close(fast, slow, 2e-5, 1e-4);
+  if (path == SC_CONV_PATH_WINOGRAD)
+    assert_within_winograd_bound(&g, &o, fast->data, slow->data);
+  else /* float sums of up to a few hundred products of values in [-1, 1) */
+    assert_tensor_close(fast, slow, 2e-5, 1e-4);
 
   if (threads) {
     if (transpose)
@@ -597,6 +651,121 @@ static void test_conv_transpose_matches_reference(void **state)
     check_against_reference(&cases[i], 1, SC_CONV_PATH_IM2COL, NULL);
 }
 
+/* Geometries for the Winograd path: output sizes that are and are not
+ * multiples of the 4x4 tile, pads 0, 1, 2 and uneven ones, channel
+ * counts around the 8-map panels, a batch of 2, strips of 48 and of 16
+ * tiles (300 input channels), several strips per row, one channel. */
+#define N_WINOGRAD_CASES 9
+static void winograd_cases(struct conv_case *out)
+{
+  const struct conv_case cases[N_WINOGRAD_CASES] = {
+      case_2d(1, 16, 16, 1, 20, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      case_2d(1, 19, 21, 1, 13, 27, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      case_2d(2, 17, 9, 1, 11, 30, 3, 3, 1, 1, 0, 0, 0, 0, 0),
+      case_2d(1, 8, 12, 1, 10, 9, 3, 3, 1, 1, 2, 0, 1, 2, 1),
+      case_2d(1, 8, 12, 1, 6, 200, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      case_2d(1, 300, 40, 1, 9, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      case_2d(1, 1, 1, 1, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      case_2d(1, 64, 64, 1, 36, 52, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      case_2d(1, 3, 70, 1, 5, 5, 3, 3, 1, 1, 2, 2, 2, 2, 1),
+  };
+  memcpy(out, cases, sizeof cases);
+}
+
+/* The Winograd path against the reference, within its bound; where the
+ * CPU lacks AVX-512F the path does not apply and AUTO never takes it. */
+static void test_winograd_matches_reference(void **state)
+{
+  struct conv_case cases[N_WINOGRAD_CASES];
+  struct conv_case strided =
+      case_2d(1, 16, 16, 1, 20, 20, 3, 3, 2, 1, 1, 1, 1, 1, 1);
+  struct conv_case dilated =
+      case_2d(1, 16, 16, 1, 20, 20, 3, 3, 1, 2, 1, 1, 1, 1, 1);
+  struct conv_case grouped =
+      case_2d(1, 16, 16, 2, 20, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  struct conv_case five =
+      case_2d(1, 16, 16, 1, 20, 20, 5, 5, 1, 1, 2, 2, 2, 2, 1);
+  struct sc_conv_geometry g;
+  size_t i;
+  (void)state;
+  winograd_cases(cases);
+  g = geometry_of(&cases[0], 0);
+  if (!sc_conv_winograd_available()) {
+    assert_false(sc_conv_path_applies(&g, SC_CONV_PATH_WINOGRAD));
+    printf("skipped: no AVX-512F on this CPU, no Winograd path\n");
+    return;
+  }
+  for (i = 0; i < N_WINOGRAD_CASES; i++)
+    check_against_reference(&cases[i], 0, SC_CONV_PATH_WINOGRAD, NULL);
+  g = geometry_of(&strided, 0);
+  assert_false(sc_conv_path_applies(&g, SC_CONV_PATH_WINOGRAD));
+  g = geometry_of(&dilated, 0);
+  assert_false(sc_conv_path_applies(&g, SC_CONV_PATH_WINOGRAD));
+  g = geometry_of(&grouped, 0);
+  assert_false(sc_conv_path_applies(&g, SC_CONV_PATH_WINOGRAD));
+  g = geometry_of(&five, 0);
+  assert_false(sc_conv_path_applies(&g, SC_CONV_PATH_WINOGRAD));
+  sc_conv_packed_force_portable(1);
+  g = geometry_of(&cases[0], 0);
+  assert_false(sc_conv_path_applies(&g, SC_CONV_PATH_WINOGRAD));
+  sc_conv_packed_force_portable(0);
+}
+
+/* Weights transformed beforehand give the bits of a transform per call;
+ * transformed weights are refused by the packed path and for another
+ * shape, packed ones by the Winograd path; a NaN input and the fused
+ * Relu behave as on the other paths. */
+static void test_winograd_weights_reused(void **state)
+{
+  struct conv_case cc =
+      case_2d(1, 20, 36, 1, 10, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  struct conv_case other =
+      case_2d(1, 20, 28, 1, 10, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  struct sc_conv_geometry g = geometry_of(&cc, 0), go = geometry_of(&other, 0);
+  struct operands o;
+  float *once, *each;
+  struct sc_conv_weights *wino = NULL, *packed = NULL;
+  struct sc_error err;
+  (void)state;
+  if (!sc_conv_winograd_available()) {
+    printf("skipped: no AVX-512F on this CPU, no Winograd path\n");
+    return;
+  }
+  operands_make(&o, &g, 1);
+  once = random_array(o.y_size);
+  each = random_array(o.y_size);
+  assert_int_equal(
+      sc_conv_weights_pack_for(&g, SC_CONV_PATH_WINOGRAD, o.w, &wino, &err),
+      SC_OK);
+  assert_int_equal(sc_conv_weights_path(wino), SC_CONV_PATH_WINOGRAD);
+  assert_int_equal(sc_conv_weights_pack(&g, o.w, &packed, &err), SC_OK);
+  assert_int_equal(sc_conv_forward(&g, SC_CONV_PATH_WINOGRAD, o.x, o.w, wino,
+                                   o.b, once, NULL, &err),
+                   SC_OK);
+  assert_int_equal(sc_conv_forward(&g, SC_CONV_PATH_WINOGRAD, o.x, o.w, NULL,
+                                   o.b, each, NULL, &err),
+                   SC_OK);
+  assert_memory_equal(once, each, (size_t)o.y_size * sizeof(float));
+  assert_int_equal(sc_conv_forward(&g, SC_CONV_PATH_PACKED, o.x, o.w, wino, o.b,
+                                   each, NULL, &err),
+                   SC_ERR_INTERNAL);
+  assert_int_equal(sc_conv_forward(&g, SC_CONV_PATH_WINOGRAD, o.x, o.w, packed,
+                                   o.b, each, NULL, &err),
+                   SC_ERR_INTERNAL);
+  assert_int_equal(sc_conv_forward(&go, SC_CONV_PATH_WINOGRAD, o.x, o.w, wino,
+                                   o.b, each, NULL, &err),
+                   SC_ERR_INTERNAL);
+  assert_int_equal(
+      sc_conv_weights_pack_for(&g, SC_CONV_PATH_IM2COL, o.w, &packed, &err),
+      SC_ERR_INTERNAL);
+  assert_null(packed);
+  check_fused_relu(&cc, SC_CONV_PATH_WINOGRAD);
+  sc_conv_weights_free(wino);
+  operands_free(&o);
+  free(once);
+  free(each);
+}
+
 /* Cases big enough for several tiles, small ones with few items, and
  * small ones whose output channels are split over items: all must give the
  * single-threaded bits on two threads. */
@@ -644,6 +813,12 @@ static void check_thread_counts(struct sc_threadpool *pool)
   check_against_reference(&pointwise_packed, 0, SC_CONV_PATH_PACKED, pool);
   for (i = 0; i < n; i++)
     check_against_reference(&cases[i], 0, SC_CONV_PATH_PACKED, pool);
+  if (sc_conv_winograd_available()) {
+    struct conv_case wino[N_WINOGRAD_CASES];
+    winograd_cases(wino);
+    for (i = 0; i < N_WINOGRAD_CASES; i++)
+      check_against_reference(&wino[i], 0, SC_CONV_PATH_WINOGRAD, pool);
+  }
 }
 
 /* Each fast path on 2 and on 3 threads gives the single-threaded bits. */
@@ -695,6 +870,14 @@ static void test_auto_path_choice(void **state)
   struct conv_case general =
       case_2d(1, 8, 8, 2, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1);
   struct conv_case depthwise_3d = case_3d(4, 4, 4, 4, 3, 1, 1, 1);
+  /* 128 x 128 outputs from 16 channels to 16: Winograd; fewer positions
+   * or channels: packed */
+  struct conv_case large =
+      case_2d(1, 16, 16, 1, 128, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  struct conv_case few_positions =
+      case_2d(1, 16, 16, 1, 128, 127, 3, 3, 1, 1, 0, 0, 0, 0, 1);
+  struct conv_case few_channels =
+      case_2d(1, 15, 16, 1, 128, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1);
   struct sc_conv_geometry g;
   int portable;
   (void)state;
@@ -717,6 +900,17 @@ static void test_auto_path_choice(void **state)
     assert_int_equal(sc_conv_path_choose(&g),
                      fast ? SC_CONV_PATH_PACKED : SC_CONV_PATH_IM2COL);
     g = geometry_of(&depthwise_3d, 0);
+    assert_int_equal(sc_conv_path_choose(&g),
+                     fast ? SC_CONV_PATH_PACKED : SC_CONV_PATH_IM2COL);
+    g = geometry_of(&large, 0);
+    assert_int_equal(sc_conv_path_choose(&g), !fast ? SC_CONV_PATH_IM2COL
+                                              : sc_conv_winograd_available()
+                                                  ? SC_CONV_PATH_WINOGRAD
+                                                  : SC_CONV_PATH_PACKED);
+    g = geometry_of(&few_positions, 0);
+    assert_int_equal(sc_conv_path_choose(&g),
+                     fast ? SC_CONV_PATH_PACKED : SC_CONV_PATH_IM2COL);
+    g = geometry_of(&few_channels, 0);
     assert_int_equal(sc_conv_path_choose(&g),
                      fast ? SC_CONV_PATH_PACKED : SC_CONV_PATH_IM2COL);
     check_against_reference(&depthwise_3d, 0, SC_CONV_PATH_AUTO, NULL);
@@ -910,16 +1104,14 @@ static void run_conv_node(const struct conv_case *cc, const float *x,
 /* The Conv operator on the default path: constant weights (packed at
  * prepare time and kept) and fed weights (packed per run) give the same
  * bits, on 1 and 2 threads, close to the reference. */
-static void test_conv_node_constant_and_fed_weights(void **state)
+static void check_conv_node_constant_and_fed_weights(const struct conv_case *c)
 {
-  struct conv_case cc =
-      case_2d(2, 10, 26, 2, 11, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  struct conv_case cc = *c;
   struct sc_conv_geometry g = geometry_of(&cc, 0);
   struct operands o;
   struct sc_tensor *want = NULL, *constant = NULL, *fed = NULL, *two = NULL;
   struct sc_threadpool *pool = NULL;
   int64_t y_dims[4] = {g.batch, g.out_channels, g.out[1], g.out[2]};
-  (void)state;
   operands_make(&o, &g, 1);
   assert_int_equal(sc_tensor_create(SC_DTYPE_FLOAT, 4, y_dims, &want, NULL),
                    SC_OK);
@@ -928,7 +1120,10 @@ static void test_conv_node_constant_and_fed_weights(void **state)
   run_conv_node(&cc, o.x, o.w, o.b, 1, NULL, &constant);
   run_conv_node(&cc, o.x, o.w, o.b, 0, NULL, &fed);
   run_conv_node(&cc, o.x, o.w, o.b, 1, pool, &two);
-  assert_tensor_close(constant, want, 2e-5, 1e-4);
+  if (sc_conv_path_choose(&g) == SC_CONV_PATH_WINOGRAD)
+    assert_within_winograd_bound(&g, &o, constant->data, want->data);
+  else
+    assert_tensor_close(constant, want, 2e-5, 1e-4);
   assert_memory_equal(constant->data, fed->data,
                       (size_t)o.y_size * sizeof(float));
   assert_memory_equal(constant->data, two->data,
@@ -939,6 +1134,103 @@ static void test_conv_node_constant_and_fed_weights(void **state)
   sc_tensor_free(fed);
   sc_tensor_free(two);
   operands_free(&o);
+}
+
+/* Packed weights (groups), and on AVX-512F CPUs Winograd ones (128 x 130
+ * outputs, 16 channels to 20). */
+static void test_conv_node_constant_and_fed_weights(void **state)
+{
+  const struct conv_case packed =
+      case_2d(2, 10, 26, 2, 11, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  const struct conv_case winograd =
+      case_2d(1, 16, 20, 1, 128, 130, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  struct sc_conv_geometry g = geometry_of(&winograd, 0);
+  (void)state;
+  check_conv_node_constant_and_fed_weights(&packed);
+  assert_int_equal(sc_conv_path_choose(&g) == SC_CONV_PATH_WINOGRAD,
+                   sc_conv_winograd_available());
+  check_conv_node_constant_and_fed_weights(&winograd);
+}
+
+/* A float16 Conv on the Winograd path (16 channels to 16, 128 x 128):
+ * with constant W the executor widens it for the prepare-time reshape
+ * only, the node transforms it once and holds it (no more widening per
+ * run); with fed W it is transformed per run. Both, and a second run of
+ * the first, give the same bits, within a float16 rounding (and the
+ * Winograd bound) of the reference on the float16 operands. */
+static void test_conv_float16_winograd_weights_held(void **state)
+{
+  const struct conv_case cc =
+      case_2d(1, 16, 16, 1, 128, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  struct sc_conv_geometry g = geometry_of(&cc, 0);
+  int64_t xd[4] = {1, 16, 128, 128}, wd[4] = {16, 16, 3, 3}, bd[1] = {16};
+  int64_t nx = 16 * 128 * 128, nw = 16 * 16 * 9, i;
+  struct sc_tensor *out[3] = {NULL, NULL, NULL}, *want;
+  struct operands o;
+  double *xv, *wv, *bv, *yv;
+  float *y;
+  int constant;
+  (void)state;
+  if (!sc_conv_winograd_available()) {
+    printf("skipped: no AVX-512F on this CPU, no Winograd path\n");
+    return;
+  }
+  assert_int_equal(sc_conv_path_choose(&g), SC_CONV_PATH_WINOGRAD);
+  operands_make(&o, &g, 1);
+  for (i = 0; i < nx; i++) /* the float16 operands, as float */
+    o.x[i] = sc_half_to_float(sc_float_to_half(o.x[i]));
+  for (i = 0; i < nw; i++)
+    o.w[i] = sc_half_to_float(sc_float_to_half(o.w[i]));
+  for (i = 0; i < 16; i++)
+    o.b[i] = sc_half_to_float(sc_float_to_half(o.b[i]));
+  xv = malloc((size_t)nx * sizeof *xv);
+  wv = malloc((size_t)nw * sizeof *wv);
+  bv = malloc(16 * sizeof *bv);
+  yv = malloc((size_t)o.y_size * sizeof *yv);
+  y = malloc((size_t)o.y_size * sizeof *y);
+  assert_true(xv && wv && bv && yv && y);
+  for (i = 0; i < nx; i++)
+    xv[i] = o.x[i];
+  for (i = 0; i < nw; i++)
+    wv[i] = o.w[i];
+  for (i = 0; i < 16; i++)
+    bv[i] = o.b[i];
+  for (constant = 1; constant >= 0; constant--) {
+    struct sc_tensor *inputs[3];
+    struct sc_test_node t;
+    struct sc_error err;
+    static const int64_t pads[4] = {1, 1, 1, 1};
+    inputs[0] = sc_test_tensor(SC_DTYPE_FLOAT16, 4, xd, xv);
+    inputs[1] = sc_test_tensor(SC_DTYPE_FLOAT16, 4, wd, wv);
+    inputs[2] = sc_test_tensor(SC_DTYPE_FLOAT16, 1, bd, bv);
+    sc_test_node_init(&t, "Conv", 11, 3, inputs,
+                      constant ? SC_TEST_NODE_PARAMS_CONSTANT : 0, 1);
+    sc_test_node_set_ints(&t, "pads", 4, pads);
+    assert_int_equal(sc_test_node_run(&t, NULL, &out[constant ? 0 : 2], &err),
+                     SC_OK);
+    assert_int_equal(t.node->holds_input >> 1 & 1u, constant);
+    if (constant)
+      assert_int_equal(sc_test_node_run(&t, NULL, &out[1], &err), SC_OK);
+    sc_test_node_free(&t);
+  }
+  assert_memory_equal(out[0]->data, out[1]->data, (size_t)o.y_size * 2);
+  assert_memory_equal(out[0]->data, out[2]->data, (size_t)o.y_size * 2);
+  /* the float result rounds to the output: compare before that rounding
+   * would need the float one, so allow one float16 step on top */
+  sc_conv_reference(&g, o.x, o.w, o.b, y);
+  for (i = 0; i < o.y_size; i++)
+    yv[i] = y[i];
+  want = sc_test_tensor(SC_DTYPE_FLOAT16, 4, out[0]->dims, yv);
+  assert_tensor_close(out[0], want, 1e-3, 1e-3);
+  sc_tensor_free(want);
+  for (i = 0; i < 3; i++)
+    sc_tensor_free(out[i]);
+  operands_free(&o);
+  free(xv);
+  free(wv);
+  free(bv);
+  free(yv);
+  free(y);
 }
 
 /* ConvTranspose of x = [1, 2] with w = [1, 1, 1], stride 2: x0 covers
@@ -1342,6 +1634,8 @@ int main(void)
       cmocka_unit_test(test_packed_direct_matches_filled),
       cmocka_unit_test(test_fused_relu_matches_relu_of_output),
       cmocka_unit_test(test_packed_weights_reused),
+      cmocka_unit_test(test_winograd_matches_reference),
+      cmocka_unit_test(test_winograd_weights_reused),
       cmocka_unit_test(test_pointwise_matches_reference),
       cmocka_unit_test(test_depthwise_matches_reference),
       cmocka_unit_test(test_conv_transpose_matches_reference),
@@ -1353,6 +1647,7 @@ int main(void)
       cmocka_unit_test(test_conv_hand_computed_float_and_float16),
       cmocka_unit_test(test_conv_huge_stride_with_one_output),
       cmocka_unit_test(test_conv_node_constant_and_fed_weights),
+      cmocka_unit_test(test_conv_float16_winograd_weights_held),
       cmocka_unit_test(test_conv_transpose_output_size_rules),
       cmocka_unit_test(test_conv_errors_name_the_node),
       cmocka_unit_test(test_fused_conv_matches_conv_add_activation),

@@ -373,13 +373,6 @@ static sc_status alloc_output(const struct sc_node_plan *np, int j,
  * `shadow` (n_inputs + n_outputs of them) for every reduced input/output. */
 enum phase { PHASE_PREPARE, PHASE_RESHAPE, PHASE_RUN };
 
-/* The reshape of sc_graph_prepare's static pass: no pool, no storage. */
-static int static_reshape(enum phase phase, const struct sc_pool *pool,
-                          const struct run_storage *rs)
-{
-  return phase == PHASE_RESHAPE && !pool && !rs;
-}
-
 static sc_status call_via_float(struct sc_node *node, struct sc_node_plan *np,
                                 enum phase phase, struct sc_pool *pool,
                                 const struct run_storage *rs,
@@ -402,18 +395,7 @@ static sc_status call_via_float(struct sc_node *node, struct sc_node_plan *np,
   for (i = 0; i < node->n_inputs; i++) {
     if (node->in[i] && is_reduced_float(node->in[i]->dtype)) {
       struct sc_tensor *s = &shadow[i];
-      /* a constant: widened for the static reshape, so that the kernel
-       * may keep what it derives from it (packed weights); a held one is
-       * not widened again */
-      int copy = i < 32 && static_reshape(phase, pool, rs) &&
-                 sc_node_input_is_constant(node, i);
-      int held = i < 32 && (node->holds_input >> i & 1u);
-      if (copy) {
-        st = widen(node->in[i], s, NULL, -1, NULL, node->graph->threads, err);
-        if (st)
-          goto cleanup;
-        node->constant_copies |= 1u << i;
-      } else if (phase != PHASE_RUN || held) { /* shapes only */
+      if (phase != PHASE_RUN) { /* shapes only */
         s->dtype = SC_DTYPE_FLOAT;
         s->rank = node->in[i]->rank;
         memcpy(s->dims, node->in[i]->dims, sizeof s->dims);
@@ -482,7 +464,6 @@ static sc_status call_via_float(struct sc_node *node, struct sc_node_plan *np,
   }
 
 cleanup:
-  node->constant_copies = 0;
   for (i = 0; i < node->n_inputs; i++)
     node->in[i] = real_in[i];
   for (i = 0; i < node->n_outputs; i++)

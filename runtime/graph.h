@@ -110,11 +110,6 @@ struct sc_node {
    * of input i's constant data (Conv: W packed), so that sc_graph_prepare
    * may free an initializer that every one of its readers keeps */
   uint32_t holds_input;
-  /* set by the executor around the reshape of sc_graph_prepare of a kernel
-   * computing in float: bit i when input i is a float copy of a float16
-   * or bfloat16 constant of the model, made for that call only, from which
-   * the kernel may derive what it keeps (sc_node_input_is_constant) */
-  uint32_t constant_copies;
 };
 
 struct sc_opset {

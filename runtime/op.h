@@ -98,12 +98,9 @@ sc_status sc_node_alloc_output(struct sc_node *node, int i, int rank,
 struct sc_threadpool *sc_node_threads(const struct sc_node *node);
 
 /* 1 if input i is bound to an initializer's own data: a constant of the
- * model, not a graph input nor a feed overriding it; or, during the
- * reshape of sc_graph_prepare only, to the float copy of a float16 or
- * bfloat16 constant (sc_node.constant_copies; every run makes another,
- * unless the kernel holds the input). Kernels that keep what they derive
- * from such an input (packed weights) may set holds_input; the executor
- * then hands them input i without data. */
+ * model, not a graph input nor a feed overriding it, nor a float copy of
+ * a float16 constant (made again for every run). Kernels that keep what
+ * they derive from such an input (packed weights) may set holds_input. */
 int sc_node_input_is_constant(const struct sc_node *node, int i);
 
 /* Shared reshape helpers for kernels. */

@@ -33,9 +33,6 @@ struct sc_threadpool *sc_node_threads(const struct sc_node *node)
 int sc_node_input_is_constant(const struct sc_node *node, int i)
 {
   const struct sc_value *v;
-  if (i >= 0 && i < 32 && i < node->n_inputs &&
-      (node->constant_copies >> i & 1u))
-    return node->in[i] && node->in[i]->data;
   if (!node->graph || i < 0 || i >= node->n_inputs || node->inputs[i] < 0 ||
       !node->in[i] || !node->in[i]->data)
     return 0;

@@ -231,9 +231,8 @@ static sc_status set_output_shape(struct sc_node *node, int n_spatial,
 }
 
 /* Packs W once for the packed or the Winograd path (whichever AUTO
- * chooses) when it is a constant of the model (for Winograd also a
- * float16 one: the executor's float copy): at prepare time when reshape
- * sees the initializer, else at the first run. Other weights are
+ * chooses) when it is a constant of the model: at prepare time when
+ * reshape sees the initializer, else at the first run. Other weights are
  * packed by every run (sc_conv_forward). Once packed, the node needs no
  * more of W than its shape (holds_input), and runs through the path it
  * was packed for whatever the geometry (conv_run; both paths' conditions
@@ -246,10 +245,6 @@ static sc_status pack_constant_weights(struct sc_node *node,
   sc_status st;
   if (state->packed || !sc_node_input_is_constant(node, 1) ||
       (path != SC_CONV_PATH_PACKED && path != SC_CONV_PATH_WINOGRAD))
-    return SC_OK;
-  /* a float16 W (its float copy): packed float weights would take twice
-   * its memory to save little; the Winograd transform is worth keeping */
-  if (path == SC_CONV_PATH_PACKED && (node->constant_copies >> 1 & 1u))
     return SC_OK;
   st = sc_conv_weights_pack_for(&state->geometry, path, node->in[1]->data,
                                 &state->packed, err);

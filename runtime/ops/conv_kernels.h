@@ -137,7 +137,9 @@ sc_status sc_conv_transpose_forward(const struct sc_conv_geometry *g,
  * (packed); for a small image whose output channels are split over
  * threads (im2col), one im2col matrix of at most 4M floats shared by all
  * threads. The packed path also holds the packed weights (not counted:
- * about the size of w). */
+ * about the size of w). The Winograd path: 36 * (C + M) floats per 16
+ * tiles, up to 48 tiles within 1M floats (4 MB), 16 beyond; its weights
+ * (not counted) are 4 times w. */
 int64_t sc_conv_scratch_floats(const struct sc_conv_geometry *g,
                                enum sc_conv_path path, int transpose);
 

@@ -17,21 +17,22 @@
  *
  * Accuracy: the transforms add rounding the direct sum does not have (B^T
  * has entries up to 5, A^T up to 8), so a result differs from the exact sum
- * by more than the direct path's: by up to about 1e-6 of the sum of the
- * magnitudes of its products on the layers measured (tests/runtime/
- * test_conv.c bounds it). sc_conv_path_choose takes this path only for
- * layers large enough to gain (conv_kernels.c).
+ * by more than the direct path's: by up to 3e-6 of the sum of the
+ * magnitudes of its products in the tests (tests/runtime/test_conv.c
+ * bounds it). sc_conv_path_choose takes this path only for layers large
+ * enough to gain (conv_kernels.c).
  *
- * Work items are strips of up to `width` tiles (4 output columns each) of
- * one tile row (4 output rows) of one image. Per item and input channel,
- * the 6 input rows the strip reads are combined along the rows (B^T on
- * the left) into a small buffer, then along the columns (B on the right)
- * for 16 tiles at a time, a lane per tile, the stride-4 columns taken out
- * with permutes; V goes to the item's column panels. After the 36
- * products, each map's 36 values per tile are combined (A^T on the left,
- * A on the right), the bias added, the Relu applied and the 4x4 blocks
- * interleaved back into output rows. Each output element depends on its
- * item alone: the bits do not depend on the thread count.
+ * A group is 16 consecutive tiles (4x4 outputs each) of one tile row, a
+ * lane per tile; a work item is up to 3 consecutive groups (48 columns of
+ * the micro-kernel's widest panel), across rows and images. Per group and
+ * input channel, the 6 input rows its tiles read are combined along the
+ * rows (B^T on the left) into a small buffer, then along the columns (B
+ * on the right), the stride-4 columns taken out with permutes; V goes to
+ * the item's column panels. After the 36 products, each map's 36 values
+ * per tile are combined (A^T on the left, A on the right), the bias
+ * added, the Relu applied and the 4x4 blocks interleaved back into output
+ * rows. Each output element depends on its item alone: the bits do not
+ * depend on the thread count.
  *
  * AVX-512F only (it reuses the packed path's AVX-512F micro-kernel):
  * sc_conv_path_applies says no on other CPUs. */
@@ -89,13 +90,14 @@ void sc_conv_winograd_pack(const struct sc_conv_geometry *g, const float *w,
       for (r = 0; r < MR; r++) {
         int64_t m = p * MR + r;
         float *dst = u + (p * c_in + c) * MR + r; /* point xi at xi * stride */
-        const float *k3 = w + (m * c_in + c) * 9;
+        const float *k3;
         double cols[3][ALPHA], row[ALPHA];
-        if (m >= maps) {
+        if (m >= maps) { /* rows past the last map: zero */
           for (i = 0; i < POINTS; i++)
             dst[i * stride] = 0.0f;
           continue;
         }
+        k3 = w + (m * c_in + c) * 9;
         for (j = 0; j < 3; j++) /* G g: column j */
           g_times(k3[j], k3[3 + j], k3[6 + j], cols[j]);
         for (i = 0; i < ALPHA; i++) { /* (G g) G^T: row i */

@@ -11,10 +11,10 @@
 /* Winograd is chosen from this many output positions and input and output
  * channels on (docs/internals/KERNELS.md has the measurements). Its
  * transformed weights are four times the packed ones (36 values per 3x3
- * kernel): at 64 x 64 they came to 140 MB on ISNet against 36 MB from
- * 128 x 128 on, for a fifth less of the products, and the verification
- * of the ISNet chain (--mode both) peaked at 2.04 GB against 1.96 GB. Below 16
- * channels the products are too thin to gain. */
+ * kernel): from 64 x 64 on they came to 140 MB on ISNet against 36 MB
+ * from 128 x 128 on, for a fifth more of the products, and the
+ * verification of the ISNet chain (--mode both) peaked at 2.04 GB
+ * against 1.96 GB. Below 16 channels the products are too thin to gain. */
 #define WINOGRAD_MIN_POSITIONS (128 * 128)
 #define WINOGRAD_MIN_CHANNELS 16
 

@@ -762,6 +762,7 @@ static void test_winograd_weights_reused(void **state)
   assert_int_equal(sc_conv_forward(&go, SC_CONV_PATH_WINOGRAD, o.x, o.w, wino,
                                    o.b, each, NULL, &err),
                    SC_ERR_INTERNAL);
+  sc_conv_weights_free(packed);
   assert_int_equal(
       sc_conv_weights_pack_for(&g, SC_CONV_PATH_IM2COL, o.w, &packed, &err),
       SC_ERR_INTERNAL);

@@ -607,12 +607,18 @@ static sc_status static_pass(struct sc_graph *g, struct sc_tensor *vt,
      * gives the type. */
     np->via_float = 0;
     np->reduced = SC_DTYPE_UNDEFINED;
-    if (node->op->flags & SC_OP_F16_VIA_FLOAT)
+    if (node->op->flags & SC_OP_F16_VIA_FLOAT) {
+      int all_half = 1;
       for (j = 0; j < node->n_inputs; j++)
-        if (node->in[j] && is_reduced_float(node->in[j]->dtype)) {
-          np->via_float = 1;
-          break;
+        if (node->in[j]) {
+          if (is_reduced_float(node->in[j]->dtype))
+            np->via_float = 1;
+          if (node->in[j]->dtype != SC_DTYPE_FLOAT16)
+            all_half = 0;
         }
+      if ((node->op->flags & SC_OP_F16_ROWS) && all_half)
+        np->via_float = 0; /* the kernel's own float16 rows */
+    }
     if (np->via_float && node->n_inputs > 0 && node->in[0]) {
       if (is_reduced_float(node->in[0]->dtype))
         np->reduced = node->in[0]->dtype;

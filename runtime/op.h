@@ -57,7 +57,13 @@ enum {
   SC_OP_F16_FIRST_OUTPUT_ONLY = 1u << 2,
   /* output 0 holds input 0's bytes unchanged (Reshape, Identity ...): the
    * executor may give it input 0's buffer instead of running the copy */
-  SC_OP_OUTPUT_IS_INPUT0 = 1u << 3
+  SC_OP_OUTPUT_IS_INPUT0 = 1u << 3,
+  /* with SC_OP_F16_VIA_FLOAT: when every input is float16, the kernel takes
+   * them itself (prepare sees float16 inputs): it converts each stretch of
+   * elements to float in registers or on the stack, computes as the float
+   * kernel does and rounds back, element for element what the generic path
+   * gives, without the whole-tensor float copies (element-wise rows) */
+  SC_OP_F16_ROWS = 1u << 4
 };
 
 #define SC_OPSET_LATEST INT_MAX

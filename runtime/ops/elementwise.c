@@ -27,7 +27,12 @@
  * libm function. Float16/bfloat16 go through float (SC_OP_F16_VIA_FLOAT),
  * except in Where (moves bytes) and Pow, which converts them itself: with
  * the flag, a float base with a float16 exponent would have its float
- * result rounded to float16 by the executor.
+ * result rounded to float16 by the executor. The unary operators with a
+ * float16 result and Add, Sub, Mul and Div take all-float16 inputs
+ * themselves (SC_OP_F16_ROWS): the float row runs on stretches of
+ * HALF_STRETCH elements converted on the stack and is rounded back there,
+ * the executor's conversions element for element, without its two
+ * whole-tensor float copies.
  *
  * Integer semantics: arithmetic wraps (computed in the unsigned type);
  * division and Mod by zero give 0; Div truncates toward zero (C, and the
@@ -42,6 +47,7 @@
 #include <string.h>
 #include <tgmath.h>
 
+#include "runtime/dtype.h"
 #include "runtime/ops/activation.h"
 #include "runtime/ops/broadcast.h"
 #include "runtime/ops/families.h"
@@ -488,9 +494,18 @@ static const struct unary_spec unary_specs[] = {
 
 /* --- shared kernel plumbing ----------------------------------------------- */
 
+/* A float row run on float16 operands and result (half_row): its context
+ * is `params`. */
+struct half_rows {
+  sc_broadcast_row_fn row;
+  const struct ew_params *params;
+  int n_inputs;
+};
+
 /* Private state of every node of this family (node->state). */
 struct ew_state {
   struct ew_params params;
+  struct half_rows half;     /* float16 operands: row is half_row */
   sc_broadcast_row_fn row;   /* unary and binary rows */
   sc_broadcast_row_fn acc;   /* variadic: y = op(y, b) */
   sc_broadcast_row_fn last;  /* Mean: in-place division by the count */
@@ -545,14 +560,58 @@ static const struct unary_impl *find_unary(const struct unary_impl *impls,
   return NULL;
 }
 
-/* Runs state->row over output 0 with the given inputs. */
+/* Elements a float16 row converts at a time (on the stack). */
+#define HALF_STRETCH 256
+
+/* A row of float16 elements through h->row: each stretch of the advancing
+ * inputs widened, the float row run on it, its result rounded to float16
+ * (sc_half_to_float_n and sc_float_to_half_n, which the executor's
+ * conversions call). A broadcast input is widened once. */
+static void half_row(const void *ctx, const void *const *in,
+                     const int64_t *step, void *out, int64_t n)
+{
+  const struct half_rows *h = ctx;
+  float wide[SC_BROADCAST_MAX_INPUTS][HALF_STRETCH], result[HALF_STRETCH];
+  const void *operands[SC_BROADCAST_MAX_INPUTS];
+  int64_t j, m;
+  int k;
+
+  for (k = 0; k < h->n_inputs; k++) {
+    operands[k] = wide[k];
+    if (!step[k])
+      wide[k][0] = sc_half_to_float(*(const uint16_t *)in[k]);
+  }
+  for (j = 0; j < n; j += m) {
+    m = n - j < HALF_STRETCH ? n - j : HALF_STRETCH;
+    for (k = 0; k < h->n_inputs; k++)
+      if (step[k])
+        sc_half_to_float_n((const uint16_t *)in[k] + j, wide[k], m);
+    h->row(h->params, operands, step, result, m);
+    sc_float_to_half_n(result, (uint16_t *)out + j, m);
+  }
+}
+
+/* Makes s run `row`, a float row of n_inputs operands, on float16 ones. */
+static void use_half_rows(struct ew_state *s, sc_broadcast_row_fn row,
+                          int n_inputs)
+{
+  s->half.row = row;
+  s->half.params = &s->params;
+  s->half.n_inputs = n_inputs;
+  s->row = half_row;
+}
+
+/* Runs `row` over output 0 with the given inputs; its context is s's
+ * parameters, or s->half for half_row. */
 static void run_rows(struct sc_node *node, sc_broadcast_row_fn row,
-                     const struct ew_params *params, int64_t grain,
-                     struct sc_tensor *out, int n_inputs,
+                     const struct ew_state *s, const struct ew_params *params,
+                     int64_t grain, struct sc_tensor *out, int n_inputs,
                      const struct sc_tensor *const *inputs)
 {
   struct sc_broadcast_job job;
-  sc_broadcast_job_init(&job, out, n_inputs, inputs, row, params);
+  sc_broadcast_job_init(&job, out, n_inputs, inputs, row,
+                        row == half_row ? (const void *)&s->half
+                                        : (const void *)params);
   sc_broadcast_run(&job, sc_node_threads(node), grain);
 }
 
@@ -594,6 +653,7 @@ static sc_status unary_prepare(struct sc_node *node, struct sc_error *err)
   const struct unary_impl *impl;
   struct ew_state *s;
   sc_status st;
+  int half;
 
   if (!spec)
     return sc_node_fail(node, err, SC_ERR_INTERNAL,
@@ -601,13 +661,16 @@ static sc_status unary_prepare(struct sc_node *node, struct sc_error *err)
   st = sc_check_arity(node, 1, 1, 1, 1, err);
   if (st)
     return st;
-  impl = find_unary(spec->impls, node->in[0]->dtype);
+  half = node->in[0]->dtype == SC_DTYPE_FLOAT16 && !spec->bool_output;
+  impl = find_unary(spec->impls, half ? SC_DTYPE_FLOAT : node->in[0]->dtype);
   if (!impl)
     return unsupported_input(node, 0, err);
   st = state_create(node, &s, err);
   if (st)
     return st;
   s->row = impl->row;
+  if (half)
+    use_half_rows(s, impl->row, 1);
   s->grain = spec->grain;
   st = read_param_attrs(node, spec->attrs, 3, &s->params, err);
   if (st)
@@ -636,7 +699,7 @@ static sc_status unary_run(struct sc_node *node, struct sc_error *err)
 {
   const struct ew_state *s = node->state;
   const struct sc_tensor *in = node->in[0];
-  run_rows(node, s->row, &s->params, s->grain, node->out[0], 1, &in);
+  run_rows(node, s->row, s, &s->params, s->grain, node->out[0], 1, &in);
   return SC_OK;
 }
 
@@ -780,7 +843,7 @@ static sc_status clip_run(struct sc_node *node, struct sc_error *err)
     memcpy(&params.lo, node->in[1]->data, size);
   if (node->n_inputs > 2 && node->in[2])
     memcpy(&params.hi, node->in[2]->data, size);
-  run_rows(node, s->row, &params, s->grain, node->out[0], 1, &in);
+  run_rows(node, s->row, s, &params, s->grain, node->out[0], 1, &in);
   return SC_OK;
 }
 
@@ -1111,6 +1174,15 @@ static sc_status choose_binary(const struct sc_node *node,
   const struct binary_impl *impl;
   int a_known = 0;
 
+  /* SC_OP_F16_ROWS (Pow, which converts float16 itself, has no flag) */
+  if (a == SC_DTYPE_FLOAT16 && b == SC_DTYPE_FLOAT16 && impls != pow_impls)
+    for (impl = impls; impl->row; impl++)
+      if (impl->a == SC_DTYPE_FLOAT && impl->b == SC_DTYPE_FLOAT &&
+          impl->y == SC_DTYPE_FLOAT) {
+        use_half_rows(s, impl->row, 2);
+        *out_dtype = SC_DTYPE_FLOAT16;
+        return SC_OK;
+      }
   for (impl = impls; impl->row; impl++) {
     if (impl->a == a && impl->b == b) {
       s->row = impl->row;
@@ -1340,7 +1412,7 @@ static sc_status binary_run(struct sc_node *node, struct sc_error *err)
   if (st)
     return st;
   operands[0] = node->in[0];
-  run_rows(node, s->exact && !all_finite(node->in[1]) ? s->exact : s->row,
+  run_rows(node, s->exact && !all_finite(node->in[1]) ? s->exact : s->row, s,
            &s->params, s->grain, node->out[0], 2, operands);
   return SC_OK;
 }
@@ -1439,14 +1511,14 @@ static sc_status variadic_run(struct sc_node *node, struct sc_error *err)
   }
   operands[0] = node->in[0];
   operands[1] = node->in[1];
-  run_rows(node, s->row, &s->params, s->grain, out, 2, operands);
+  run_rows(node, s->row, s, &s->params, s->grain, out, 2, operands);
   operands[0] = out;
   for (i = 2; i < node->n_inputs; i++) {
     operands[1] = node->in[i];
-    run_rows(node, s->acc, &s->params, s->grain, out, 2, operands);
+    run_rows(node, s->acc, s, &s->params, s->grain, out, 2, operands);
   }
   if (s->last)
-    run_rows(node, s->last, &s->params, s->grain, out, 1, operands);
+    run_rows(node, s->last, s, &s->params, s->grain, out, 1, operands);
   return SC_OK;
 }
 
@@ -1548,13 +1620,14 @@ static sc_status where_run(struct sc_node *node, struct sc_error *err)
   operands[0] = node->in[0];
   operands[1] = node->in[1];
   operands[2] = node->in[2];
-  run_rows(node, s->row, &s->params, s->grain, node->out[0], 3, operands);
+  run_rows(node, s->row, s, &s->params, s->grain, node->out[0], 3, operands);
   return SC_OK;
 }
 
 /* --- registry ------------------------------------------------------------- */
 
 #define F16 SC_OP_F16_VIA_FLOAT
+#define F16_ROWS (SC_OP_F16_VIA_FLOAT | SC_OP_F16_ROWS)
 #define LATEST SC_OPSET_LATEST
 #define UNARY(name, since, flags)                                              \
   {                                                                            \
@@ -1863,58 +1936,58 @@ void sc_activation_free(struct sc_activation *a)
 }
 
 const struct sc_op sc_ops_elementwise[] = {
-    UNARY("Abs", 1, F16),
-    UNARY("Neg", 1, F16),
-    UNARY("Reciprocal", 1, F16),
-    UNARY("Floor", 1, F16),
-    UNARY("Ceil", 1, F16),
-    UNARY("Round", 11, F16),
-    UNARY("Sqrt", 1, F16),
-    UNARY("Exp", 1, F16),
-    UNARY("Log", 1, F16),
-    UNARY("Sin", 7, F16),
-    UNARY("Cos", 7, F16),
-    UNARY("Tan", 7, F16),
-    UNARY("Asin", 7, F16),
-    UNARY("Acos", 7, F16),
-    UNARY("Atan", 7, F16),
-    UNARY("Sinh", 9, F16),
-    UNARY("Cosh", 9, F16),
-    UNARY("Asinh", 9, F16),
-    UNARY("Acosh", 9, F16),
-    UNARY("Atanh", 9, F16),
-    UNARY("Erf", 9, F16),
-    UNARY("Sign", 9, F16),
+    UNARY("Abs", 1, F16_ROWS),
+    UNARY("Neg", 1, F16_ROWS),
+    UNARY("Reciprocal", 1, F16_ROWS),
+    UNARY("Floor", 1, F16_ROWS),
+    UNARY("Ceil", 1, F16_ROWS),
+    UNARY("Round", 11, F16_ROWS),
+    UNARY("Sqrt", 1, F16_ROWS),
+    UNARY("Exp", 1, F16_ROWS),
+    UNARY("Log", 1, F16_ROWS),
+    UNARY("Sin", 7, F16_ROWS),
+    UNARY("Cos", 7, F16_ROWS),
+    UNARY("Tan", 7, F16_ROWS),
+    UNARY("Asin", 7, F16_ROWS),
+    UNARY("Acos", 7, F16_ROWS),
+    UNARY("Atan", 7, F16_ROWS),
+    UNARY("Sinh", 9, F16_ROWS),
+    UNARY("Cosh", 9, F16_ROWS),
+    UNARY("Asinh", 9, F16_ROWS),
+    UNARY("Acosh", 9, F16_ROWS),
+    UNARY("Atanh", 9, F16_ROWS),
+    UNARY("Erf", 9, F16_ROWS),
+    UNARY("Sign", 9, F16_ROWS),
     UNARY("IsNaN", 9, F16),
     UNARY("IsInf", 10, 0),
     UNARY("Not", 1, 0),
     UNARY("BitwiseNot", 18, 0),
-    UNARY("Relu", 1, F16),
-    UNARY("LeakyRelu", 1, F16),
-    UNARY("Elu", 1, F16),
-    UNARY("Selu", 1, F16),
+    UNARY("Relu", 1, F16_ROWS),
+    UNARY("LeakyRelu", 1, F16_ROWS),
+    UNARY("Elu", 1, F16_ROWS),
+    UNARY("Selu", 1, F16_ROWS),
     UNARY("Celu", 12, 0),
-    UNARY("ThresholdedRelu", 10, F16),
-    UNARY("Sigmoid", 1, F16),
-    UNARY("HardSigmoid", 1, F16),
-    UNARY("HardSwish", 14, F16),
-    UNARY("Tanh", 1, F16),
-    UNARY("Softplus", 1, F16),
-    UNARY("Softsign", 1, F16),
-    UNARY("Shrink", 9, F16),
-    UNARY("Mish", 18, F16),
+    UNARY("ThresholdedRelu", 10, F16_ROWS),
+    UNARY("Sigmoid", 1, F16_ROWS),
+    UNARY("HardSigmoid", 1, F16_ROWS),
+    UNARY("HardSwish", 14, F16_ROWS),
+    UNARY("Tanh", 1, F16_ROWS),
+    UNARY("Softplus", 1, F16_ROWS),
+    UNARY("Softsign", 1, F16_ROWS),
+    UNARY("Shrink", 9, F16_ROWS),
+    UNARY("Mish", 18, F16_ROWS),
     {"", "Clip", 1, 10, clip_attr_prepare, clip_reshape, clip_run, ew_release,
      F16},
     {"", "Clip", 11, LATEST, clip_prepare, clip_reshape, clip_run, ew_release,
      F16},
-    BINARY_LEGACY("Add", F16),
-    BINARY("Add", 7, LATEST, F16),
-    BINARY_LEGACY("Sub", F16),
-    BINARY("Sub", 7, LATEST, F16),
-    BINARY_LEGACY("Mul", F16),
-    BINARY("Mul", 7, LATEST, F16),
-    BINARY_LEGACY("Div", F16),
-    BINARY("Div", 7, LATEST, F16),
+    BINARY_LEGACY("Add", F16_ROWS),
+    BINARY("Add", 7, LATEST, F16_ROWS),
+    BINARY_LEGACY("Sub", F16_ROWS),
+    BINARY("Sub", 7, LATEST, F16_ROWS),
+    BINARY_LEGACY("Mul", F16_ROWS),
+    BINARY("Mul", 7, LATEST, F16_ROWS),
+    BINARY_LEGACY("Div", F16_ROWS),
+    BINARY("Div", 7, LATEST, F16_ROWS),
     BINARY_LEGACY("Pow", 0),
     BINARY("Pow", 7, LATEST, 0),
     BINARY("Mod", 10, LATEST, F16),

@@ -769,6 +769,117 @@ static void test_float16_add_rounds_through_float(void **state)
   free_all(2, in);
 }
 
+static struct sc_tensor *cast(struct sc_tensor *in, enum sc_dtype to);
+
+/* A float16 tensor of the given shape holding `bits`. */
+static struct sc_tensor *half_tensor(int rank, const int64_t *dims,
+                                     const uint16_t *bits)
+{
+  struct sc_tensor *t;
+  struct sc_error err;
+  assert_int_equal(sc_tensor_create(SC_DTYPE_FLOAT16, rank, dims, &t, &err),
+                   SC_OK);
+  memcpy(t->data, bits, (size_t)t->n_elements * sizeof *bits);
+  return t;
+}
+
+/* Expects two float16 tensors to hold the same bits, NaN matching any
+ * NaN. */
+static void assert_same_halves(const char *what, const struct sc_tensor *got,
+                               const struct sc_tensor *want)
+{
+  const uint16_t *g = got->data, *w = want->data;
+  int64_t i;
+  assert_int_equal(got->dtype, SC_DTYPE_FLOAT16);
+  assert_int_equal(got->n_elements, want->n_elements);
+  for (i = 0; i < got->n_elements; i++) {
+    int g_nan = (g[i] & 0x7fff) > 0x7c00, w_nan = (w[i] & 0x7fff) > 0x7c00;
+    if (g_nan != w_nan || (!g_nan && g[i] != w[i]))
+      fail_msg("%s: element %lld is 0x%04x, float then rounded gives 0x%04x",
+               what, (long long)i, g[i], w[i]);
+  }
+}
+
+/* Float16 operands the float16 rows take themselves (SC_OP_F16_ROWS) give,
+ * element for element, the float operator on the widened operands rounded
+ * to float16: Cast to float, the operator, Cast back. Every float16 bit
+ * pattern for the unary operators; random pairs, a per-channel and a
+ * scalar operand for the binary ones, on the fast and the reference path. */
+static void test_float16_rows_match_float_rounded(void **state)
+{
+  static const char *const unary[] = {"Relu",     "Sigmoid",  "Tanh", "Exp",
+                                      "Abs",      "Neg",      "Sqrt", "Round",
+                                      "Softplus", "HardSwish"};
+  static const char *const binary[] = {"Add", "Sub", "Mul", "Div"};
+  static const int64_t full[4] = {2, 3, 5, 7}, channel[4] = {1, 3, 1, 1},
+                       one[1] = {1};
+  int64_t all = 65536, i;
+  uint16_t *bits = malloc((size_t)all * sizeof *bits);
+  uint32_t seed = 7;
+  struct sc_tensor *x, *in[2], *wide[2], *got, *want, *f;
+  size_t k;
+  int shape, reference;
+  (void)state;
+
+  assert_non_null(bits);
+  for (i = 0; i < all; i++)
+    bits[i] = (uint16_t)i;
+  x = half_tensor(1, &all, bits);
+  for (k = 0; k < sizeof unary / sizeof unary[0]; k++) {
+    got = run_ok(unary[k], 14, 1, &x);
+    wide[0] = cast(x, SC_DTYPE_FLOAT);
+    f = run_ok(unary[k], 14, 1, wide);
+    want = cast(f, SC_DTYPE_FLOAT16);
+    assert_same_halves(unary[k], got, want);
+    sc_tensor_free(got);
+    sc_tensor_free(want);
+    sc_tensor_free(f);
+    sc_tensor_free(wide[0]);
+  }
+  /* Relu by hand: negative numbers become +0, -0 and NaN stay */
+  got = run_ok("Relu", 14, 1, &x);
+  for (i = 0; i < all; i++) {
+    uint16_t h = (uint16_t)i, r = ((uint16_t *)got->data)[i];
+    int nan = (h & 0x7fff) > 0x7c00;
+    uint16_t expect = !nan && (h & 0x8000) && h != 0x8000 ? 0 : h;
+    if (nan ? (r & 0x7fff) <= 0x7c00 : r != expect)
+      fail_msg("Relu(0x%04x) is 0x%04x", h, r);
+  }
+  sc_tensor_free(got);
+  sc_tensor_free(x);
+
+  for (reference = 0; reference < 2; reference++)
+    for (shape = 0; shape < 3; shape++)
+      for (k = 0; k < sizeof binary / sizeof binary[0]; k++) {
+        const int64_t *b_dims = shape == 0 ? full : shape == 1 ? channel : one;
+        int b_rank = shape == 2 ? 1 : 4;
+        uint16_t a_bits[210], b_bits[210];
+        char what[64];
+        for (i = 0; i < 210; i++) {
+          a_bits[i] = (uint16_t)(next_random(&seed) >> 16);
+          b_bits[i] = (uint16_t)(next_random(&seed) >> 16);
+        }
+        in[0] = half_tensor(4, full, a_bits);
+        in[1] = half_tensor(b_rank, b_dims, b_bits);
+        sc_broadcast_force_reference(reference);
+        got = run_ok(binary[k], 14, 2, in);
+        wide[0] = cast(in[0], SC_DTYPE_FLOAT);
+        wide[1] = cast(in[1], SC_DTYPE_FLOAT);
+        f = run_ok(binary[k], 14, 2, wide);
+        sc_broadcast_force_reference(0);
+        want = cast(f, SC_DTYPE_FLOAT16);
+        snprintf(what, sizeof what, "%s, operand shape %d%s", binary[k], shape,
+                 reference ? ", reference path" : "");
+        assert_same_halves(what, got, want);
+        sc_tensor_free(got);
+        sc_tensor_free(want);
+        sc_tensor_free(f);
+        free_all(2, wide);
+        free_all(2, in);
+      }
+  free(bits);
+}
+
 /* Pow: exact integer powers (3^39 needs all 62 bits), integer bases with
  * negative exponents truncate (2^-1 -> 0, (-1)^-3 -> -1), a float16 base
  * keeps its type, a float base with an int64 exponent stays float. */
@@ -1261,6 +1372,7 @@ int main(void)
       cmocka_unit_test(test_variadic_broadcast_and_legacy_shapes),
       cmocka_unit_test(test_where_broadcasts_condition),
       cmocka_unit_test(test_float16_add_rounds_through_float),
+      cmocka_unit_test(test_float16_rows_match_float_rounded),
       cmocka_unit_test(test_pow_mixed_types),
       cmocka_unit_test(test_cast_float_to_int_saturates),
       cmocka_unit_test(test_cast_rounds_once_to_reduced_types),

@@ -693,16 +693,31 @@ __attribute__((target("avx512f"))) static inline
   _mm512_storeu_si512(l->n_small, v->n_small);
 }
 
+/* 1 when a side of this kind holds values with at most 24 significant
+ * bits (float and float16): the product of two of them is exact in double,
+ * so adding it with a fused multiply-add rounds once, as the product's add
+ * does, and gives the same bits. */
+static inline int narrow_kind(enum direct_kind kind)
+{
+  return kind == DIRECT_FLOAT || kind == DIRECT_HALF;
+}
+
 /* The sums and maxima of 8 finite pairs a, b (d = b - a) that both loops
- * take in the same order. */
+ * take in the same order; a product of two narrow_kind sides is added by a
+ * fused multiply-add (one instruction fewer, the same bits). */
 __attribute__((target("avx512f"))) static inline
     __attribute__((always_inline)) void
     lanes_sums_avx512(struct lanes_avx512 *v, __m512d a, __m512d b, __m512d d,
-                      __m512d abs_a, __m512d abs_d)
+                      __m512d abs_a, __m512d abs_d, enum direct_kind r_kind,
+                      enum direct_kind t_kind)
 {
-  v->dot = _mm512_add_pd(v->dot, _mm512_mul_pd(a, b));
-  v->nr2 = _mm512_add_pd(v->nr2, _mm512_mul_pd(a, a));
-  v->nt2 = _mm512_add_pd(v->nt2, _mm512_mul_pd(b, b));
+  v->dot = narrow_kind(r_kind) && narrow_kind(t_kind)
+               ? _mm512_fmadd_pd(a, b, v->dot)
+               : _mm512_add_pd(v->dot, _mm512_mul_pd(a, b));
+  v->nr2 = narrow_kind(r_kind) ? _mm512_fmadd_pd(a, a, v->nr2)
+                               : _mm512_add_pd(v->nr2, _mm512_mul_pd(a, a));
+  v->nt2 = narrow_kind(t_kind) ? _mm512_fmadd_pd(b, b, v->nt2)
+                               : _mm512_add_pd(v->nt2, _mm512_mul_pd(b, b));
   v->nd2 = _mm512_add_pd(v->nd2, _mm512_mul_pd(d, d));
   v->sum_abs = _mm512_add_pd(v->sum_abs, abs_d);
   v->max_abs = _mm512_max_pd(abs_d, v->max_abs);
@@ -792,7 +807,7 @@ __attribute__((target("avx512f"))) static inline
     d = _mm512_sub_pd(b, a);
     abs_a = _mm512_abs_pd(a);
     abs_d = _mm512_abs_pd(d);
-    lanes_sums_avx512(&v, a, b, d, abs_a, abs_d);
+    lanes_sums_avx512(&v, a, b, d, abs_a, abs_d, r_kind, t_kind);
     differ = _mm512_cmp_pd_mask(a, b, _CMP_NEQ_UQ);
     v.exact = _mm512_mask_add_epi64(v.exact, finite & (__mmask8)~differ,
                                     v.exact, one);
@@ -863,7 +878,7 @@ __attribute__((target("avx512f"))) static inline
     __m512d d = _mm512_sub_pd(b, a);
     __m512d abs_a = _mm512_abs_pd(a), abs_d = _mm512_abs_pd(d);
     __mmask8 differ, first;
-    lanes_sums_avx512(&v, a, b, d, abs_a, abs_d);
+    lanes_sums_avx512(&v, a, b, d, abs_a, abs_d, r_kind, t_kind);
     differ = _mm512_cmp_pd_mask(a, b, _CMP_NEQ_UQ);
     differing = _mm512_mask_add_epi64(differing, differ, differing, one);
     first = _mm512_mask_cmp_pd_mask(differ, abs_a,

@@ -332,6 +332,12 @@ struct run_storage {
    * an observer, which may keep the output and with it the input's whole
    * slot buffer */
   int share;
+  /* quantized tails (mark_quant_tails): the run's value headers, its node
+   * mask (NULL: all), and per node whether a ConvInteger computed its
+   * tail */
+  struct sc_tensor *vt;
+  const uint8_t *mask;
+  uint8_t *fused;
 };
 
 /* Storage for t: slot k of the memory plan (k >= 0, t fits), an idle slot
@@ -514,6 +520,45 @@ static int share_input0(struct sc_node *node)
   return 1;
 }
 
+/* Runs a ConvInteger with a quantized tail: the tail computed by the
+ * kernel when the run executes all of it and the scale and bias have
+ * their data (a run pulling nodes out of order may not have computed them
+ * yet), else the plain ConvInteger. */
+static sc_status run_quant_tail_head(struct sc_node *node,
+                                     const struct sc_node_plan *np,
+                                     struct sc_pool *pool,
+                                     const struct run_storage *rs,
+                                     struct sc_error *err)
+{
+  int i = (int)(node - node->graph->nodes), k, fuse = rs && rs->fused;
+  sc_status st;
+
+  for (k = 0; fuse && k < np->n_tail_members; k++)
+    fuse = !rs->mask || rs->mask[np->tail_members[k]];
+  if (fuse) {
+    const struct sc_tensor *scale = &rs->vt[np->tail_scale];
+    const struct sc_tensor *bias =
+        np->tail_bias >= 0 ? &rs->vt[np->tail_bias] : NULL;
+    fuse = scale->rank >= 0 && scale->data && scale->n_elements == 1 &&
+           (!bias || (bias->rank >= 0 && bias->data &&
+                      bias->n_elements == node->out[0]->dims[1]));
+    if (fuse) {
+      node->tail_scale = scale;
+      node->tail_bias = bias;
+    }
+  }
+  if (node->out[0]->rank >= 0) {
+    st = alloc_output(np, 0, node->out[0], pool, rs, err);
+    if (st)
+      return st;
+  }
+  st = node->op->run(node, err);
+  node->tail_scale = node->tail_bias = NULL;
+  if (rs && rs->fused)
+    rs->fused[i] = !st && fuse;
+  return st;
+}
+
 static sc_status node_phase_raw(struct sc_node *node, struct sc_node_plan *np,
                                 enum phase phase, struct sc_pool *pool,
                                 const struct run_storage *rs,
@@ -529,8 +574,16 @@ static sc_status node_phase_raw(struct sc_node *node, struct sc_node_plan *np,
   case PHASE_RUN: {
     int i;
     sc_status st;
-    if (np->alias && rs && rs->share && share_input0(node))
+    if (np->tail_head >= 0) { /* computed by the ConvInteger, or not */
+      if (rs && rs->fused && rs->fused[np->tail_head]) {
+        sc_tensor_share_data(node->out[0], node->in[0]);
+        return SC_OK;
+      }
+    } else if (np->alias && rs && rs->share && share_input0(node)) {
       return SC_OK;
+    }
+    if (np->n_tail_members > 0)
+      return run_quant_tail_head(node, np, pool, rs, err);
     for (i = 0; i < node->n_outputs; i++)
       if (node->out[i] && node->out[i]->rank >= 0) {
         st = alloc_output(np, i, node->out[i], pool, rs, err);
@@ -884,6 +937,126 @@ static int fusable_conv(const struct sc_graph *g, int i)
   return static_size(g, x) == static_size(g, y) ? p : -1;
 }
 
+/* 1 when no observer reads value v: a graph output never, the others
+ * when the graph runs plainly or the caller said so. */
+static int unobserved(const struct sc_graph *g, int v)
+{
+  return v >= 0 && !is_graph_output(g, v) &&
+         (g->plain_runs || (g->unobserved && g->unobserved[v]));
+}
+
+/* A float value of known shape holding n elements, whose data exists
+ * before node `before` runs: an initializer, or produced earlier. */
+static int float_before(const struct sc_graph *g, int v, int before, int64_t n)
+{
+  const struct sc_value *val;
+  int64_t count = 1;
+  int i;
+  if (v < 0)
+    return 0;
+  val = &g->values[v];
+  if (val->dtype != SC_DTYPE_FLOAT || val->rank < 0 ||
+      (val->producer >= before && !val->initializer))
+    return 0;
+  for (i = 0; i < val->rank; i++)
+    count *= val->dims[i];
+  return count == n;
+}
+
+/* 1 when bias value v, [1, M, 1 ...] or [M, 1 ...] against an output of
+ * `rank` [N, M, ...], adds bias[m] to channel m. */
+static int per_channel(const struct sc_value *v, int rank, int64_t m)
+{
+  int i, at = v->rank == rank ? 1 : v->rank == rank - 1 ? 0 : -1;
+  if (at < 0 || (at == 1 && v->dims[0] != 1) || v->dims[at] != m)
+    return 0;
+  for (i = at + 1; i < v->rank; i++)
+    if (v->dims[i] != 1)
+      return 0;
+  return 1;
+}
+
+/* The only node reading value v with v as input `j`, else -1. */
+static int only_reader(const struct sc_graph *g, const int *reader, int v,
+                       int j, const char *op_type)
+{
+  int i = v >= 0 ? reader[v] : -1;
+  if (i < 0 || g->values[v].n_consumers != 1 ||
+      strcmp(g->nodes[i].op_type, op_type) != 0 ||
+      g->nodes[i].domain[0] != '\0' || g->nodes[i].inputs[j] != v ||
+      g->nodes[i].n_outputs < 1 || g->nodes[i].outputs[0] < 0)
+    return -1;
+  return i;
+}
+
+/* Finds ONNX Runtime's dynamically quantized convolutions whose tail the
+ * ConvInteger can compute: ConvInteger -> Cast to float -> Mul by a float
+ * scalar -> (Add of a per-channel float bias), each intermediate value
+ * unobserved and read by the next node only (as its input 0), the scalar
+ * and the bias ready before the ConvInteger runs. The Cast, Mul and Add
+ * then become aliases of the ConvInteger's output (its buffer lives until
+ * the last reader of the tail's end); a run computes them in the
+ * ConvInteger (node_phase_raw) when it runs all of them. */
+static sc_status mark_quant_tails(struct sc_graph *g, struct sc_error *err)
+{
+  struct sc_plan *plan = g->plan;
+  int *reader = malloc(((size_t)g->n_values + 1) * sizeof *reader);
+  int i, j;
+
+  if (!reader)
+    return sc_fail_nomem(err, "memory plan");
+  for (i = 0; i < g->n_values; i++)
+    reader[i] = -1;
+  for (i = 0; i < g->n_nodes; i++) {
+    struct sc_node_plan *np = &plan->nodes[i];
+    np->tail_scale = np->tail_bias = np->tail_head = -1;
+    np->n_tail_members = 0;
+    for (j = 0; j < g->nodes[i].n_inputs; j++)
+      if (g->nodes[i].inputs[j] >= 0)
+        reader[g->nodes[i].inputs[j]] = i;
+  }
+  for (i = 0; i < g->n_nodes; i++) {
+    const struct sc_node *c = &g->nodes[i];
+    const struct sc_value *out;
+    struct sc_node_plan *np = &plan->nodes[i];
+    int cast, mul, add, y, k;
+    if (strcmp(c->op_type, "ConvInteger") != 0 || c->domain[0] ||
+        c->n_outputs != 1 || !unobserved(g, c->outputs[0]) ||
+        g->values[c->outputs[0]].rank < 3 || np->via_float)
+      continue;
+    out = &g->values[c->outputs[0]];
+    cast = only_reader(g, reader, c->outputs[0], 0, "Cast");
+    if (cast < 0 ||
+        g->values[g->nodes[cast].outputs[0]].dtype != SC_DTYPE_FLOAT ||
+        !unobserved(g, g->nodes[cast].outputs[0]))
+      continue;
+    mul = only_reader(g, reader, g->nodes[cast].outputs[0], 0, "Mul");
+    if (mul < 0 || g->nodes[mul].n_inputs != 2 ||
+        !float_before(g, g->nodes[mul].inputs[1], i, 1) ||
+        is_graph_output(g, g->nodes[mul].outputs[0]))
+      continue;
+    y = g->nodes[mul].outputs[0];
+    add = unobserved(g, y) ? only_reader(g, reader, y, 0, "Add") : -1;
+    if (add >= 0 &&
+        (g->nodes[add].n_inputs != 2 ||
+         !float_before(g, g->nodes[add].inputs[1], i, out->dims[1]) ||
+         !per_channel(&g->values[g->nodes[add].inputs[1]], out->rank,
+                      out->dims[1]) ||
+         is_graph_output(g, g->nodes[add].outputs[0])))
+      add = -1;
+    np->tail_scale = g->nodes[mul].inputs[1];
+    np->tail_bias = add >= 0 ? g->nodes[add].inputs[1] : -1;
+    np->tail_members[0] = cast;
+    np->tail_members[1] = mul;
+    np->tail_members[2] = add;
+    np->n_tail_members = add >= 0 ? 3 : 2;
+    for (k = 0; k < np->n_tail_members; k++)
+      plan->nodes[np->tail_members[k]].tail_head = i;
+  }
+  free(reader);
+  return SC_OK;
+}
+
 /* Marks the alias nodes (and the Conv nodes that apply the Relu after
  * them) and makes each alias's readers keep the buffer's first owner
  * alive: the value whose buffer it is (its root, through chains of
@@ -897,7 +1070,8 @@ static void mark_aliases(struct sc_graph *g, int *last)
     int root, out, conv = fusable_conv(g, i);
     if (conv >= 0)
       plan->nodes[conv].fuse_relu = 1;
-    plan->nodes[i].alias = conv >= 0 || may_alias(g, i);
+    plan->nodes[i].alias =
+        conv >= 0 || may_alias(g, i) || plan->nodes[i].tail_head >= 0;
     if (!plan->nodes[i].alias)
       continue;
     out = node->outputs[0];
@@ -940,6 +1114,11 @@ static sc_status plan_memory(struct sc_graph *g, struct sc_error *err)
     for (j = 0; j < g->nodes[i].n_inputs; j++)
       if (g->nodes[i].inputs[j] >= 0)
         last[g->nodes[i].inputs[j]] = i;
+  st = mark_quant_tails(g, err);
+  if (st) {
+    free(last);
+    return st;
+  }
   mark_aliases(g, last);
   for (i = 0; i < g->n_nodes && !st; i++)
     st = node_items(g, i, last, &items, &n_items, &items_capacity, err);
@@ -1019,6 +1198,42 @@ static void drop_held_initializers(struct sc_graph *g)
 
 static sc_status prepare_graph(struct sc_graph *g, struct sc_error *err);
 
+sc_status sc_graph_set_unobserved(struct sc_graph *g, const unsigned char *mask,
+                                  struct sc_error *err)
+{
+  struct sc_plan *plan = g->plan;
+  unsigned char *copy = NULL;
+  int i;
+
+  if (mask) {
+    copy = malloc((size_t)g->n_values + 1);
+    if (!copy)
+      return sc_fail_nomem(err, "unobserved values");
+    memcpy(copy, mask, (size_t)g->n_values);
+  }
+  free(g->unobserved);
+  g->unobserved = copy;
+  if (!g->prepared || !plan)
+    return SC_OK;
+  /* the memory plan again (a slot's buffer still held lives on with its
+   * holders) */
+  for (i = 0; i < g->n_nodes; i++) {
+    struct sc_node_plan *np = &plan->nodes[i];
+    free(np->out_slot);
+    free(np->in_shadow_slot);
+    free(np->out_shadow_slot);
+    np->out_slot = np->in_shadow_slot = np->out_shadow_slot = NULL;
+    np->graph_outputs = 0;
+    np->alias = np->fuse_relu = 0;
+  }
+  for (i = 0; i < plan->n_slots; i++)
+    sc_slot_release(&plan->slots[i]);
+  free(plan->slots);
+  plan->slots = NULL;
+  plan->n_slots = 0;
+  return plan_memory(g, err);
+}
+
 /* Errors name the model file (g->source) they come from. */
 sc_status sc_graph_prepare(struct sc_graph *g, struct sc_error *err)
 {
@@ -1060,6 +1275,8 @@ static sc_status prepare_graph(struct sc_graph *g, struct sc_error *err)
   for (i = 0; i < g->n_nodes; i++) {
     struct sc_node *node = &g->nodes[i];
     int64_t version = sc_graph_opset(g, node->domain);
+    plan->nodes[i].tail_head = -1; /* mark_quant_tails sets the tails */
+    plan->nodes[i].tail_scale = plan->nodes[i].tail_bias = -1;
     if (version < 0)
       version = node->domain[0] ? 1 : 1; /* not imported: oldest */
     node->opset = version;
@@ -1139,6 +1356,7 @@ struct sc_run {
   uint8_t *borrowed;    /* data not ours: initializers and feeds */
   uint8_t *keep;        /* graph outputs */
   uint8_t *ran;         /* per node: has run (sc_run_node runs out of order) */
+  uint8_t *fused;       /* per node: a ConvInteger computed its tail */
   int next;             /* the node the next step runs, g->n_nodes when done */
   int failed;           /* a step failed: the run cannot go on */
 };
@@ -1213,8 +1431,9 @@ sc_status sc_run_start(struct sc_graph *g, int n_feeds,
   run->borrowed = calloc((size_t)g->n_values + 1, 1);
   run->keep = calloc((size_t)g->n_values + 1, 1);
   run->ran = calloc((size_t)g->n_nodes + 1, 1);
+  run->fused = calloc((size_t)g->n_nodes + 1, 1);
   if (!run->vt || !run->remaining || !run->borrowed || !run->keep ||
-      !run->ran) {
+      !run->ran || !run->fused) {
     sc_run_free(run);
     return sc_fail_nomem(err, "run state");
   }
@@ -1266,9 +1485,14 @@ static sc_status run_node(struct sc_run *run, int i, struct sc_error *err)
   struct sc_node *node = &g->nodes[i];
   struct sc_plan *plan = g->plan;
   struct sc_node_plan *np = &plan->nodes[i];
-  struct run_storage storage = {
-      plan->slots, plan->n_slots, run->opt.node_mask != NULL,
-      !run->opt.discard_outputs, run->opt.observer == NULL};
+  struct run_storage storage = {plan->slots,
+                                plan->n_slots,
+                                run->opt.node_mask != NULL,
+                                !run->opt.discard_outputs,
+                                run->opt.observer == NULL,
+                                run->vt,
+                                run->opt.node_mask,
+                                run->fused};
   const struct run_storage *rs = &storage;
   struct sc_tensor *vt = run->vt;
   int j;
@@ -1436,6 +1660,7 @@ void sc_run_free(struct sc_run *run)
   free(run->borrowed);
   free(run->keep);
   free(run->ran);
+  free(run->fused);
   free(run);
 }
 

@@ -59,6 +59,17 @@ sc_status sc_graph_sort(struct sc_graph *g, struct sc_error *err);
 /* Prepares g for running. Idempotent. On failure the graph cannot run. */
 sc_status sc_graph_prepare(struct sc_graph *g, struct sc_error *err);
 
+/* Declares the values no observer of any later run reads (mask[v] != 0;
+ * graph outputs are always read). The executor may then compute them
+ * inside another kernel and hand the observer a tensor holding something
+ * else: a ConvInteger computes the Cast to float, the Mul by a scalar and
+ * the per-channel bias Add after it when their intermediate values are
+ * unobserved (ONNX Runtime's dynamic quantization writes that chain for
+ * every Conv). Call before the first run; on a prepared graph it plans the
+ * memory again. */
+sc_status sc_graph_set_unobserved(struct sc_graph *g, const unsigned char *mask,
+                                  struct sc_error *err);
+
 /* Runs g. `feeds` must cover every graph input (g->inputs) unless a node
  * mask is given, in which case it must cover every value the selected nodes
  * read that no selected node produces and that is not an initializer.

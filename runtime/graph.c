@@ -137,6 +137,7 @@ void sc_graph_free(struct sc_graph *g)
   for (i = 0; i < g->n_opsets; i++)
     free(g->opsets[i].domain);
   free(g->opsets);
+  free(g->unobserved);
   free(g->name);
   free(g->source);
   free(g->producer_name);

@@ -106,6 +106,12 @@ struct sc_node {
   /* set by the executor while a Conv runs whose only reader is a Relu it
    * fused (sc_graph.plain_runs): output 0 is stored through Relu */
   int fused_relu;
+  /* set by the executor while a ConvInteger runs that computes the Cast,
+   * the Mul by a scalar and the per-channel Add after it (a quantized tail
+   * nobody observes, sc_graph.unobserved): output 0 receives
+   * (float)acc * scale (+ bias[m]), float bits in the int32 tensor, which
+   * the tail's outputs then share. NULL when not fused. */
+  const struct sc_tensor *tail_scale, *tail_bias;
   /* set by reshape: bit i when the node's state keeps everything it needs
    * of input i's constant data (Conv: W packed), so that sc_graph_prepare
    * may free an initializer that every one of its readers keeps */
@@ -141,6 +147,9 @@ struct sc_graph {
    * is a float Conv's only reader is applied by the Conv (a run with an
    * observer still copies, into pool storage, and runs the Relu) */
   int plain_runs;
+  /* per value, set by sc_graph_set_unobserved: 1 when no run's observer
+   * will read it (NULL: any may be read, unless plain_runs) */
+  unsigned char *unobserved;
   int prepared;
   struct sc_pool *pool;
   struct sc_threadpool *threads; /* set for the duration of a run */

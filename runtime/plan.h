@@ -20,6 +20,13 @@ struct sc_node_plan {
    * slot, and keeps input 0's slot busy */
   int alias;
   int fuse_relu; /* a Conv that applies the Relu reading its output */
+  /* a quantized tail (mark_quant_tails): on the ConvInteger, the values of
+   * the scale and the per-channel bias it applies (bias -1 when there is
+   * no Add) and its members; on the Cast, Mul and Add after it, the
+   * ConvInteger's index (tail_head; -1 elsewhere) */
+  int tail_scale, tail_bias;
+  int tail_members[3], n_tail_members;
+  int tail_head;
 };
 
 struct sc_plan {

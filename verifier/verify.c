@@ -379,6 +379,60 @@ static sc_status count_uses(struct run *r, struct sc_error *err)
   return SC_OK;
 }
 
+/* Tells each executed stage's graph which values nobody reads (the
+ * executor may then compute them inside other kernels and hand the
+ * observer something else, sc_graph_set_unobserved): read are the stage's
+ * stored tensors (references and fed values of other stages' rows), its
+ * rows as a target and the values its isolated re-runs are fed. Stages
+ * sharing a graph share the union of what they read. */
+static sc_status declare_unobserved(struct run *r, struct sc_error *err)
+{
+  int i, j, k, f, v;
+  sc_status st = SC_OK;
+
+  for (i = 0; !st && i < r->s->n_stages; i++) {
+    struct sc_graph *g = r->s->stages[i].graph;
+    unsigned char *mask;
+    if (!g || !r->s->stages[i].view)
+      continue;
+    for (j = 0; j < i; j++)
+      if (r->s->stages[j].graph == g)
+        break;
+    if (j < i)
+      continue; /* done with the first stage of this graph */
+    mask = malloc((size_t)g->n_values + 1);
+    if (!mask)
+      return sc_fail_nomem(err, "plan");
+    memset(mask, 1, (size_t)g->n_values);
+    for (j = i; j < r->s->n_stages; j++) {
+      const struct stage *st_j = &r->s->stages[j];
+      if (st_j->graph != g || !st_j->view)
+        continue;
+      for (k = 0; k < st_j->view->n_tensors; k++) {
+        int key = st_j->key_base + k, read = r->uses[key] > 0, pi;
+        for (pi = 0; pi < r->n_pairs && !read; pi++)
+          read = r->pairs[pi].tgt == j && r->pairs[pi].row_of_target[k] >= 0;
+        v = st_j->view->tensors[k].value;
+        if (read && v >= 0)
+          mask[v] = 0;
+      }
+      for (k = 0; k < r->n_pairs; k++) {
+        const struct pair_state *p = &r->pairs[k];
+        int row;
+        if (p->tgt != j)
+          continue;
+        for (row = 0; row < p->n_rows; row++)
+          if (p->rows[row].segment)
+            for (f = 0; f < p->rows[row].segment->n_feeds; f++)
+              mask[p->rows[row].segment->feeds[f].value] = 0;
+      }
+    }
+    st = sc_graph_set_unobserved(g, mask, err);
+    free(mask);
+  }
+  return st;
+}
+
 /* --- comparing ---------------------------------------------------------- */
 
 static void aggregate(struct sc_metrics *worst, int *has, int *worst_input,
@@ -1481,6 +1535,8 @@ static sc_status verify_stages(const struct sc_verify_options *o,
   }
   if (!st)
     st = count_uses(&r, err);
+  if (!st)
+    st = declare_unobserved(&r, err);
   if (!st)
     st = sc_store_create(o->memory_budget ? o->memory_budget
                                           : sc_store_default_budget(),

@@ -993,13 +993,51 @@ sc_status sc_qk_conv_integer_reshape(struct sc_node *node, struct sc_error *err)
   return st;
 }
 
+/* The quantized tail the executor has ConvInteger compute (sc_node
+ * tail_scale): what Cast to float, Mul by the scale and Add of the
+ * channel's bias give, the same float operations in the same order. */
+struct conv_tail_emit {
+  float *y;
+  int64_t channels, pixels;
+  float scale;
+  const float *bias; /* one per channel, or NULL */
+};
+
+static void emit_conv_tail(void *ctx, int64_t n, int64_t m, int64_t pixel0,
+                           const int32_t *acc, int64_t count)
+{
+  const struct conv_tail_emit *e = ctx;
+  float *y = e->y + (n * e->channels + m) * e->pixels + pixel0;
+  const float scale = e->scale;
+  int64_t k;
+  if (e->bias) {
+    const float b = e->bias[m];
+    for (k = 0; k < count; k++) {
+      float scaled = (float)acc[k] * scale;
+      y[k] = scaled + b;
+    }
+  } else {
+    for (k = 0; k < count; k++)
+      y[k] = (float)acc[k] * scale;
+  }
+}
+
 sc_status sc_qk_conv_integer_run(struct sc_node *node, struct sc_error *err)
 {
   const struct sc_tensor *x_zp = node->n_inputs > 2 ? node->in[2] : NULL;
   const struct sc_tensor *w_zp = node->n_inputs > 3 ? node->in[3] : NULL;
-  /* no emitter: the accumulators are the output */
+  const struct sc_qconv *conv = node->state;
+  struct conv_tail_emit e;
+  if (!node->tail_scale) /* no emitter: the accumulators are the output */
+    return sc_qconv_run(node, node->state, node->in[0], x_zp, node->in[1], w_zp,
+                        NULL, node->out[0]->data, err);
+  e.y = node->out[0]->data; /* float bits in the int32 tensor */
+  e.channels = node->out[0]->dims[1];
+  e.pixels = conv->out_pixels;
+  e.scale = ((const float *)node->tail_scale->data)[0];
+  e.bias = node->tail_bias ? node->tail_bias->data : NULL;
   return sc_qconv_run(node, node->state, node->in[0], x_zp, node->in[1], w_zp,
-                      NULL, node->out[0]->data, err);
+                      emit_conv_tail, &e, err);
 }
 
 void sc_qk_conv_release(struct sc_node *node)

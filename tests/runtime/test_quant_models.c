@@ -88,6 +88,234 @@ static void test_qoperator_net_matches_numpy(void **s)
   sc_graph_free(g);
 }
 
+/* --- quantized tails computed by ConvInteger ---------------------------- */
+
+#define DYNAMIC_DIR SC_SOURCE_DIR "/fixtures/models/tiny_cls_dynamic"
+
+/* Every value a run produced, by value index (references). */
+struct kept_values {
+  struct sc_tensor **t;
+};
+
+static sc_status keep_values(void *user, const struct sc_graph *g,
+                             int node_index, struct sc_tensor *const *outputs,
+                             struct sc_error *err)
+{
+  struct kept_values *k = user;
+  const struct sc_node *node = &g->nodes[node_index];
+  int j;
+  for (j = 0; j < node->n_outputs; j++) {
+    int v = node->outputs[j];
+    if (v >= 0 && outputs[j] && !k->t[v]) {
+      sc_status st = sc_tensor_ref(outputs[j], &k->t[v], err);
+      if (st)
+        return st;
+    }
+  }
+  return SC_OK;
+}
+
+/* Runs g (node_mask may be NULL) keeping every value; `first`, when not
+ * negative, is run before anything else (out of order). */
+static void run_keeping(struct sc_graph *g, int n_feeds,
+                        const struct sc_feed *feeds, const uint8_t *node_mask,
+                        int first, struct kept_values *k)
+{
+  struct sc_run_options opt;
+  struct sc_run *run = NULL;
+  struct sc_error err;
+  int done = 0;
+  k->t = calloc((size_t)g->n_values, sizeof *k->t);
+  assert_non_null(k->t);
+  memset(&opt, 0, sizeof opt);
+  opt.observer = keep_values;
+  opt.observer_user = k;
+  opt.node_mask = node_mask;
+  opt.discard_outputs = 1;
+  if (sc_run_start(g, n_feeds, feeds, &opt, &run, &err) != SC_OK)
+    fail_msg("%s", err.message);
+  if (first >= 0 && sc_run_node(run, first, &err) != SC_OK)
+    fail_msg("%s", err.message);
+  while (!done)
+    if (sc_run_step(run, &done, &err) != SC_OK)
+      fail_msg("%s", err.message);
+  sc_run_free(run);
+}
+
+static void kept_free(const struct sc_graph *g, struct kept_values *k)
+{
+  int v;
+  for (v = 0; v < g->n_values; v++)
+    sc_tensor_free(k->t[v]);
+  free(k->t);
+}
+
+static int same_bits(const struct sc_tensor *a, const struct sc_tensor *b)
+{
+  return a && b && a->dtype == b->dtype && a->n_elements == b->n_elements &&
+         memcmp(a->data, b->data, sc_tensor_size(a)) == 0;
+}
+
+static int find_node(const struct sc_graph *g, const char *op_type, int nth)
+{
+  int i;
+  for (i = 0; i < g->n_nodes; i++)
+    if (strcmp(g->nodes[i].op_type, op_type) == 0 && nth-- == 0)
+      return i;
+  return -1;
+}
+
+/* The node reading value v (the first). */
+static int reader_of(const struct sc_graph *g, int v)
+{
+  int i, j;
+  for (i = 0; i < g->n_nodes; i++)
+    for (j = 0; j < g->nodes[i].n_inputs; j++)
+      if (g->nodes[i].inputs[j] == v)
+        return i;
+  return -1;
+}
+
+/* ONNX Runtime's dynamic quantization of every Conv: ConvInteger -> Cast
+ * -> Mul by X_scale * W_scale -> Add of the reshaped bias. With the
+ * intermediate values declared unobserved the ConvInteger computes the
+ * tail and the Cast, Mul and Add outputs share its buffer; every other
+ * value, the tails' ends and the logits included, keeps the bits of the
+ * plain run (whose arithmetic the fixture tests check against numpy):
+ * after the graph is prepared (the memory planned again), for plain runs,
+ * for a run of one tail alone, and when a run computes the ConvInteger
+ * before the scale (then without its tail). An observed Cast output is
+ * left to the Cast. */
+static void test_dynamic_tails_computed_by_conv_integer(void **s)
+{
+  struct sc_graph *a = load_model(DYNAMIC_DIR "/dynamic.onnx");
+  struct sc_graph *b = load_model(DYNAMIC_DIR "/dynamic.onnx");
+  struct sc_tensor *x = load_npy(DYNAMIC_DIR "/inputs_npy/float32.npy");
+  struct sc_tensor *outputs[1] = {NULL}, *plain[1] = {NULL};
+  struct kept_values base, fused, one, early, watched;
+  struct sc_feed feed, tail_feeds[4];
+  struct sc_error err;
+  unsigned char *mask;
+  uint8_t *node_mask;
+  int i, j, n_conv = 0, n_fused = 0, conv, cast, mul, add, dql;
+  (void)s;
+
+  feed.name = a->values[a->inputs[0]].name;
+  feed.tensor = x;
+  run_keeping(a, 1, &feed, NULL, -1, &base);
+  assert_int_equal(sc_graph_prepare(b, &err), SC_OK);
+  mask = malloc((size_t)b->n_values);
+  assert_non_null(mask);
+  memset(mask, 1, (size_t)b->n_values);
+  assert_int_equal(sc_graph_set_unobserved(b, mask, &err), SC_OK);
+  run_keeping(b, 1, &feed, NULL, -1, &fused);
+  for (i = 0; i < b->n_nodes; i++) {
+    int y;
+    if (strcmp(b->nodes[i].op_type, "ConvInteger") != 0)
+      continue;
+    n_conv++;
+    cast = reader_of(b, b->nodes[i].outputs[0]);
+    mul = reader_of(b, b->nodes[cast].outputs[0]);
+    add = reader_of(b, b->nodes[mul].outputs[0]);
+    assert_string_equal(b->nodes[add].op_type, "Add");
+    y = b->nodes[add].outputs[0];
+    if (fused.t[b->nodes[cast].outputs[0]]->data == fused.t[y]->data)
+      n_fused++;
+  }
+  assert_int_equal(n_conv, 12);
+  assert_int_equal(n_fused, n_conv);
+  for (i = 0; i < b->n_values; i++) {
+    int p = b->values[i].producer;
+    const char *op = p >= 0 ? b->nodes[p].op_type : "";
+    if (strcmp(op, "ConvInteger") == 0 || strcmp(op, "Cast") == 0 ||
+        (strcmp(op, "Mul") == 0 && b->values[i].rank == 4))
+      continue; /* a tail's intermediate values */
+    if (base.t[i] && !same_bits(base.t[i], fused.t[i]))
+      fail_msg("'%s' differs when the tails are fused", b->values[i].name);
+  }
+
+  /* the first tail alone, fed from the plain run */
+  conv = find_node(b, "ConvInteger", 0);
+  cast = reader_of(b, b->nodes[conv].outputs[0]);
+  mul = reader_of(b, b->nodes[cast].outputs[0]);
+  add = reader_of(b, b->nodes[mul].outputs[0]);
+  node_mask = calloc((size_t)b->n_nodes, 1);
+  assert_non_null(node_mask);
+  node_mask[conv] = node_mask[cast] = node_mask[mul] = node_mask[add] = 1;
+  j = 0;
+  for (i = 0; i < b->nodes[conv].n_inputs; i++) {
+    int v = b->nodes[conv].inputs[i];
+    if (v >= 0 && !b->values[v].initializer) {
+      tail_feeds[j].name = b->values[v].name;
+      tail_feeds[j++].tensor = base.t[v];
+    }
+  }
+  tail_feeds[j].name = b->values[b->nodes[mul].inputs[1]].name;
+  tail_feeds[j++].tensor = base.t[b->nodes[mul].inputs[1]];
+  tail_feeds[j].name = b->values[b->nodes[add].inputs[1]].name;
+  tail_feeds[j++].tensor = base.t[b->nodes[add].inputs[1]];
+  run_keeping(b, j, tail_feeds, node_mask, -1, &one);
+  assert_true(same_bits(one.t[b->nodes[add].outputs[0]],
+                        base.t[b->nodes[add].outputs[0]]));
+  assert_ptr_equal(one.t[b->nodes[cast].outputs[0]]->data,
+                   one.t[b->nodes[add].outputs[0]]->data);
+  kept_free(b, &one);
+
+  /* the ConvInteger before its scale exists: the plain ConvInteger */
+  dql = b->values[b->nodes[conv].inputs[0]].producer;
+  assert_true(dql >= 0 && dql < b->values[b->nodes[mul].inputs[1]].producer);
+  {
+    struct sc_run_options opt;
+    struct sc_run *run = NULL;
+    int done = 0;
+    early.t = calloc((size_t)b->n_values, sizeof *early.t);
+    assert_non_null(early.t);
+    memset(&opt, 0, sizeof opt);
+    opt.observer = keep_values;
+    opt.observer_user = &early;
+    opt.discard_outputs = 1;
+    assert_int_equal(sc_run_start(b, 1, &feed, &opt, &run, &err), SC_OK);
+    assert_int_equal(sc_run_node(run, dql, &err), SC_OK);
+    assert_int_equal(sc_run_node(run, conv, &err), SC_OK);
+    while (!done)
+      assert_int_equal(sc_run_step(run, &done, &err), SC_OK);
+    sc_run_free(run);
+  }
+  assert_true(same_bits(early.t[b->nodes[cast].outputs[0]],
+                        base.t[b->nodes[cast].outputs[0]]));
+  assert_true(same_bits(early.t[b->nodes[add].outputs[0]],
+                        base.t[b->nodes[add].outputs[0]]));
+  kept_free(b, &early);
+
+  /* an observed Cast output: that tail is left alone */
+  mask[b->nodes[cast].outputs[0]] = 0;
+  assert_int_equal(sc_graph_set_unobserved(b, mask, &err), SC_OK);
+  run_keeping(b, 1, &feed, NULL, -1, &watched);
+  assert_true(same_bits(watched.t[b->nodes[cast].outputs[0]],
+                        base.t[b->nodes[cast].outputs[0]]));
+  assert_true(same_bits(watched.t[b->nodes[add].outputs[0]],
+                        base.t[b->nodes[add].outputs[0]]));
+  kept_free(b, &watched);
+  sc_graph_free(b);
+
+  /* plain runs (no observer at all) */
+  b = load_model(DYNAMIC_DIR "/dynamic.onnx");
+  b->plain_runs = 1;
+  assert_int_equal(sc_graph_run(b, 1, &feed, plain, NULL, &err), SC_OK);
+  assert_int_equal(sc_graph_run(a, 1, &feed, outputs, NULL, &err), SC_OK);
+  assert_true(same_bits(plain[0], outputs[0]));
+  sc_tensor_free(plain[0]);
+  sc_tensor_free(outputs[0]);
+
+  kept_free(a, &base);
+  kept_free(a, &fused);
+  free(mask);
+  free(node_mask);
+  sc_tensor_free(x);
+  sc_graph_free(a);
+  sc_graph_free(b);
+}
+
 /* --- QDQ vs QOperator -------------------------------------------------- */
 
 static void test_qdq_and_qoperator_agree_within_one_lsb(void **s)
@@ -377,6 +605,7 @@ int main(void)
       cmocka_unit_test(test_qdq_and_qoperator_agree_within_one_lsb),
       cmocka_unit_test(test_qoperator_nodes_agree_with_qdq_in_isolation),
       cmocka_unit_test(test_float16_net_matches_its_float32_twin),
+      cmocka_unit_test(test_dynamic_tails_computed_by_conv_integer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -103,7 +103,8 @@ conv_winograd(const struct sc_conv_geometry *g, const float *x, const float *w,
                    "convolution weights were transformed for another shape "
                    "or path");
   if (!packed) {
-    st = sc_conv_weights_pack_for(g, SC_CONV_PATH_WINOGRAD, w, &own, err);
+    st = sc_conv_weights_pack_on(g, SC_CONV_PATH_WINOGRAD, w, threads, &own,
+                                 err);
     if (st)
       return st;
     packed = own;

@@ -86,6 +86,12 @@ sc_status sc_conv_weights_pack_for(const struct sc_conv_geometry *g,
                                    enum sc_conv_path path, const float *w,
                                    struct sc_conv_weights **out,
                                    struct sc_error *err);
+/* The same, the panels shared among `threads` (the same bits). */
+sc_status sc_conv_weights_pack_on(const struct sc_conv_geometry *g,
+                                  enum sc_conv_path path, const float *w,
+                                  struct sc_threadpool *threads,
+                                  struct sc_conv_weights **out,
+                                  struct sc_error *err);
 sc_status sc_conv_weights_pack(const struct sc_conv_geometry *g, const float *w,
                                struct sc_conv_weights **out,
                                struct sc_error *err);
@@ -170,6 +176,8 @@ const float *sc_conv_weights_data(const struct sc_conv_weights *packed);
 int64_t sc_conv_winograd_weights_floats(const struct sc_conv_geometry *g);
 void sc_conv_winograd_pack(const struct sc_conv_geometry *g, const float *w,
                            float *u);
+void sc_conv_winograd_pack_on(const struct sc_conv_geometry *g, const float *w,
+                              float *u, struct sc_threadpool *threads);
 sc_status sc_conv_winograd(const struct sc_conv_geometry *g, const float *x,
                            const float *u, const float *bias, float *y,
                            struct sc_threadpool *threads, struct sc_error *err);

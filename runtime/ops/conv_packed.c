@@ -114,14 +114,48 @@ static int64_t reduction_size(const struct sc_conv_geometry *g)
   return g->in_channels / g->group * volume3(g->kernel);
 }
 
+struct weights_job {
+  const float *w;
+  struct sc_conv_weights *p;
+  int64_t mg;
+};
+
+/* Panels [begin, end) of all groups' (group-major) into p->panels. */
+static void pack_weight_panels(void *ctx, int64_t begin, int64_t end)
+{
+  const struct weights_job *job = ctx;
+  const struct sc_conv_weights *p = job->p;
+  const int64_t k = p->k, mg = job->mg;
+  int64_t i, r, j;
+  for (i = begin; i < end; i++) {
+    int64_t gi = i / p->n_panels, panel = i % p->n_panels;
+    float *dst = p->panels + i * k * MR;
+    for (r = 0; r < MR; r++) {
+      int64_t m = panel * MR + r;
+      const float *row = m < mg ? job->w + (gi * mg + m) * k : NULL;
+      for (j = 0; j < k; j++)
+        dst[j * MR + r] = row ? row[j] : 0.0f;
+    }
+  }
+}
+
 sc_status sc_conv_weights_pack_for(const struct sc_conv_geometry *g,
                                    enum sc_conv_path path, const float *w,
                                    struct sc_conv_weights **out,
                                    struct sc_error *err)
 {
+  return sc_conv_weights_pack_on(g, path, w, NULL, out, err);
+}
+
+sc_status sc_conv_weights_pack_on(const struct sc_conv_geometry *g,
+                                  enum sc_conv_path path, const float *w,
+                                  struct sc_threadpool *threads,
+                                  struct sc_conv_weights **out,
+                                  struct sc_error *err)
+{
   struct sc_conv_weights *p;
+  struct weights_job job;
   int64_t mg = g->out_channels / g->group, k = reduction_size(g);
-  int64_t gi, panel, r, j;
   size_t size;
 
   *out = NULL;
@@ -150,19 +184,13 @@ sc_status sc_conv_weights_pack_for(const struct sc_conv_geometry *g,
   }
   *out = p;
   if (path == SC_CONV_PATH_WINOGRAD) {
-    sc_conv_winograd_pack(g, w, p->panels);
+    sc_conv_winograd_pack_on(g, w, p->panels, threads);
     return SC_OK;
   }
-  for (gi = 0; gi < g->group; gi++)
-    for (panel = 0; panel < p->n_panels; panel++) {
-      float *dst = p->panels + (gi * p->n_panels + panel) * k * MR;
-      for (r = 0; r < MR; r++) {
-        int64_t m = panel * MR + r;
-        const float *row = m < mg ? w + (gi * mg + m) * k : NULL;
-        for (j = 0; j < k; j++)
-          dst[j * MR + r] = row ? row[j] : 0.0f;
-      }
-    }
+  job.w = w;
+  job.p = p;
+  job.mg = mg;
+  sc_parallel_for(threads, g->group * p->n_panels, 1, pack_weight_panels, &job);
   return SC_OK;
 }
 
@@ -618,8 +646,8 @@ sc_status sc_conv_packed(const struct sc_conv_geometry *g, const float *x,
     fill_bias(g, bias, y);
     return SC_OK;
   }
-  if (!packed) {
-    st = sc_conv_weights_pack(g, w, &own, err);
+  if (!packed) { /* per call: the panels on the call's threads */
+    st = sc_conv_weights_pack_on(g, SC_CONV_PATH_PACKED, w, threads, &own, err);
     if (st)
       return st;
     packed = own;

@@ -77,15 +77,25 @@ static inline void g_times(double g0, double g1, double g2, double *out)
   out[5] = g2;
 }
 
-void sc_conv_winograd_pack(const struct sc_conv_geometry *g, const float *w,
-                           float *u)
+struct pack_job {
+  const struct sc_conv_geometry *g;
+  const float *w;
+  float *u;
+};
+
+/* Panels [p0, p1) of sc_conv_winograd_pack: each writes its own floats. */
+static void pack_panels(void *ctx, int64_t p0, int64_t p1)
 {
+  const struct pack_job *job = ctx;
+  const struct sc_conv_geometry *g = job->g;
+  const float *w = job->w;
+  float *u = job->u;
   const int64_t c_in = g->in_channels, maps = g->out_channels;
   const int64_t panels = ceil_div(maps, MR), stride = panels * c_in * MR;
   int64_t p, c, r;
   int i, j;
 
-  for (p = 0; p < panels; p++)
+  for (p = p0; p < p1; p++)
     for (c = 0; c < c_in; c++)
       for (r = 0; r < MR; r++) {
         int64_t m = p * MR + r;
@@ -106,6 +116,22 @@ void sc_conv_winograd_pack(const struct sc_conv_geometry *g, const float *w,
             dst[(i * ALPHA + j) * stride] = (float)row[j];
         }
       }
+}
+
+void sc_conv_winograd_pack_on(const struct sc_conv_geometry *g, const float *w,
+                              float *u, struct sc_threadpool *threads)
+{
+  struct pack_job job;
+  job.g = g;
+  job.w = w;
+  job.u = u;
+  sc_parallel_for(threads, ceil_div(g->out_channels, MR), 1, pack_panels, &job);
+}
+
+void sc_conv_winograd_pack(const struct sc_conv_geometry *g, const float *w,
+                           float *u)
+{
+  sc_conv_winograd_pack_on(g, w, u, NULL);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)

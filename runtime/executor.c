@@ -21,20 +21,31 @@ const char *sc_node_describe(const struct sc_node *node, char *buf, size_t size)
   return buf;
 }
 
-void sc_plan_free(struct sc_graph *g)
+/* Frees the memory plan's slots and the nodes' slot indices (a slot's
+ * buffer still held lives on with its holders), leaving an empty plan. */
+static void release_memory_plan(struct sc_graph *g, struct sc_plan *plan)
 {
-  struct sc_plan *plan = g->plan;
   int i;
-  if (!plan)
-    return;
   for (i = 0; i < g->n_nodes && plan->nodes; i++) {
-    free(plan->nodes[i].out_slot);
-    free(plan->nodes[i].in_shadow_slot);
-    free(plan->nodes[i].out_shadow_slot);
+    struct sc_node_plan *np = &plan->nodes[i];
+    free(np->out_slot);
+    free(np->in_shadow_slot);
+    free(np->out_shadow_slot);
+    np->out_slot = np->in_shadow_slot = np->out_shadow_slot = NULL;
   }
   for (i = 0; i < plan->n_slots; i++)
     sc_slot_release(&plan->slots[i]);
   free(plan->slots);
+  plan->slots = NULL;
+  plan->n_slots = 0;
+}
+
+void sc_plan_free(struct sc_graph *g)
+{
+  struct sc_plan *plan = g->plan;
+  if (!plan)
+    return;
+  release_memory_plan(g, plan);
   free(plan->nodes);
   free(plan);
   g->plan = NULL;
@@ -520,43 +531,28 @@ static int share_input0(struct sc_node *node)
   return 1;
 }
 
-/* Runs a ConvInteger with a quantized tail: the tail computed by the
- * kernel when the run executes all of it and the scale and bias have
- * their data (a run pulling nodes out of order may not have computed them
- * yet), else the plain ConvInteger. */
-static sc_status run_quant_tail_head(struct sc_node *node,
-                                     const struct sc_node_plan *np,
-                                     struct sc_pool *pool,
-                                     const struct run_storage *rs,
-                                     struct sc_error *err)
+/* For a ConvInteger with a quantized tail: points node->tail_scale and
+ * tail_bias at the values the kernel applies, when the run executes the
+ * whole tail and they have their data (a run pulling nodes out of order
+ * may not have computed them yet); else the ConvInteger runs plainly. */
+static void bind_quant_tail(struct sc_node *node, const struct sc_node_plan *np,
+                            const struct run_storage *rs)
 {
-  int i = (int)(node - node->graph->nodes), k, fuse = rs && rs->fused;
-  sc_status st;
-
-  for (k = 0; fuse && k < np->n_tail_members; k++)
-    fuse = !rs->mask || rs->mask[np->tail_members[k]];
-  if (fuse) {
-    const struct sc_tensor *scale = &rs->vt[np->tail_scale];
-    const struct sc_tensor *bias =
-        np->tail_bias >= 0 ? &rs->vt[np->tail_bias] : NULL;
-    fuse = scale->rank >= 0 && scale->data && scale->n_elements == 1 &&
-           (!bias || (bias->rank >= 0 && bias->data &&
-                      bias->n_elements == node->out[0]->dims[1]));
-    if (fuse) {
-      node->tail_scale = scale;
-      node->tail_bias = bias;
-    }
+  const struct sc_tensor *scale, *bias;
+  int k;
+  if (np->n_tail_members == 0 || !rs || !rs->fused)
+    return;
+  for (k = 0; k < np->n_tail_members; k++)
+    if (rs->mask && !rs->mask[np->tail_members[k]])
+      return;
+  scale = &rs->vt[np->tail_scale];
+  bias = np->tail_bias >= 0 ? &rs->vt[np->tail_bias] : NULL;
+  if (scale->rank >= 0 && scale->data && scale->n_elements == 1 &&
+      (!bias || (bias->rank >= 0 && bias->data &&
+                 bias->n_elements == node->out[0]->dims[1]))) {
+    node->tail_scale = scale;
+    node->tail_bias = bias;
   }
-  if (node->out[0]->rank >= 0) {
-    st = alloc_output(np, 0, node->out[0], pool, rs, err);
-    if (st)
-      return st;
-  }
-  st = node->op->run(node, err);
-  node->tail_scale = node->tail_bias = NULL;
-  if (rs && rs->fused)
-    rs->fused[i] = !st && fuse;
-  return st;
 }
 
 static sc_status node_phase_raw(struct sc_node *node, struct sc_node_plan *np,
@@ -582,8 +578,6 @@ static sc_status node_phase_raw(struct sc_node *node, struct sc_node_plan *np,
     } else if (np->alias && rs && rs->share && share_input0(node)) {
       return SC_OK;
     }
-    if (np->n_tail_members > 0)
-      return run_quant_tail_head(node, np, pool, rs, err);
     for (i = 0; i < node->n_outputs; i++)
       if (node->out[i] && node->out[i]->rank >= 0) {
         st = alloc_output(np, i, node->out[i], pool, rs, err);
@@ -591,8 +585,12 @@ static sc_status node_phase_raw(struct sc_node *node, struct sc_node_plan *np,
           return st;
       }
     node->fused_relu = np->fuse_relu && rs && rs->share;
+    bind_quant_tail(node, np, rs);
     st = node->op->run(node, err);
+    if (np->n_tail_members > 0 && rs && rs->fused)
+      rs->fused[node - node->graph->nodes] = !st && node->tail_scale;
     node->fused_relu = 0;
+    node->tail_scale = node->tail_bias = NULL;
     return st;
   }
   }
@@ -976,7 +974,8 @@ static int per_channel(const struct sc_value *v, int rank, int64_t m)
   return 1;
 }
 
-/* The only node reading value v with v as input `j`, else -1. */
+/* The only node reading value v, as its input `j`, an op_type node with
+ * an output 0, else -1; reader[v] is the last node reading v. */
 static int only_reader(const struct sc_graph *g, const int *reader, int v,
                        int j, const char *op_type)
 {
@@ -997,23 +996,15 @@ static int only_reader(const struct sc_graph *g, const int *reader, int v,
  * then become aliases of the ConvInteger's output (its buffer lives until
  * the last reader of the tail's end); a run computes them in the
  * ConvInteger (node_phase_raw) when it runs all of them. */
-static sc_status mark_quant_tails(struct sc_graph *g, struct sc_error *err)
+static void mark_quant_tails(struct sc_graph *g, const int *reader)
 {
   struct sc_plan *plan = g->plan;
-  int *reader = malloc(((size_t)g->n_values + 1) * sizeof *reader);
-  int i, j;
+  int i;
 
-  if (!reader)
-    return sc_fail_nomem(err, "memory plan");
-  for (i = 0; i < g->n_values; i++)
-    reader[i] = -1;
   for (i = 0; i < g->n_nodes; i++) {
     struct sc_node_plan *np = &plan->nodes[i];
     np->tail_scale = np->tail_bias = np->tail_head = -1;
     np->n_tail_members = 0;
-    for (j = 0; j < g->nodes[i].n_inputs; j++)
-      if (g->nodes[i].inputs[j] >= 0)
-        reader[g->nodes[i].inputs[j]] = i;
   }
   for (i = 0; i < g->n_nodes; i++) {
     const struct sc_node *c = &g->nodes[i];
@@ -1053,8 +1044,6 @@ static sc_status mark_quant_tails(struct sc_graph *g, struct sc_error *err)
     for (k = 0; k < np->n_tail_members; k++)
       plan->nodes[np->tail_members[k]].tail_head = i;
   }
-  free(reader);
-  return SC_OK;
 }
 
 /* Marks the alias nodes (and the Conv nodes that apply the Relu after
@@ -1114,11 +1103,7 @@ static sc_status plan_memory(struct sc_graph *g, struct sc_error *err)
     for (j = 0; j < g->nodes[i].n_inputs; j++)
       if (g->nodes[i].inputs[j] >= 0)
         last[g->nodes[i].inputs[j]] = i;
-  st = mark_quant_tails(g, err);
-  if (st) {
-    free(last);
-    return st;
-  }
+  mark_quant_tails(g, last); /* before mark_aliases extends `last` */
   mark_aliases(g, last);
   for (i = 0; i < g->n_nodes && !st; i++)
     st = node_items(g, i, last, &items, &n_items, &items_capacity, err);
@@ -1215,22 +1200,11 @@ sc_status sc_graph_set_unobserved(struct sc_graph *g, const unsigned char *mask,
   g->unobserved = copy;
   if (!g->prepared || !plan)
     return SC_OK;
-  /* the memory plan again (a slot's buffer still held lives on with its
-   * holders) */
+  release_memory_plan(g, plan); /* and plan it again */
   for (i = 0; i < g->n_nodes; i++) {
-    struct sc_node_plan *np = &plan->nodes[i];
-    free(np->out_slot);
-    free(np->in_shadow_slot);
-    free(np->out_shadow_slot);
-    np->out_slot = np->in_shadow_slot = np->out_shadow_slot = NULL;
-    np->graph_outputs = 0;
-    np->alias = np->fuse_relu = 0;
+    plan->nodes[i].graph_outputs = 0;
+    plan->nodes[i].alias = plan->nodes[i].fuse_relu = 0;
   }
-  for (i = 0; i < plan->n_slots; i++)
-    sc_slot_release(&plan->slots[i]);
-  free(plan->slots);
-  plan->slots = NULL;
-  plan->n_slots = 0;
   return plan_memory(g, err);
 }
 

@@ -409,11 +409,8 @@ static sc_status declare_unobserved(struct run *r, struct sc_error *err)
       if (st_j->graph != g || !st_j->view)
         continue;
       for (k = 0; k < st_j->view->n_tensors; k++) {
-        int key = st_j->key_base + k, read = r->uses[key] > 0, pi;
-        for (pi = 0; pi < r->n_pairs && !read; pi++)
-          read = r->pairs[pi].tgt == j && r->pairs[pi].row_of_target[k] >= 0;
         v = st_j->view->tensors[k].value;
-        if (read && v >= 0)
+        if (r->uses[st_j->key_base + k] > 0 && v >= 0)
           mask[v] = 0;
       }
       for (k = 0; k < r->n_pairs; k++) {
@@ -421,10 +418,14 @@ static sc_status declare_unobserved(struct run *r, struct sc_error *err)
         int row;
         if (p->tgt != j)
           continue;
-        for (row = 0; row < p->n_rows; row++)
-          if (p->rows[row].segment)
-            for (f = 0; f < p->rows[row].segment->n_feeds; f++)
-              mask[p->rows[row].segment->feeds[f].value] = 0;
+        for (row = 0; row < p->n_rows; row++) {
+          const struct row_state *rs = &p->rows[row];
+          if (rs->target >= 0 && st_j->view->tensors[rs->target].value >= 0)
+            mask[st_j->view->tensors[rs->target].value] = 0;
+          if (rs->segment)
+            for (f = 0; f < rs->segment->n_feeds; f++)
+              mask[rs->segment->feeds[f].value] = 0;
+        }
       }
     }
     st = sc_graph_set_unobserved(g, mask, err);

@@ -90,8 +90,10 @@ sc_status sc_shape_count(int rank, const int64_t *dims, size_t element_size,
 }
 
 /* Large storage is recycled. A freed buffer of RECYCLE_MIN bytes and more
- * is kept for a later allocation instead of going back to the system,
- * which would hand that allocation fresh pages for the kernel to clear:
+ * (stagecheck's mmap threshold: smaller ones come from the heap, whose
+ * freed space stays resident anyway) is kept for a later allocation
+ * instead of going back to the system, which would hand that allocation
+ * fresh pages for the kernel to clear:
  * in an isolated verification of the ISNet chain, 13 GB of them (an
  * observer keeps a slot's tensor, the slot takes a new buffer, the kept
  * one is freed after its comparison).
@@ -102,12 +104,14 @@ sc_status sc_shape_count(int rank, const int64_t *dims, size_t element_size,
  * use and of those kept, and keeps their sum at or under the most the
  * buffers in use have ever touched at once: when a tensor touches more
  * than before, the oldest kept buffers are freed until the sum fits. A
- * kept buffer serves a request that needs no more than a quarter less than
- * its capacity and has touched no more than an eighth beyond the request's
- * tensor (else reusing it would make the tensor's share of memory larger
- * than a fresh buffer's). Process-wide, thread-safe; sc_storage_trim()
- * frees what is kept. */
-#define RECYCLE_MIN HUGE_BUFFER
+ * request takes the kept buffer of the smallest capacity that fits it.
+ * When that buffer has touched more than an eighth beyond the request's
+ * first tensor, its pages past that tensor (from the next 2 MiB boundary)
+ * go back to the system first (MADV_DONTNEED: the rest stays, already
+ * cleared, and the tensor's share of memory is no larger than a fresh
+ * buffer's). Without that advice, such a buffer is not taken.
+ * Process-wide, thread-safe; sc_storage_trim() frees what is kept. */
+#define RECYCLE_MIN ((size_t)1 << 20)
 #define RECYCLE_ENTRIES 256
 
 struct recycled {
@@ -135,11 +139,33 @@ static struct recycled recycler_remove(int i)
   return r;
 }
 
+/* r's pages from the first 2 MiB boundary at or past `size` bytes to its
+ * touched end back to the system: r->touched becomes at most that
+ * boundary. 0 when the system cannot do it (r unchanged). */
+static int recycled_trim(struct recycled *r, size_t size)
+{
+#ifdef MADV_DONTNEED
+  size_t from = (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+  size_t to = r->touched / 4096 * 4096; /* whole pages of the buffer */
+  if (to > from &&
+      madvise((char *)r->data + from, to - from, MADV_DONTNEED) != 0)
+    return 0;
+  if (r->touched > from)
+    r->touched = from;
+  return 1;
+#else
+  (void)r;
+  (void)size;
+  return 0;
+#endif
+}
+
 /* Storage for a buffer of b->capacity bytes that a tensor of `size` bytes
  * will use first: a kept buffer that fits (b->capacity and b->touched
  * become its own), else a new one. NULL when out of memory. */
 static void *storage_take(struct sc_buffer *b, size_t size)
 {
+  struct recycled r = {NULL, 0, 0};
   void *p;
   int i, best = -1;
 
@@ -147,23 +173,26 @@ static void *storage_take(struct sc_buffer *b, size_t size)
   if (b->capacity < RECYCLE_MIN)
     return sc_storage_alloc(b->capacity);
   pthread_mutex_lock(&recycler.lock);
-  for (i = 0; i < recycler.n_kept; i++) {
-    const struct recycled *r = &recycler.kept[i];
-    if (r->capacity >= b->capacity &&
-        r->capacity - b->capacity <= b->capacity / 4 &&
-        r->touched <= size + size / 8 &&
-        (best < 0 || r->capacity < recycler.kept[best].capacity))
+  for (i = 0; i < recycler.n_kept; i++)
+    if (recycler.kept[i].capacity >= b->capacity &&
+        (best < 0 || recycler.kept[i].capacity < recycler.kept[best].capacity))
       best = i;
-  }
-  if (best >= 0) {
-    struct recycled r = recycler_remove(best);
-    recycler.in_use += r.touched;
-    pthread_mutex_unlock(&recycler.lock);
-    b->capacity = r.capacity;
-    b->touched = r.touched;
-    return r.data;
-  }
+  /* its touched bytes leave the count with it, and come back as the
+   * buffer's in use once trimmed (outside the lock) */
+  if (best >= 0)
+    r = recycler_remove(best);
   pthread_mutex_unlock(&recycler.lock);
+  if (r.data) {
+    if (r.touched <= size + size / 8 || recycled_trim(&r, size)) {
+      pthread_mutex_lock(&recycler.lock);
+      recycler.in_use += r.touched;
+      pthread_mutex_unlock(&recycler.lock);
+      b->capacity = r.capacity;
+      b->touched = r.touched;
+      return r.data;
+    }
+    free(r.data);
+  }
   p = sc_storage_alloc(b->capacity);
   if (!p) {
     sc_storage_trim(); /* what is kept may be what the system lacks */

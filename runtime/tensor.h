@@ -143,7 +143,7 @@ int sc_slot_idle(const struct sc_slot *slot);
  * releases it. */
 void *sc_storage_alloc(size_t size);
 
-/* Tensor buffers of 4 MiB and more are recycled process-wide: kept when
+/* Tensor buffers of 1 MiB and more are recycled process-wide: kept when
  * freed, for a later allocation they fit, without raising the peak memory
  * (runtime/tensor.c says how). sc_storage_trim() frees the kept ones;
  * sc_storage_kept_bytes() counts what they hold. */

@@ -3,7 +3,7 @@
 #include "verifier/cli.h"
 
 /* Tensor storage larger than 1 MiB is mapped from the system and returned
- * to it when freed (buffers of 4 MiB and more pass through the runtime's
+ * to it when freed (buffers of 1 MiB and more pass through the runtime's
  * recycler first, which keeps some within the peak: runtime/tensor.c).
  * glibc's default raises that threshold to the largest block freed so far
  * (up to 32 MiB), after which large tensors come from the heap and their

@@ -15,8 +15,8 @@ struct sc_threadpool {
   pthread_cond_t done;
   uint64_t generation;
   int stopping;
-  int busy;       /* a parallel_for is in progress */
-  int n_finished; /* workers finished with the current generation */
+  int busy;            /* a parallel_for is in progress */
+  uint64_t n_finished; /* workers finished with the current generation */
 
   sc_range_fn fn;
   void *ctx;
@@ -37,13 +37,31 @@ static void run_chunks(struct sc_threadpool *p)
   }
 }
 
+/* A thread about to sleep on a condition variable first polls for up to
+ * SPIN_ROUNDS pause instructions (some tens of microseconds): a model's
+ * parallel loops follow each other closely, and a thread woken from its
+ * sleep takes about as long to start. */
+#define SPIN_ROUNDS 2000
+
+static void spin_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 static void *worker_main(void *arg)
 {
   struct sc_threadpool *p = arg;
   uint64_t seen = 0;
 
-  pthread_mutex_lock(&p->lock);
   for (;;) {
+    int i;
+    for (i = 0; i < SPIN_ROUNDS &&
+                __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE) == seen;
+         i++)
+      spin_pause();
+    pthread_mutex_lock(&p->lock);
     while (!p->stopping && p->generation == seen)
       pthread_cond_wait(&p->wake, &p->lock);
     if (p->stopping)
@@ -52,8 +70,10 @@ static void *worker_main(void *arg)
     pthread_mutex_unlock(&p->lock);
     run_chunks(p);
     pthread_mutex_lock(&p->lock);
-    if (++p->n_finished == p->n_threads - 1)
+    if (__atomic_add_fetch(&p->n_finished, 1, __ATOMIC_RELEASE) ==
+        (uint64_t)p->n_threads - 1)
       pthread_cond_signal(&p->done);
+    pthread_mutex_unlock(&p->lock);
   }
   pthread_mutex_unlock(&p->lock);
   return NULL;
@@ -122,7 +142,7 @@ void sc_parallel_for(struct sc_threadpool *p, int64_t n, int64_t grain,
                      sc_range_fn fn, void *ctx)
 {
   int64_t chunk, n_chunks;
-  int nested;
+  int nested, i;
 
   if (n <= 0)
     return;
@@ -155,17 +175,65 @@ void sc_parallel_for(struct sc_threadpool *p, int64_t n, int64_t grain,
   p->chunk = chunk;
   p->next = 0;
   p->n_finished = 0;
-  p->generation++;
+  __atomic_add_fetch(&p->generation, 1, __ATOMIC_RELEASE);
   pthread_cond_broadcast(&p->wake);
   pthread_mutex_unlock(&p->lock);
 
   run_chunks(p);
 
+  for (i = 0;
+       i < SPIN_ROUNDS && __atomic_load_n(&p->n_finished, __ATOMIC_ACQUIRE) <
+                              (uint64_t)p->n_threads - 1;
+       i++)
+    spin_pause();
   pthread_mutex_lock(&p->lock);
-  while (p->n_finished < p->n_threads - 1)
+  while (p->n_finished < (uint64_t)p->n_threads - 1)
     pthread_cond_wait(&p->done, &p->lock);
   p->busy = 0;
   pthread_mutex_unlock(&p->lock);
+}
+
+/* The calling thread's kept scratch block, and whether it is taken. */
+static __thread struct {
+  void *data;
+  size_t size;
+  int taken;
+} scratch;
+static pthread_key_t scratch_key; /* its value: the block, freed at exit */
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_key_create(void)
+{
+  (void)pthread_key_create(&scratch_key, free);
+}
+
+void *sc_scratch_take(size_t size)
+{
+  size = (size + 63) / 64 * 64;
+  if (size == 0)
+    size = 64;
+  if (scratch.taken || size > SC_SCRATCH_KEPT)
+    return aligned_alloc(64, size);
+  if (size > scratch.size) {
+    void *data = aligned_alloc(64, size);
+    if (!data)
+      return NULL;
+    pthread_once(&scratch_once, scratch_key_create);
+    free(scratch.data);
+    scratch.data = data;
+    scratch.size = size;
+    (void)pthread_setspecific(scratch_key, data); /* else kept till exit */
+  }
+  scratch.taken = 1;
+  return scratch.data;
+}
+
+void sc_scratch_give(void *block)
+{
+  if (block && block == scratch.data)
+    scratch.taken = 0;
+  else
+    free(block);
 }
 
 int sc_cpu_count(void)

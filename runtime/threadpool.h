@@ -28,6 +28,17 @@ int sc_threadpool_size(const struct sc_threadpool *pool); /* 1 for NULL */
 void sc_parallel_for(struct sc_threadpool *pool, int64_t n, int64_t grain,
                      sc_range_fn fn, void *ctx);
 
+/* Scratch memory for a range function: size bytes on a 64-byte boundary,
+ * NULL when out of memory; give it back with sc_scratch_give. Each thread
+ * keeps the block it gave back last (up to SC_SCRATCH_KEPT bytes) for its
+ * next take, freed when the thread ends: kernels that take scratch per
+ * range would otherwise get freshly mapped pages, which the system clears,
+ * every time. A take while the thread's block is out gets a block of its
+ * own. */
+#define SC_SCRATCH_KEPT ((size_t)16 << 20)
+void *sc_scratch_take(size_t size);
+void sc_scratch_give(void *block);
+
 /* Number of online CPUs (at least 1). */
 int sc_cpu_count(void);
 

@@ -508,7 +508,7 @@ static void packed_range(void *ctx, int64_t begin, int64_t end)
       (size_t)(panels_floats(job) + stage_floats(job)) * sizeof(float);
   struct packed_scratch scratch;
   int64_t item;
-  scratch.panels = aligned_alloc(64, (size + 63) / 64 * 64);
+  scratch.panels = sc_scratch_take(size);
   scratch.stage = scratch.panels ? scratch.panels + panels_floats(job) : NULL;
   scratch.taps = malloc((size_t)job->kvol * sizeof *scratch.taps);
   scratch.direct = malloc((size_t)job->pass_panels * sizeof *scratch.direct);
@@ -520,7 +520,7 @@ static void packed_range(void *ctx, int64_t begin, int64_t end)
     }
   else
     __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
-  free(scratch.panels);
+  sc_scratch_give(scratch.panels);
   free(scratch.taps);
   free(scratch.direct);
 }

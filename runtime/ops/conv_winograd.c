@@ -397,7 +397,7 @@ static void winograd_range(void *ctx, int64_t begin, int64_t end)
   struct winograd_job *job = ctx;
   size_t size = (size_t)(rows_floats() + v_floats(job) + prod_floats(job)) *
                 sizeof(float);
-  float *scratch = aligned_alloc(64, (size + 63) / 64 * 64);
+  float *scratch = sc_scratch_take(size);
   int64_t item;
   if (!scratch) {
     __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
@@ -411,7 +411,7 @@ static void winograd_range(void *ctx, int64_t begin, int64_t end)
     winograd_item(job, first, count, scratch, scratch + rows_floats(),
                   scratch + rows_floats() + v_floats(job));
   }
-  free(scratch);
+  sc_scratch_give(scratch);
 }
 
 /* The sizes of a job (no pointers): items of 3 groups (48 tiles, the

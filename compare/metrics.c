@@ -831,103 +831,6 @@ __attribute__((target("avx512f"))) static inline
   return nonfinite != 0;
 }
 
-/* lanes_add_careful_avx512 for chunks whose values are all finite, with
- * fewer instructions per element; returns 0 with *l updated as the careful
- * loop would update it, or -1 with *l untouched when the chunk may hold a
- * non-finite value (the careful loop must take it).
- *
- * - No finiteness test per element: a non-finite a or b makes a * a or
- *   b * b, hence a lane of nr2 or nt2, non-finite (as does a finite
- *   square that overflows, also sent to the careful loop), and for finite
- *   pairs masking them out changes nothing.
- * - Masked minimum and maximum instead of compare-and-move (the same
- *   values: no NaN and, |r| and |d| being non-negative, no -0), masked
- *   compares instead of compare-and-and, and a count of the differing
- *   pairs from which the exact ones follow.
- * - The quotient test compares with the largest quotient m of all lanes,
- *   not the lane's own: a pair that cannot beat it cannot change the
- *   block's max_quotient (the largest of its lanes', all that is read of
- *   them), and a quotient rarely beats eight lanes' record. Lanes may then
- *   hold less than their own largest quotient, which the careful loop's
- *   test allows (it proves a quotient no larger than the lane's value).
- * - The test (quotients_unproved_avx512, as in the careful loop) is
- *   exact and lets a quotient equal to m pass: an 8-bit target's pairs
- *   whose reference rounds to the zero point all have quotient 1. When a
- *   pair fails it the chunk's quotients are all computed, as in the
- *   careful loop. */
-__attribute__((target("avx512f"))) static inline
-    __attribute__((always_inline)) int
-    lanes_add_fast_avx512(struct block_lanes *l, const void *ra,
-                          enum direct_kind r_kind, const void *ta,
-                          enum direct_kind t_kind, int64_t n,
-                          __m512d zero_points, __m512d scales)
-{
-  const __m512d tiny = _mm512_set1_pd(1e-12);
-  const __m512i one = _mm512_set1_epi64(1);
-  struct lanes_avx512 v = lanes_load_avx512(l);
-  __m512i differing = _mm512_setzero_si512();
-  __m512d max_q = _mm512_loadu_pd(l->max_quotient), largest;
-  __mmask8 beyond = 0, finite;
-  __mmask8 first_kind[CHUNK_SIZE / LANES];
-  int64_t k;
-
-  largest = _mm512_set1_pd(_mm512_reduce_max_pd(max_q));
-  for (k = 0; k < n; k += LANES) {
-    __m512d a = load_lanes_avx512(ra, r_kind, k, zero_points, scales);
-    __m512d b = load_lanes_avx512(ta, t_kind, k, zero_points, scales);
-    __m512d d = _mm512_sub_pd(b, a);
-    __m512d abs_a = _mm512_abs_pd(a), abs_d = _mm512_abs_pd(d);
-    __mmask8 differ, first;
-    lanes_sums_avx512(&v, a, b, d, abs_a, abs_d, r_kind, t_kind);
-    differ = _mm512_cmp_pd_mask(a, b, _CMP_NEQ_UQ);
-    differing = _mm512_mask_add_epi64(differing, differ, differing, one);
-    first = _mm512_mask_cmp_pd_mask(differ, abs_a,
-                                    _mm512_mul_pd(v.max_ref, tiny), _CMP_GT_OQ);
-    v.min_qref = _mm512_mask_min_pd(v.min_qref, first, v.min_qref, abs_a);
-    v.max_small = _mm512_mask_max_pd(v.max_small, differ & (__mmask8)~first,
-                                     v.max_small, abs_d);
-    v.n_small = _mm512_mask_add_epi64(v.n_small, differ & (__mmask8)~first,
-                                      v.n_small, one);
-    beyond |= quotients_unproved_avx512(first, abs_a, largest, abs_d);
-    first_kind[k / LANES] = first;
-  }
-  finite = _mm512_cmp_pd_mask(v.nr2, _mm512_set1_pd(DBL_MAX), _CMP_LE_OQ) &
-           _mm512_cmp_pd_mask(v.nt2, _mm512_set1_pd(DBL_MAX), _CMP_LE_OQ);
-  if (finite != 0xFF)
-    return -1;
-  v.exact = _mm512_add_epi64(
-      v.exact, _mm512_sub_epi64(_mm512_set1_epi64(n / LANES), differing));
-  lanes_store_avx512(l, &v);
-  if (beyond)
-    quotients_avx512(l, ra, r_kind, ta, t_kind, n, zero_points, scales,
-                     first_kind);
-  return 0;
-}
-
-/* The fast loop, else the careful one. */
-__attribute__((target("avx512f"))) static inline
-    __attribute__((always_inline)) int
-    lanes_add_avx512_from(struct block_lanes *l, const void *ra,
-                          enum direct_kind r_kind, const void *ta,
-                          enum direct_kind t_kind, int64_t n,
-                          __m512d zero_points, __m512d scales)
-{
-  if (lanes_add_fast_avx512(l, ra, r_kind, ta, t_kind, n, zero_points,
-                            scales) == 0)
-    return 0;
-  return lanes_add_careful_avx512(l, ra, r_kind, ta, t_kind, n, zero_points,
-                                  scales);
-}
-
-__attribute__((target("avx512f"))) static int
-lanes_add_avx512(struct block_lanes *l, const double *ra, const double *ta,
-                 int64_t n)
-{
-  const __m512d unused = _mm512_setzero_pd();
-  return lanes_add_avx512_from(l, ra, DIRECT_DOUBLE, ta, DIRECT_DOUBLE, n,
-                               unused, unused);
-}
-
 /* grid_add_body with AVX-512F intrinsics: the same quotients, roundings
  * (vrndscalepd to nearest even is sc_round_half_even, infinities and NaN
  * included) and clamps per element; the maximum and the count do not
@@ -956,9 +859,11 @@ quantize_avx512(__m512d x, __m512d scales, __m512d inverses,
   if (unsure)
     q = _mm512_mask_roundscale_pd(
         q, unsure, _mm512_maskz_div_pd(unsure, x, scales), nearest);
+  /* vmaxpd and vminpd give their second operand when one is NaN: a NaN
+   * q (a zero scale) stays NaN, as the compare-and-move of the plain
+   * clamp leaves it */
   q = _mm512_add_pd(q, zero_points);
-  q = _mm512_mask_mov_pd(q, _mm512_cmp_pd_mask(q, lo, _CMP_LT_OQ), lo);
-  return _mm512_mask_mov_pd(q, _mm512_cmp_pd_mask(q, hi, _CMP_GT_OQ), hi);
+  return _mm512_min_pd(hi, _mm512_max_pd(lo, q));
 }
 
 /* The LSB error and saturation of 8 quantized pairs qa, qb (lanes of
@@ -985,6 +890,120 @@ grid_finish_avx512(struct sums *s, __m512d max_lsb, int64_t saturated)
     if (lanes[j] > s->max_lsb)
       s->max_lsb = lanes[j];
   s->saturated += saturated;
+}
+
+/* lanes_add_careful_avx512 for chunks whose values are all finite, with
+ * fewer instructions per element; returns 0 with *l updated as the careful
+ * loop would update it, or -1 with *l untouched when the chunk may hold a
+ * non-finite value (the careful loop must take it). With an 8-bit target
+ * it also adds what grid_direct_avx512 would to *s (dp: the target's
+ * parameters), from the raw target it reads anyway: one pass over the
+ * chunk instead of two, and no finiteness masks; on -1, *s is untouched
+ * too. s and dp are not read for other targets.
+ *
+ * - No finiteness test per element: a non-finite a or b makes a * a or
+ *   b * b, hence a lane of nr2 or nt2, non-finite (as does a finite
+ *   square that overflows, also sent to the careful loop), and for finite
+ *   pairs masking them out changes nothing.
+ * - Masked minimum and maximum instead of compare-and-move (the same
+ *   values: no NaN and, |r| and |d| being non-negative, no -0), masked
+ *   compares instead of compare-and-and, and a count of the differing
+ *   pairs from which the exact ones follow.
+ * - The quotient test compares with the largest quotient m of all lanes,
+ *   not the lane's own: a pair that cannot beat it cannot change the
+ *   block's max_quotient (the largest of its lanes', all that is read of
+ *   them), and a quotient rarely beats eight lanes' record. Lanes may then
+ *   hold less than their own largest quotient, which the careful loop's
+ *   test allows (it proves a quotient no larger than the lane's value).
+ * - The test (quotients_unproved_avx512, as in the careful loop) is
+ *   exact and lets a quotient equal to m pass: an 8-bit target's pairs
+ *   whose reference rounds to the zero point all have quotient 1. When a
+ *   pair fails it the chunk's quotients are all computed, as in the
+ *   careful loop. */
+__attribute__((target("avx512f"))) static inline
+    __attribute__((always_inline)) int
+    lanes_add_fast_avx512(struct block_lanes *l, struct sums *s,
+                          const struct direct_params *dp, const void *ra,
+                          enum direct_kind r_kind, const void *ta,
+                          enum direct_kind t_kind, int64_t n,
+                          __m512d zero_points, __m512d scales)
+{
+  const int grid = t_kind == DIRECT_UINT8 || t_kind == DIRECT_INT8;
+  const __m512d tiny = _mm512_set1_pd(1e-12);
+  const __m512i one = _mm512_set1_epi64(1);
+  struct lanes_avx512 v = lanes_load_avx512(l);
+  __m512i differing = _mm512_setzero_si512();
+  __m512d max_q = _mm512_loadu_pd(l->max_quotient), largest;
+  __m512d lo, hi, inverses, max_lsb = _mm512_setzero_pd();
+  __m512i saturated = _mm512_setzero_si512();
+  __mmask8 beyond = 0, finite;
+  __mmask8 first_kind[CHUNK_SIZE / LANES];
+  int64_t k;
+
+  if (grid) {
+    lo = _mm512_set1_pd(dp->lo);
+    hi = _mm512_set1_pd(dp->hi);
+    inverses = _mm512_set1_pd(1.0 / dp->scale);
+  }
+  largest = _mm512_set1_pd(_mm512_reduce_max_pd(max_q));
+  for (k = 0; k < n; k += LANES) {
+    __m512d a = load_lanes_avx512(ra, r_kind, k, zero_points, scales);
+    __m512d b = raw_lanes_avx512(ta, t_kind, k);
+    __m512d d;
+    if (grid) { /* b raw is on the grid: grid_direct_avx512's step */
+      __m512d qa = quantize_avx512(a, scales, inverses, zero_points, lo, hi);
+      /* a NaN (zero scale) difference never wins: vmaxpd gives its
+       * second operand then */
+      max_lsb = _mm512_max_pd(_mm512_abs_pd(_mm512_sub_pd(b, qa)), max_lsb);
+      saturated =
+          _mm512_mask_add_epi64(saturated,
+                                _mm512_cmp_pd_mask(b, lo, _CMP_LE_OQ) |
+                                    _mm512_cmp_pd_mask(b, hi, _CMP_GE_OQ),
+                                saturated, one);
+      b = _mm512_mul_pd(_mm512_sub_pd(b, zero_points), scales);
+    }
+    d = _mm512_sub_pd(b, a);
+    __m512d abs_a = _mm512_abs_pd(a), abs_d = _mm512_abs_pd(d);
+    __mmask8 differ, first;
+    lanes_sums_avx512(&v, a, b, d, abs_a, abs_d, r_kind, t_kind);
+    differ = _mm512_cmp_pd_mask(a, b, _CMP_NEQ_UQ);
+    differing = _mm512_mask_add_epi64(differing, differ, differing, one);
+    first = _mm512_mask_cmp_pd_mask(differ, abs_a,
+                                    _mm512_mul_pd(v.max_ref, tiny), _CMP_GT_OQ);
+    v.min_qref = _mm512_mask_min_pd(v.min_qref, first, v.min_qref, abs_a);
+    v.max_small = _mm512_mask_max_pd(v.max_small, differ & (__mmask8)~first,
+                                     v.max_small, abs_d);
+    v.n_small = _mm512_mask_add_epi64(v.n_small, differ & (__mmask8)~first,
+                                      v.n_small, one);
+    beyond |= quotients_unproved_avx512(first, abs_a, largest, abs_d);
+    first_kind[k / LANES] = first;
+  }
+  finite = _mm512_cmp_pd_mask(v.nr2, _mm512_set1_pd(DBL_MAX), _CMP_LE_OQ) &
+           _mm512_cmp_pd_mask(v.nt2, _mm512_set1_pd(DBL_MAX), _CMP_LE_OQ);
+  if (finite != 0xFF)
+    return -1;
+  v.exact = _mm512_add_epi64(
+      v.exact, _mm512_sub_epi64(_mm512_set1_epi64(n / LANES), differing));
+  lanes_store_avx512(l, &v);
+  if (grid)
+    grid_finish_avx512(s, max_lsb, _mm512_reduce_add_epi64(saturated));
+  if (beyond)
+    quotients_avx512(l, ra, r_kind, ta, t_kind, n, zero_points, scales,
+                     first_kind);
+  return 0;
+}
+
+/* The fast loop, else the careful one (no grid). */
+__attribute__((target("avx512f"))) static int
+lanes_add_avx512(struct block_lanes *l, const double *ra, const double *ta,
+                 int64_t n)
+{
+  const __m512d unused = _mm512_setzero_pd();
+  if (lanes_add_fast_avx512(l, NULL, NULL, ra, DIRECT_DOUBLE, ta, DIRECT_DOUBLE,
+                            n, unused, unused) == 0)
+    return 0;
+  return lanes_add_careful_avx512(l, ra, DIRECT_DOUBLE, ta, DIRECT_DOUBLE, n,
+                                  unused, unused);
 }
 
 __attribute__((target("avx512f"))) static void
@@ -1018,7 +1037,8 @@ grid_add_avx512(struct sums *s, const struct grid *g, const double *ra,
 }
 
 /* grid_add for an 8-bit target read raw (on the grid) from tb, the
- * reference quantized onto it, n a multiple of LANES. */
+ * reference quantized onto it, n a multiple of LANES: after the careful
+ * loop (the fast one does the same itself). */
 __attribute__((target("avx512f"))) static inline
     __attribute__((always_inline)) void
     grid_direct_avx512(struct sums *s, const struct direct_params *dp,
@@ -1053,9 +1073,14 @@ __attribute__((target("avx512f"))) static inline
       struct block_lanes *l, struct sums *s, const struct direct_params *dp,   \
       const void *r, const void *t, int64_t n)                                 \
   {                                                                            \
-    int nonfinite = lanes_add_avx512_from(l, r, r_kind, t, t_kind, n,          \
-                                          _mm512_set1_pd(dp->zero_point),      \
-                                          _mm512_set1_pd(dp->scale));          \
+    const __m512d zero_points = _mm512_set1_pd(dp->zero_point);                \
+    const __m512d scales = _mm512_set1_pd(dp->scale);                          \
+    int nonfinite;                                                             \
+    if (lanes_add_fast_avx512(l, s, dp, r, r_kind, t, t_kind, n, zero_points,  \
+                              scales) == 0)                                    \
+      return 0;                                                                \
+    nonfinite = lanes_add_careful_avx512(l, r, r_kind, t, t_kind, n,           \
+                                         zero_points, scales);                 \
     if (t_kind == DIRECT_UINT8 || t_kind == DIRECT_INT8)                       \
       grid_direct_avx512(s, dp, r, r_kind, t, t_kind, n);                      \
     return nonfinite;                                                          \

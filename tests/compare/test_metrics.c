@@ -535,7 +535,9 @@ static double uniform(void)
 enum values_kind {
   VALUES_MIXED,   /* zeros, tiny values, NaN, infinities, normal values */
   VALUES_GROWING, /* magnitudes growing along the tensor, tiny ones early */
-  VALUES_HUGE     /* up to 1.6e308: squares and differences overflow */
+  VALUES_HUGE,    /* up to 1.6e308: squares and differences overflow */
+  VALUES_FINITE   /* VALUES_MIXED without NaN and infinities: the loops'
+                     all-finite paths */
 };
 
 static double draw_value(enum values_kind kind, int64_t i, int64_t n)
@@ -551,9 +553,9 @@ static double draw_value(enum values_kind kind, int64_t i, int64_t n)
   if (u < 0.2)
     return (uniform() - 0.5) * 1e-13;
   if (u < 0.22)
-    return NAN;
+    return kind == VALUES_FINITE ? 0.0 : NAN;
   if (u < 0.23)
-    return uniform() < 0.5 ? INFINITY : -INFINITY;
+    return kind == VALUES_FINITE ? -v : uniform() < 0.5 ? INFINITY : -INFINITY;
   if (u < 0.28) /* half way between steps of 1/8 (make_quant): ties */
     return (floor(v * 8) + 0.5) / 8;
   return v;
@@ -605,7 +607,8 @@ static void fill_pair(struct sc_tensor *ref, const struct sc_quant *ref_quant,
     else if (u < 0.3)
       t = 0.0;
     else if (u < 0.32)
-      t = draw_value(VALUES_MIXED, i, n); /* NaN and Inf of its own */
+      t = draw_value(kind == VALUES_FINITE ? kind : VALUES_MIXED, i,
+                     n); /* NaN and Inf of its own */
     else if (u < 0.34)
       t = -r; /* with huge values, a difference that overflows */
     else
@@ -741,6 +744,25 @@ static const struct fast_case fast_cases[] = {
      .tgt_axis = -1,
      .tgt_params = 1,
      .zero_scale = 1},
+    {.name = "uint8 per-tensor vs float16, long rows, finite",
+     .ref_dtype = SC_DTYPE_FLOAT16,
+     .tgt_dtype = SC_DTYPE_UINT8,
+     .rank = 2,
+     .dims = {3, 1203},
+     .tgt_qdtype = SC_DTYPE_UINT8,
+     .tgt_axis = -1,
+     .tgt_params = 1,
+     .kind = VALUES_FINITE},
+    {.name = "int8 per-tensor, zero scale, finite",
+     .ref_dtype = SC_DTYPE_FLOAT,
+     .tgt_dtype = SC_DTYPE_INT8,
+     .rank = 2,
+     .dims = {2, 1517},
+     .tgt_qdtype = SC_DTYPE_INT8,
+     .tgt_axis = -1,
+     .tgt_params = 1,
+     .zero_scale = 1,
+     .kind = VALUES_FINITE},
     {.name = "int8 along an axis of one, float64 reference",
      .ref_dtype = SC_DTYPE_DOUBLE,
      .tgt_dtype = SC_DTYPE_INT8,
@@ -1243,6 +1265,48 @@ static void test_metrics_lsb_grid_rounds_ties_of_the_quotient(void **state)
   }
 }
 
+/* A zero scale: a nonzero reference quantizes to +-infinity, clamped to
+ * qmin or qmax; a zero one to 0 / 0, NaN, whose LSB error counts for
+ * nothing. Element 0 is 1.0 against a target at qmin (-128): its error
+ * is |127 - (-128)| = 255, the only one defined; every other reference is
+ * 0 (NaN), so the maximum must survive the NaNs that follow it in its
+ * lane. All 64 targets sit at qmin: saturation 1 (worked out by hand; the
+ * plain definition agrees). */
+static void
+test_metrics_lsb_zero_scale_nan_errors_count_for_nothing(void **state)
+{
+  int64_t dims[1] = {64};
+  struct sc_tensor *ref, *tgt;
+  struct sc_quant *q = NULL;
+  struct sc_metrics_options opt;
+  struct sc_metrics want;
+  struct sc_error err;
+  int64_t i;
+  (void)state;
+
+  assert_int_equal(sc_quant_create(SC_DTYPE_INT8, -1, 1, &q, NULL), SC_OK);
+  q->scale[0] = 0.0f;
+  q->zero_point[0] = 0;
+  assert_int_equal(sc_tensor_create(SC_DTYPE_FLOAT, 1, dims, &ref, &err),
+                   SC_OK);
+  assert_int_equal(sc_tensor_create(SC_DTYPE_INT8, 1, dims, &tgt, &err), SC_OK);
+  for (i = 0; i < dims[0]; i++) {
+    ((float *)ref->data)[i] = i == 0 ? 1.0f : 0.0f;
+    ((int8_t *)tgt->data)[i] = -128;
+  }
+  memset(&opt, 0, sizeof opt);
+  opt.target_quant = q;
+  opt.top1_axis = -1;
+  plain_metrics(ref, tgt, &opt, -1, 0, &want);
+  assert_true(want.has_lsb);
+  assert_true(want.max_abs_lsb == 255.0);
+  assert_true(want.saturation == 1.0);
+  assert_every_path_gives(ref, tgt, &opt, &want);
+  sc_quant_free(q);
+  sc_tensor_free(ref);
+  sc_tensor_free(tgt);
+}
+
 /* got within rtol of the naive sums for the metrics made of sums; counts,
  * maxima and ratios of counts exactly. */
 static void assert_metrics_close(const char *what, const struct sc_metrics *got,
@@ -1388,6 +1452,8 @@ int main(void)
       cmocka_unit_test(test_metrics_force_path_refuses_unknown_path),
       cmocka_unit_test(test_metrics_max_rel_with_subnormal_products),
       cmocka_unit_test(test_metrics_lsb_grid_rounds_ties_of_the_quotient),
+      cmocka_unit_test(
+          test_metrics_lsb_zero_scale_nan_errors_count_for_nothing),
       cmocka_unit_test(test_metrics_awkward_sizes_match_naive_sums),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
